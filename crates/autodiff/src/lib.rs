@@ -1,0 +1,1 @@
+//! Automatic differentiation: one op set, forward mode (duals) and reverse mode (a tape) over it. (Being built.)

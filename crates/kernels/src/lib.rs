@@ -1,0 +1,30 @@
+//! SIMD CPU kernels for `f32` and `f64`: slices in, slices out.
+//!
+//! - [`matmul`] / [`gemm`]: `C ← α·A·B + β·C`, packed and cache-blocked in the
+//!   BLIS style, with register-tile microkernels for AVX-512F and AVX2+FMA
+//!   chosen at run time and a portable path for every other CPU.
+//! - [`exp`]: vectorised `eˣ` within 2 ULP.
+//! - [`softmax_rows`], [`log_softmax_rows`], [`logsumexp_rows`]: stable row-wise
+//!   softmax family.
+//! - [`sum`], [`dot`], [`max`], [`argmax`], [`col_sums`], [`row_sums`],
+//!   [`axpy`], [`scale`]: reductions and level-1 helpers.
+//!
+//! The instruction-set path is chosen once ([`isa()`]); `KERNELS_ISA` forces one.
+
+#![warn(missing_docs)]
+
+mod element;
+mod exp;
+pub mod gemm;
+mod isa;
+mod reduce;
+mod softmax;
+
+pub use element::{Dtype, Element};
+pub use exp::{exp, exp_inplace};
+pub use gemm::{MatMut, MatRef, gemm, matmul};
+pub use isa::{Isa, isa};
+pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};
+pub use softmax::{
+    log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,
+};

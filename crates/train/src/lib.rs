@@ -1,0 +1,1 @@
+//! Datasets, data loading, SGD and the minibatch training loop. (Being built.)
