@@ -18,6 +18,7 @@ mod exp;
 pub mod gemm;
 mod isa;
 mod reduce;
+mod simd;
 mod softmax;
 
 pub use element::{Dtype, Element};

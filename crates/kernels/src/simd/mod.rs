@@ -1,0 +1,161 @@
+//! A small vector abstraction shared by the element-wise kernels (`exp`,
+//! the softmax family, the reductions), so that each algorithm is written
+//! once and instantiated for every instruction-set path.
+//!
+//! [`Simd`] is a vector of [`Simd::LANES`] elements. Each path implements it
+//! with its own registers (`__m512`/`__m512d` for AVX-512F, `__m256`/`__m256d`
+//! for AVX2+FMA, plain arrays for the portable path). Every method is
+//! `#[inline(always)]`, and a kernel generic over `V: Simd` is entered through
+//! [`dispatch`], which calls it from inside a `#[target_feature]` function of
+//! the chosen path: after inlining, the whole kernel is compiled for that
+//! path's instructions.
+//!
+//! Soundness: a value of an AVX type can only be made by the `unsafe`
+//! constructors ([`Simd::splat`], [`Simd::load`], [`Simd::load_tail`]), whose
+//! contract is that the CPU supports the path; the arithmetic methods are
+//! therefore safe on any value that exists.
+
+use crate::element::Element;
+use crate::isa::Isa;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+pub(crate) mod portable;
+
+/// A vector of `LANES` elements of type `E`.
+///
+/// # Safety (of the constructors)
+/// The CPU must support the instruction set of the implementing type, and
+/// pointers must be valid for the stated number of elements.
+pub(crate) trait Simd: Copy {
+    /// The element type.
+    type E: Elem;
+    /// Elements per vector.
+    const LANES: usize;
+
+    /// Every lane `v`.
+    ///
+    /// # Safety
+    /// The CPU supports this type's instruction set.
+    unsafe fn splat(v: Self::E) -> Self;
+    /// Loads `LANES` elements from `p` (any alignment).
+    ///
+    /// # Safety
+    /// As [`Simd::splat`]; `p` is valid for reading `LANES` elements.
+    unsafe fn load(p: *const Self::E) -> Self;
+    /// Loads `n < LANES` elements from `p` into the low lanes; the other lanes
+    /// hold `fill`.
+    ///
+    /// # Safety
+    /// As [`Simd::splat`]; `p` is valid for reading `n` elements.
+    unsafe fn load_tail(p: *const Self::E, n: usize, fill: Self::E) -> Self;
+    /// Stores all lanes to `p`.
+    ///
+    /// # Safety
+    /// `p` is valid for writing `LANES` elements.
+    unsafe fn store(self, p: *mut Self::E);
+    /// Stores the low `n < LANES` lanes to `p`.
+    ///
+    /// # Safety
+    /// `p` is valid for writing `n` elements.
+    unsafe fn store_tail(self, p: *mut Self::E, n: usize);
+
+    /// `self + o`.
+    fn add(self, o: Self) -> Self;
+    /// `self − o`.
+    fn sub(self, o: Self) -> Self;
+    /// `self · o`.
+    fn mul(self, o: Self) -> Self;
+    /// `self · b + c`, fused (one rounding) on the AVX paths; the portable
+    /// path rounds twice (a fused multiply–add is a slow library call on CPUs
+    /// without the instruction).
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// Lane-wise maximum; a NaN lane of `o` is ignored (the lane of `self` is
+    /// kept). With `self` never NaN this is a NaN-ignoring running maximum.
+    fn max(self, o: Self) -> Self;
+    /// Lane-wise `eˣ` within 2 ULP (see `crate::exp`).
+    fn exp(self) -> Self;
+    /// Sum of the lanes (pairwise tree).
+    fn reduce_add(self) -> Self::E;
+    /// Maximum of the lanes (NaN lanes ignored unless all are NaN).
+    fn reduce_max(self) -> Self::E;
+    /// Bit `i` set when lane `i` equals `v` (`==` on floats: never for NaN).
+    fn eq_mask(self, v: Self::E) -> u64;
+}
+
+/// An element type with a vector type for every path.
+pub(crate) trait Elem: Element {
+    /// The portable vector.
+    type Portable: Simd<E = Self>;
+    /// The AVX2+FMA vector.
+    #[cfg(target_arch = "x86_64")]
+    type Avx2: Simd<E = Self>;
+    /// The AVX-512F vector.
+    #[cfg(target_arch = "x86_64")]
+    type Avx512: Simd<E = Self>;
+}
+
+impl Elem for f32 {
+    type Portable = portable::F32x8;
+    #[cfg(target_arch = "x86_64")]
+    type Avx2 = avx2::F32x8;
+    #[cfg(target_arch = "x86_64")]
+    type Avx512 = avx512::F32x16;
+}
+
+impl Elem for f64 {
+    type Portable = portable::F64x4;
+    #[cfg(target_arch = "x86_64")]
+    type Avx2 = avx2::F64x4;
+    #[cfg(target_arch = "x86_64")]
+    type Avx512 = avx512::F64x8;
+}
+
+/// A kernel written once for any vector type of element `E`.
+pub(crate) trait Kernel<E: Elem> {
+    /// What the kernel returns.
+    type Out;
+    /// Runs the kernel with vector type `V`. Implementations are
+    /// `#[inline(always)]` so that they compile into the calling
+    /// `#[target_feature]` function.
+    ///
+    /// # Safety
+    /// The CPU supports `V`'s instruction set.
+    unsafe fn run<V: Simd<E = E>>(self) -> Self::Out;
+}
+
+/// Runs `k` on the path `isa`.
+///
+/// # Panics
+/// If this CPU does not support `isa`.
+#[inline]
+pub(crate) fn dispatch<E: Elem, K: Kernel<E>>(isa: Isa, k: K) -> K::Out {
+    isa.assert_supported();
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `assert_supported` just checked that the CPU has AVX-512F,
+        // AVX2 and FMA.
+        Isa::Avx512 => unsafe { run_avx512::<E, K>(k) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `assert_supported` just checked that the CPU has AVX2 and FMA.
+        Isa::Avx2 => unsafe { run_avx2::<E, K>(k) },
+        // SAFETY: the portable vectors need no CPU feature.
+        _ => unsafe { k.run::<E::Portable>() },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn run_avx512<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
+    // SAFETY: this function's contract is the kernel's.
+    unsafe { k.run::<E::Avx512>() }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
+    // SAFETY: this function's contract is the kernel's.
+    unsafe { k.run::<E::Avx2>() }
+}
