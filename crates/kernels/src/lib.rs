@@ -1,6 +1,6 @@
 //! SIMD CPU kernels for `f32` and `f64`: slices in, slices out.
 //!
-//! - [`matmul`] / [`gemm`]: `C ← α·A·B + β·C`, packed and cache-blocked in the
+//! - [`matmul`] / [`gemm()`]: `C ← α·A·B + β·C`, packed and cache-blocked in the
 //!   BLIS style, with register-tile microkernels for AVX-512F and AVX2+FMA
 //!   chosen at run time and a portable path for every other CPU.
 //! - [`exp`]: vectorised `eˣ` within 2 ULP.

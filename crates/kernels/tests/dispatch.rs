@@ -17,14 +17,21 @@ fn forced_path_is_used_and_computes() {
 
     // A small problem through every top-level entry point, against plain loops.
     let (m, k, n) = (7, 19, 13);
-    let a: Vec<f64> = (0..m * k).map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0).collect();
-    let b: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 13) as f64 - 6.0) / 4.0).collect();
+    let a: Vec<f64> = (0..m * k)
+        .map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0)
+        .collect();
+    let b: Vec<f64> = (0..k * n)
+        .map(|i| ((i * 5 % 13) as f64 - 6.0) / 4.0)
+        .collect();
     let mut c = vec![f64::NAN; m * n];
     kernels::matmul(m, k, n, &a, &b, &mut c);
     for i in 0..m {
         for j in 0..n {
             let r: f64 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-            assert!((c[i * n + j] - r).abs() <= 1e-12 * (1.0 + r.abs()), "matmul ({i},{j})");
+            assert!(
+                (c[i * n + j] - r).abs() <= 1e-12 * (1.0 + r.abs()),
+                "matmul ({i},{j})"
+            );
         }
     }
 
@@ -33,7 +40,10 @@ fn forced_path_is_used_and_computes() {
     kernels::exp(&x, &mut e);
     for (&xi, &ei) in x.iter().zip(&e) {
         let r = (xi as f64).exp();
-        assert!(((ei as f64) - r).abs() <= 4.0 * f32::EPSILON as f64 * r, "exp({xi})");
+        assert!(
+            ((ei as f64) - r).abs() <= 4.0 * f32::EPSILON as f64 * r,
+            "exp({xi})"
+        );
     }
 
     let mut p = vec![0.0f32; x.len()];

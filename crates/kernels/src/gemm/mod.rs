@@ -1,10 +1,30 @@
-//! GEMM: `C ← α·A·B + β·C` over strided matrix views.
+//! GEMM: `C ← α·A·B + β·C` over strided matrix views, in the BLIS style.
 //!
-//! (Placeholder body: a plain triple loop; the packed BLIS implementation
-//! replaces it.)
+//! - `mod.rs`: the views, argument checks, and the choice of path.
+//! - `loops`: the five loops (NC, KC, MC around the NR×MR macro-kernel) and
+//!   their threading; `pack`: packing A and B into panels.
+//! - `kernel`: the microkernel contract and its shared body;
+//!   `avx512`, `avx2`, `portable`: the register tiles of each path.
+//! - `skinny`: `n` (or `m`) ≤ 16 — linear layers with few outputs and
+//!   matrix-vector products — streaming A once without packing it.
+//!
+//! Threads (`rayon::current_num_threads()`, so a rayon pool's `install`
+//! controls them) split C, never `k`, so results are bit-identical for any
+//! thread count.
 
-use crate::element::Element;
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod kernel;
+mod loops;
+mod pack;
+mod portable;
+mod skinny;
+
+use crate::element::{Dtype, Element, same};
 use crate::isa::{Isa, isa};
+use skinny::{SKINNY_N, Skinny};
 
 /// A read-only matrix view: `rows × cols` elements of `data`, element `(i, j)`
 /// at `data[i·rs + j·cs]` (BLIS names: `rs` row stride, `cs` column stride).
@@ -187,8 +207,13 @@ impl<'a, T: Element> MatMut<'a, T> {
 
 /// `C ← α·A·B + β·C` on the path chosen by [`isa()`].
 ///
-/// When `β = 0`, `C` is not read (NaN already in `C` does not propagate), as in BLAS.
-/// The result does not depend on the number of threads: `k` is never split.
+/// When `β = 0`, `C` is not read (NaN already in `C` does not propagate), as in BLAS;
+/// when `α = 0` or `k = 0`, `C ← β·C` and A and B are not read; when `m = 0`
+/// or `n = 0`, nothing happens.
+///
+/// Threads: `rayon::current_num_threads()` (run inside a pool's `install` to
+/// choose). The result does not depend on the number of threads: `k` is never
+/// split, and each element's arithmetic is the same whichever block computes it.
 ///
 /// # Panics
 /// If the shapes do not agree (`A` m×k, `B` k×n, `C` m×n), naming the dimensions.
@@ -220,20 +245,235 @@ impl Isa {
             c.rows,
             c.cols
         );
-        let (m, k, n) = (a.rows, a.cols, b.cols);
-        for i in 0..m {
-            for j in 0..n {
-                let mut s = T::ZERO;
-                for p in 0..k {
-                    s += a.data[i * a.rs + p * a.cs] * b.data[p * b.rs + j * b.cs];
-                }
-                let ci = i * c.rs + j * c.cs;
-                c.data[ci] = if beta == T::ZERO {
-                    alpha * s
+        let (m, n) = (c.rows, c.cols);
+        if m == 0 || n == 0 {
+            return;
+        }
+        let c = Out {
+            ptr: c.data.as_mut_ptr(),
+            m,
+            n,
+            rs: c.rs,
+            cs: c.cs,
+            alpha,
+            beta,
+        };
+        let (a, b) = (In::of(&a), In::of(&b));
+        if a.cols == 0 || alpha == T::ZERO {
+            // SAFETY: `c` is the caller's exclusively borrowed, checked view.
+            unsafe { scale(c) };
+            return;
+        }
+        // SAFETY: the views were bounds-checked by their constructors and C
+        // is injective and exclusively borrowed (so it overlaps neither A nor
+        // B); the shapes agree (asserted above); `assert_supported` checked
+        // the CPU features of the path; `cast` is to `T` itself, as `DTYPE`
+        // says.
+        unsafe {
+            match (self, T::DTYPE) {
+                #[cfg(target_arch = "x86_64")]
+                (Isa::Avx512, Dtype::F32) => run::<avx512::F32>(a.cast(), b.cast(), c.cast()),
+                #[cfg(target_arch = "x86_64")]
+                (Isa::Avx512, Dtype::F64) => run::<avx512::F64>(a.cast(), b.cast(), c.cast()),
+                #[cfg(target_arch = "x86_64")]
+                (Isa::Avx2, Dtype::F32) => run::<avx2::F32>(a.cast(), b.cast(), c.cast()),
+                #[cfg(target_arch = "x86_64")]
+                (Isa::Avx2, Dtype::F64) => run::<avx2::F64>(a.cast(), b.cast(), c.cast()),
+                (_, Dtype::F32) => run::<portable::F32>(a.cast(), b.cast(), c.cast()),
+                (_, Dtype::F64) => run::<portable::F64>(a.cast(), b.cast(), c.cast()),
+            }
+        }
+    }
+}
+
+/// A read-only raw view of A or B (element `(i, j)` at `ptr + i·rs + j·cs`),
+/// shareable between the threads of one GEMM.
+#[derive(Clone, Copy)]
+struct In<T> {
+    ptr: *const T,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+// SAFETY: an `In` is only built from a shared borrow that outlives the GEMM
+// call and is only read through.
+unsafe impl<T: Sync> Send for In<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for In<T> {}
+
+impl<T> In<T> {
+    fn of(m: &MatRef<'_, T>) -> Self {
+        In {
+            ptr: m.data.as_ptr(),
+            rows: m.rows,
+            cols: m.cols,
+            rs: m.rs,
+            cs: m.cs,
+        }
+    }
+
+    /// The same view at another type.
+    ///
+    /// # Safety
+    /// `U` is `T` (checked through `Element::DTYPE` by the caller).
+    unsafe fn cast<U>(self) -> In<U> {
+        In {
+            ptr: self.ptr.cast(),
+            rows: self.rows,
+            cols: self.cols,
+            rs: self.rs,
+            cs: self.cs,
+        }
+    }
+
+    fn t(self) -> Self {
+        In {
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
+    /// Pointer to element `(i, j)`.
+    ///
+    /// # Safety
+    /// `(i, j)` lies inside the view (or on its edge, for an empty block).
+    unsafe fn at(&self, i: usize, j: usize) -> *const T {
+        // SAFETY: in bounds, as the caller guarantees.
+        unsafe { self.ptr.add(i * self.rs + j * self.cs) }
+    }
+
+    /// The `rows × cols` block starting at `(i, j)`.
+    ///
+    /// # Safety
+    /// The block lies inside the view.
+    unsafe fn sub(&self, i: usize, j: usize, rows: usize, cols: usize) -> Self {
+        In {
+            // SAFETY: forwarded.
+            ptr: unsafe { self.at(i, j) },
+            rows,
+            cols,
+            ..*self
+        }
+    }
+}
+
+/// A raw view of (a block of) C with the scalars of its update
+/// `C ← α·(…) + β·C`; blocks handed to different threads are disjoint.
+#[derive(Clone, Copy)]
+struct Out<T> {
+    ptr: *mut T,
+    m: usize,
+    n: usize,
+    rs: usize,
+    cs: usize,
+    alpha: T,
+    beta: T,
+}
+
+// SAFETY: an `Out` comes from an exclusive borrow that outlives the GEMM
+// call; threads receive disjoint blocks of it.
+unsafe impl<T: Send> Send for Out<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Out<T> {}
+
+impl<T: Element> Out<T> {
+    /// The same view at another type.
+    ///
+    /// # Safety
+    /// `U` is `T`.
+    unsafe fn cast<U: Element>(self) -> Out<U> {
+        Out {
+            ptr: self.ptr.cast(),
+            m: self.m,
+            n: self.n,
+            rs: self.rs,
+            cs: self.cs,
+            alpha: same(self.alpha),
+            beta: same(self.beta),
+        }
+    }
+
+    fn t(self) -> Self {
+        Out {
+            m: self.n,
+            n: self.m,
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
+    /// The `m × n` block starting at `(i, j)`.
+    ///
+    /// # Safety
+    /// The block lies inside the view.
+    unsafe fn sub(&self, i: usize, j: usize, m: usize, n: usize) -> Self {
+        Out {
+            // SAFETY: in bounds, as the caller guarantees.
+            ptr: unsafe { self.ptr.add(i * self.rs + j * self.cs) },
+            m,
+            n,
+            ..*self
+        }
+    }
+}
+
+/// `C ← β·C` (the whole update when `k = 0` or `α = 0`); `C` is not read when `β = 0`.
+///
+/// # Safety
+/// `c` is a valid, exclusively borrowed view.
+unsafe fn scale<T: Element>(c: Out<T>) {
+    for i in 0..c.m {
+        for j in 0..c.n {
+            // SAFETY: `(i, j)` is inside the view.
+            unsafe {
+                let p = c.ptr.add(i * c.rs + j * c.cs);
+                *p = if c.beta == T::ZERO {
+                    T::ZERO
                 } else {
-                    alpha * s + beta * c.data[ci]
+                    c.beta * *p
                 };
             }
+        }
+    }
+}
+
+/// Picks the path for a problem with `k ≥ 1`, `α ≠ 0`: skinny when `n` (or,
+/// through `Cᵀ = Bᵀ·Aᵀ`, `m`) is small and the long operand is contiguous
+/// along one axis, else packed.
+///
+/// # Safety
+/// As [`loops::packed`].
+unsafe fn run<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    let streamable = |x: &In<K::T>| x.cs == 1 || x.rs == 1;
+    // SAFETY: forwarded; the transposed problem addresses the same elements.
+    unsafe {
+        if c.n <= SKINNY_N && streamable(&a) {
+            run_skinny::<K>(a, b, c);
+        } else if c.m <= SKINNY_N && streamable(&b) {
+            run_skinny::<K>(b.t(), a.t(), c.t());
+        } else {
+            loops::packed::<K>(a, b, c);
+        }
+    }
+}
+
+/// The skinny kernel matching A's layout.
+///
+/// # Safety
+/// As [`run`], with `c.n ≤ SKINNY_N` and A row- or column-contiguous.
+unsafe fn run_skinny<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    // SAFETY: forwarded.
+    unsafe {
+        if a.cs == 1 {
+            skinny::dot::<K>(a, b, c)
+        } else {
+            skinny::axpy::<K>(a, b, c)
         }
     }
 }

@@ -1,0 +1,206 @@
+//! The microkernel contract: a register tile `C[MR×NR] ← α·Ã·B̃ + β·C` over
+//! packed panels, with the blocking constants of the loops around it.
+//!
+//! Each instruction-set file implements [`Simd`] (a handful of vector
+//! operations) and [`Microkernel`] (its constants and a `#[target_feature]`
+//! entry that instantiates [`tile`] for its vector type).
+
+use super::Out;
+use crate::element::Element;
+
+/// The vector operations the GEMM kernels are written in.
+///
+/// Implementations are `#[inline(always)]` wrappers over `core::arch`
+/// intrinsics (or `wide` on the portable path); the generic kernels that use
+/// them are inlined into `#[target_feature]` functions, where the intrinsics
+/// compile to single instructions.
+pub(super) trait Simd: Copy + Send + Sync + 'static {
+    /// The element type.
+    type T: Element;
+    /// A vector of `LANES` elements.
+    type V: Copy;
+    /// Elements per vector.
+    const LANES: usize;
+
+    /// All lanes zero.
+    ///
+    /// # Safety
+    /// The CPU supports this instruction set (as for every method here).
+    unsafe fn zero() -> Self::V;
+    /// All lanes `x`.
+    unsafe fn splat(x: Self::T) -> Self::V;
+    /// `LANES` elements from `p` (no alignment needed).
+    unsafe fn load(p: *const Self::T) -> Self::V;
+    /// Stores `LANES` elements at `p` (no alignment needed).
+    unsafe fn store(p: *mut Self::T, v: Self::V);
+    /// `a·b` lane-wise.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// `a·b + c` lane-wise (fused where the instruction set has FMA).
+    unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn hsum(v: Self::V) -> Self::T;
+    /// Hints that the cache line holding `p` will be used soon (may do nothing).
+    unsafe fn prefetch(p: *const Self::T);
+}
+
+/// A register-tile microkernel and the cache blocking of the five loops
+/// around it (BLIS order: jc by NC, pc by KC, ic by MC, jr by NR, ir by MR).
+pub(super) trait Microkernel: Copy + Send + Sync + 'static {
+    /// The element type.
+    type T: Element;
+    /// Rows of the register tile: loop 5 (ir) steps through a packed block of
+    /// A by MR rows, and A is packed into MR-row panels.
+    const MR: usize;
+    /// Columns of the register tile: loop 4 (jr) steps through a packed block
+    /// of B by NR columns, and B is packed into NR-column panels.
+    const NR: usize;
+    /// Depth of a packed block: loop 2 (pc) steps through k by (at most) KC,
+    /// sized so that one KC×NR panel of B stays in L1 while the microkernel
+    /// sweeps the A block.
+    const KC: usize;
+    /// Rows of a packed A block: loop 3 (ic) steps through m by (at most) MC,
+    /// sized so that the MC×KC block of A stays in L2.
+    const MC: usize;
+    /// Columns of a packed B block: loop 1 (jc) steps through n by (at most)
+    /// NC, sized so that the KC×NC block of B stays in L3.
+    const NC: usize;
+
+    /// `C ← α·Ã·B̃ + β·C` on the `c.m × c.n` tile (`c.m ≤ MR`, `c.n ≤ NR`).
+    ///
+    /// # Safety
+    /// The CPU supports the kernel's instruction set; `a` holds `kc·MR` packed
+    /// elements (panel layout of [`super::pack`]), `b` holds `kc·NR`, and `c`
+    /// addresses a valid, exclusively borrowed tile.
+    unsafe fn tile(kc: usize, a: *const Self::T, b: *const Self::T, c: &Out<Self::T>);
+}
+
+/// The body every SIMD microkernel shares: an `MR × NV·LANES` tile of
+/// accumulators in registers; per step of `k`, `NV` vector loads of the B
+/// panel, `MR` broadcasts of A elements and `MR·NV` FMAs.
+///
+/// # Safety
+/// As [`Microkernel::tile`] with `NR = NV·LANES`; inline only into a function
+/// compiled for `S`'s instruction set.
+#[inline(always)]
+pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
+    kc: usize,
+    a: *const S::T,
+    b: *const S::T,
+    c: &Out<S::T>,
+) {
+    // SAFETY: the caller guarantees the CPU features and the panel extents:
+    // step `p` reads `a[p·MR .. p·MR + MR]` and `b[p·NR .. p·NR + NR]`.
+    unsafe {
+        let nr = NV * S::LANES;
+        // Fetch C's tile while the FMAs run (its rows are far apart in memory).
+        for i in 0..c.m {
+            S::prefetch(c.ptr.add(i * c.rs));
+            S::prefetch(c.ptr.add(i * c.rs + (c.n - 1) * c.cs));
+        }
+        let mut acc = [[S::zero(); NV]; MR];
+        // Four steps per trip, with the A panel prefetched a few steps ahead.
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kc / 4 {
+            S::prefetch(a.add(8 * MR));
+            for u in 0..4 {
+                step::<S, MR, NV>(&mut acc, a.add(u * MR), b.add(u * nr));
+            }
+            a = a.add(4 * MR);
+            b = b.add(4 * nr);
+        }
+        for _ in 0..kc % 4 {
+            step::<S, MR, NV>(&mut acc, a, b);
+            a = a.add(MR);
+            b = b.add(nr);
+        }
+        store_tile::<S, MR, NV>(&acc, c);
+    }
+}
+
+/// One step of `k`: `acc += Ã[p, 0..MR]ᵀ · B̃[p, 0..NR]`.
+///
+/// # Safety
+/// As [`tile`], for one step of the panels at `a` and `b`.
+#[inline(always)]
+unsafe fn step<S: Simd, const MR: usize, const NV: usize>(
+    acc: &mut [[S::V; NV]; MR],
+    a: *const S::T,
+    b: *const S::T,
+) {
+    // SAFETY: reads `MR` elements at `a` and `NV·LANES` at `b`, as the caller
+    // guarantees.
+    unsafe {
+        let mut bv = [S::zero(); NV];
+        for (v, x) in bv.iter_mut().enumerate() {
+            *x = S::load(b.add(v * S::LANES));
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            let ai = S::splat(*a.add(i));
+            for (x, &bj) in row.iter_mut().zip(&bv) {
+                *x = S::fmadd(ai, bj, *x);
+            }
+        }
+    }
+}
+
+/// Writes `α·acc + β·C` to the tile (`C` is not read when `β = 0`).
+///
+/// Full tiles of a row-contiguous `C` are updated in place with vector loads
+/// and stores; any other tile goes through a buffer with the same vector
+/// arithmetic, so an element's value never depends on which tile it fell in
+/// (and hence not on how the problem was split between threads).
+///
+/// # Safety
+/// As [`tile`].
+#[inline(always)]
+pub(super) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
+    acc: &[[S::V; NV]; MR],
+    c: &Out<S::T>,
+) {
+    // SAFETY: the caller guarantees `c` addresses `c.m × c.n` valid elements;
+    // `buf` holds MR·NV vectors = MR·NR elements, row `i` at `i·NR`.
+    unsafe {
+        let nr = NV * S::LANES;
+        let alpha = S::splat(c.alpha);
+        let beta = S::splat(c.beta);
+        let read_c = c.beta != S::T::ZERO;
+        let update = |x: S::V, p: *const S::T| {
+            let t = S::mul(alpha, x);
+            if read_c {
+                S::fmadd(beta, S::load(p), t)
+            } else {
+                t
+            }
+        };
+        if c.m == MR && c.n == nr && c.cs == 1 {
+            for (i, row) in acc.iter().enumerate() {
+                let ci = c.ptr.add(i * c.rs);
+                for (v, &x) in row.iter().enumerate() {
+                    let p = ci.add(v * S::LANES);
+                    S::store(p, update(x, p));
+                }
+            }
+        } else {
+            let mut buf = [[S::zero(); NV]; MR];
+            let bp = buf.as_mut_ptr().cast::<S::T>();
+            if read_c {
+                for i in 0..c.m {
+                    for j in 0..c.n {
+                        *bp.add(i * nr + j) = *c.ptr.add(i * c.rs + j * c.cs);
+                    }
+                }
+            }
+            for (i, row) in acc.iter().enumerate() {
+                for (v, &x) in row.iter().enumerate() {
+                    let p = bp.add(i * nr + v * S::LANES);
+                    S::store(p, update(x, p));
+                }
+            }
+            for i in 0..c.m {
+                for j in 0..c.n {
+                    *c.ptr.add(i * c.rs + j * c.cs) = *bp.add(i * nr + j);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The five loops around the microkernel (BLIS order) and their threading.
+//!
+//! ```text
+//! loop 1  jc: n by NC        pack B[pc.., jc..] (KC×NC) into NR-column panels
+//! loop 2  pc: k by KC
+//! loop 3  ic: m by MC        pack A[ic.., pc..] (MC×KC) into MR-row panels
+//! loop 4  jr: NC by NR       (the macro-kernel: loops 4 and 5)
+//! loop 5  ir: MC by MR       microkernel: C[MR×NR] ← α·Ã·B̃ + β·C
+//! ```
+//!
+//! Threads split C into a grid of rectangular blocks (never `k`), each run
+//! through the five loops on its own packed copies, so an element of C sees
+//! the same operations in the same order whatever the thread count.
+
+use core::cell::RefCell;
+use rayon::prelude::*;
+
+use super::kernel::Microkernel;
+use super::pack::pack;
+use super::{In, Out};
+use crate::element::Element;
+
+/// Below this many multiply-adds (`m·n·k`) a packed GEMM stays on one thread:
+/// the fork/join and duplicated packing cost more than the second core saves.
+const PAR_MIN_MACS: usize = 1 << 20;
+
+/// The size of the blocks `len` is cut into: as even as possible, at most
+/// `max` (a multiple of `unit`), rounded up to a multiple of `unit`.
+pub(super) fn block(len: usize, max: usize, unit: usize) -> usize {
+    let blocks = len.div_ceil(max).max(1);
+    len.div_ceil(blocks).next_multiple_of(unit).min(max)
+}
+
+/// A 64-byte line of scratch memory (the alignment of packed panels).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+thread_local! {
+    /// Each thread's packing buffer, kept between calls: allocating (and page
+    /// faulting) megabytes on every GEMM would cost more than small GEMMs do.
+    static SCRATCH: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a 64-byte-aligned scratch buffer of at least `elems` elements.
+pub(super) fn with_scratch<T: Element, R>(elems: usize, f: impl FnOnce(*mut T) -> R) -> R {
+    let lines = (elems * size_of::<T>()).div_ceil(64);
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) => {
+            if v.len() < lines {
+                v.resize(lines, Line([0; 64]));
+            }
+            f(v.as_mut_ptr().cast())
+        }
+        // Re-entered on this thread (a worker running a second GEMM while the
+        // first holds the buffer): use a fresh one.
+        Err(_) => f(vec![Line([0; 64]); lines].as_mut_ptr().cast()),
+    })
+}
+
+/// The packed GEMM `C ← α·A·B + β·C`, threaded over blocks of C.
+///
+/// # Safety
+/// The CPU supports `K`'s instruction set; `a`, `b`, `c` are valid views
+/// with `a` m×k, `b` k×n, `c` m×n, `c` exclusively borrowed and not
+/// overlapping `a` or `b`.
+pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    let (m, k, n) = (c.m, a.cols, c.n);
+    let threads = rayon::current_num_threads();
+    let (tm, tn) = if threads > 1 && m * n * k >= PAR_MIN_MACS {
+        grid(m, n, threads, K::MR, K::NR)
+    } else {
+        (1, 1)
+    };
+    if tm * tn == 1 {
+        // SAFETY: forwarded from the caller.
+        unsafe { serial::<K>(a, b, c) };
+        return;
+    }
+    let rows = m.div_ceil(tm).next_multiple_of(K::MR);
+    let cols = n.div_ceil(tn).next_multiple_of(K::NR);
+    (0..tm * tn).into_par_iter().for_each(|w| {
+        let (i0, j0) = ((w / tn) * rows, (w % tn) * cols);
+        if i0 < m && j0 < n {
+            let (mb, nb) = (rows.min(m - i0), cols.min(n - j0));
+            // SAFETY: the blocks `[i0, i0+mb) × [j0, j0+nb)` of C are disjoint
+            // across `w`, and C's view is injective, so each thread writes
+            // elements no other touches; A's rows and B's columns are read only.
+            unsafe {
+                serial::<K>(
+                    a.sub(i0, 0, mb, k),
+                    b.sub(0, j0, k, nb),
+                    c.sub(i0, j0, mb, nb),
+                )
+            };
+        }
+    });
+}
+
+/// How to cut an `m × n` C into `tm × tn` blocks for `threads` threads:
+/// the factorisation that packs the least (each block packs its rows of A
+/// and its columns of B), keeping at least one tile per block.
+fn grid(m: usize, n: usize, threads: usize, mr: usize, nr: usize) -> (usize, usize) {
+    (1..=threads)
+        .filter(|&tm| threads.is_multiple_of(tm))
+        .map(|tm| (tm, threads / tm))
+        .filter(|&(tm, tn)| tm <= m.div_ceil(mr) && tn <= n.div_ceil(nr))
+        .min_by_key(|&(tm, tn)| m.div_ceil(tm) + n.div_ceil(tn))
+        .unwrap_or((1, 1))
+}
+
+/// The five loops on one thread.
+///
+/// # Safety
+/// As [`packed`].
+unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    let (m, k, n) = (c.m, a.cols, c.n);
+    let (mr, nr) = (K::MR, K::NR);
+    let kc_max = block(k, K::KC, 1);
+    let mc_max = block(m, K::MC, mr);
+    let nc_max = block(n, K::NC, nr);
+    let b_len = nc_max.next_multiple_of(nr) * kc_max;
+    let a_len = mc_max.next_multiple_of(mr) * kc_max;
+    with_scratch::<K::T, _>(b_len + a_len, |bp| {
+        // SAFETY: `bp` has room for both packed blocks; every offset below
+        // stays inside the views, as the caller guarantees their extents.
+        unsafe {
+            let ap = bp.add(b_len);
+            for jc in (0..n).step_by(nc_max) {
+                let nc = nc_max.min(n - jc);
+                for pc in (0..k).step_by(kc_max) {
+                    let kc = kc_max.min(k - pc);
+                    pack(nr, nc, kc, b.at(pc, jc), b.cs, b.rs, bp);
+                    // Later depth blocks add to what the first one wrote.
+                    let beta = if pc == 0 { c.beta } else { K::T::ONE };
+                    for ic in (0..m).step_by(mc_max) {
+                        let mc = mc_max.min(m - ic);
+                        pack(mr, mc, kc, a.at(ic, pc), a.rs, a.cs, ap);
+                        for jr in (0..nc).step_by(nr) {
+                            for ir in (0..mc).step_by(mr) {
+                                let mut t =
+                                    c.sub(ic + ir, jc + jr, mr.min(mc - ir), nr.min(nc - jr));
+                                t.beta = beta;
+                                K::tile(kc, ap.add(ir * kc), bp.add(jr * kc), &t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,349 @@
+//! Skinny GEMM: `n` small (at most [`SKINNY_N`]), the shape of a linear
+//! layer with few outputs (`X·W`, `Xᵀ·G`) and of matrix-vector products.
+//!
+//! Packing A would cost as much as the product itself here, so A is streamed
+//! once, unpacked, while all of B (k×n, small) stays in cache:
+//! - A row-contiguous (`csa = 1`): [`dot`] — each `C[i, j]` is a dot product
+//!   of row `i` of A with column `j` of B, vectorised along `k` (B packed as
+//!   Bᵀ, n contiguous rows of length k), over `R` rows and `G` columns at once.
+//! - A column-contiguous (`rsa = 1`, e.g. a transposed view): [`axpy`] — C's
+//!   columns accumulate `A[:, p]·B[p, j]`, vectorised along `m`, over `MV`
+//!   vectors of rows and `G` columns at once, with `k` cut into blocks of
+//!   [`AXPY_KC`] so that the A rows being swept stay in L2.
+//!
+//! Threads split the rows of C; an element's arithmetic never depends on
+//! which block or thread computed it.
+
+use rayon::prelude::*;
+
+use super::kernel::{Microkernel, Simd};
+use super::loops::{block, with_scratch};
+use super::pack::pack;
+use super::{In, Out};
+use crate::element::Element;
+
+/// The widest B (in columns) the skinny kernels take; wider goes to the
+/// packed path.
+pub(super) const SKINNY_N: usize = 16;
+
+/// Depth of a block of `k` in [`axpy`]: the `MV·LANES × AXPY_KC` strip of A
+/// a kernel call sweeps is revisited once per group of G columns.
+const AXPY_KC: usize = 256;
+
+/// Below this many multiply-adds (`m·n·k`) a skinny GEMM stays on one thread.
+const PAR_MIN_MACS: usize = 1 << 20;
+
+/// Columns of C per skinny kernel call: `G` accumulators per row block.
+const G: usize = 5;
+
+/// The skinny kernels of one instruction set (the same type as its
+/// [`Microkernel`]).
+pub(super) trait Skinny: Microkernel {
+    /// Rows of C per [`Skinny::dot`] call (`R`).
+    const DOT_R: usize;
+    /// Rows of C per [`Skinny::axpy`] call (`MV·LANES`).
+    const AXPY_ROWS: usize;
+
+    /// `C ← α·A·B + β·C` for `c.m` rows — `DOT_R` when `full`, else 1 — and
+    /// `c.n = W` columns, A row-contiguous, column `j` of B at `bt + j·ldbt`,
+    /// contiguous.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; the views are valid.
+    unsafe fn dot<const W: usize>(
+        full: bool,
+        a: In<Self::T>,
+        bt: *const Self::T,
+        ldbt: usize,
+        c: &Out<Self::T>,
+    );
+
+    /// `C ← α·A·B + β·C` for `AXPY_ROWS` rows of a column-contiguous A (of
+    /// which the first `c.m` are written) and `c.n = W` columns, row `p` of B
+    /// at `b + p·ldb`, contiguous.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; A has `AXPY_ROWS` readable rows.
+    unsafe fn axpy<const W: usize>(a: In<Self::T>, b: *const Self::T, ldb: usize, c: &Out<Self::T>);
+}
+
+/// [`Skinny::dot`] for a group of `c.n ≤ G` columns.
+///
+/// # Safety
+/// As [`Skinny::dot`].
+unsafe fn dot_group<K: Skinny>(
+    full: bool,
+    a: In<K::T>,
+    bt: *const K::T,
+    ldbt: usize,
+    c: &Out<K::T>,
+) {
+    debug_assert!((1..=G).contains(&c.n));
+    // SAFETY: forwarded, with `W = c.n`.
+    unsafe {
+        match c.n {
+            1 => K::dot::<1>(full, a, bt, ldbt, c),
+            2 => K::dot::<2>(full, a, bt, ldbt, c),
+            3 => K::dot::<3>(full, a, bt, ldbt, c),
+            4 => K::dot::<4>(full, a, bt, ldbt, c),
+            _ => K::dot::<G>(full, a, bt, ldbt, c),
+        }
+    }
+}
+
+/// [`Skinny::axpy`] for a group of `c.n ≤ G` columns.
+///
+/// # Safety
+/// As [`Skinny::axpy`].
+unsafe fn axpy_group<K: Skinny>(a: In<K::T>, b: *const K::T, ldb: usize, c: &Out<K::T>) {
+    debug_assert!((1..=G).contains(&c.n));
+    // SAFETY: forwarded, with `W = c.n`.
+    unsafe {
+        match c.n {
+            1 => K::axpy::<1>(a, b, ldb, c),
+            2 => K::axpy::<2>(a, b, ldb, c),
+            3 => K::axpy::<3>(a, b, ldb, c),
+            4 => K::axpy::<4>(a, b, ldb, c),
+            _ => K::axpy::<G>(a, b, ldb, c),
+        }
+    }
+}
+
+/// Scalar `α·s + β·c` as every skinny kernel writes it (`c` unread if `β = 0`).
+#[inline(always)]
+fn update<T: Element>(s: T, c: *mut T, alpha: T, beta: T) {
+    let t = alpha * s;
+    // SAFETY: callers pass a valid, exclusively borrowed element.
+    unsafe {
+        *c = if beta == T::ZERO {
+            t
+        } else {
+            beta.mul_add(*c, t)
+        }
+    };
+}
+
+/// The [`Skinny::dot`] body for `R` rows and `W` columns: per `LANES`
+/// elements of `k`, `R` loads of A, `W` loads of Bᵀ and `R·W` FMAs; then a
+/// horizontal sum per element and the `k mod LANES` tail in scalar FMAs.
+///
+/// # Safety
+/// As [`Skinny::dot`], with `c.m = R`, `c.n = W`; inline only into a function
+/// compiled for `S`'s instruction set.
+#[inline(always)]
+pub(super) unsafe fn dot_body<S: Simd, const R: usize, const W: usize>(
+    a: In<S::T>,
+    bt: *const S::T,
+    ldbt: usize,
+    c: &Out<S::T>,
+) {
+    let k = a.cols;
+    let kv = k - k % S::LANES;
+    // SAFETY: reads stay within rows `< R` of A and `< G` of Bᵀ, columns `< k`.
+    unsafe {
+        let mut acc = [[S::zero(); W]; R];
+        for p in (0..kv).step_by(S::LANES) {
+            let mut av = [S::zero(); R];
+            for (r, x) in av.iter_mut().enumerate() {
+                *x = S::load(a.ptr.add(r * a.rs + p));
+            }
+            for g in 0..W {
+                let b = S::load(bt.add(g * ldbt + p));
+                for (row, &x) in acc.iter_mut().zip(&av) {
+                    row[g] = S::fmadd(x, b, row[g]);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            for (g, &x) in row.iter().enumerate() {
+                let mut s = S::hsum(x);
+                for p in kv..k {
+                    s = (*a.ptr.add(r * a.rs + p)).mul_add(*bt.add(g * ldbt + p), s);
+                }
+                update(s, c.ptr.add(r * c.rs + g * c.cs), c.alpha, c.beta);
+            }
+        }
+    }
+}
+
+/// The [`Skinny::axpy`] body for `MV` vectors of rows and `W` columns: per
+/// step of `k`, `MV` loads of a column of A, `W` broadcasts of B and `MV·W`
+/// FMAs.
+///
+/// # Safety
+/// As [`Skinny::axpy`] with `AXPY_ROWS = MV·LANES`, `c.n = W`; inline only into
+/// a function compiled for `S`'s instruction set.
+#[inline(always)]
+pub(super) unsafe fn axpy_body<S: Simd, const MV: usize, const W: usize>(
+    a: In<S::T>,
+    b: *const S::T,
+    ldb: usize,
+    c: &Out<S::T>,
+) {
+    // SAFETY: reads stay within `MV·LANES` rows and `k` columns of A and the
+    // first `G` elements of `k` rows of B; writes within the `c.m × G` tile.
+    unsafe {
+        let mut acc = [[S::zero(); W]; MV];
+        for p in 0..a.cols {
+            let ap = a.ptr.add(p * a.cs);
+            let mut av = [S::zero(); MV];
+            for (v, x) in av.iter_mut().enumerate() {
+                *x = S::load(ap.add(v * S::LANES));
+            }
+            let bp = b.add(p * ldb);
+            for g in 0..W {
+                let bg = S::splat(*bp.add(g));
+                for (row, &x) in acc.iter_mut().zip(&av) {
+                    row[g] = S::fmadd(x, bg, row[g]);
+                }
+            }
+        }
+        let mut col = [S::zero(); MV];
+        for g in 0..W {
+            for (x, row) in col.iter_mut().zip(&acc) {
+                *x = row[g];
+            }
+            let s = col.as_ptr().cast::<S::T>();
+            for i in 0..c.m {
+                update(*s.add(i), c.ptr.add(i * c.rs + g * c.cs), c.alpha, c.beta);
+            }
+        }
+    }
+}
+
+/// Splits the rows of C into blocks of whole `unit`s, one per thread when the
+/// product is big enough, and runs `f(first_row, rows)` on each.
+fn par_rows(m: usize, n: usize, k: usize, unit: usize, f: impl Fn(usize, usize) + Sync) {
+    let threads = rayon::current_num_threads();
+    let parts = if m * n * k >= PAR_MIN_MACS {
+        threads.min(m.div_ceil(unit))
+    } else {
+        1
+    };
+    if parts <= 1 {
+        f(0, m);
+        return;
+    }
+    let rows = m.div_ceil(parts).next_multiple_of(unit);
+    (0..parts).into_par_iter().for_each(|t| {
+        let i0 = t * rows;
+        if i0 < m {
+            f(i0, rows.min(m - i0));
+        }
+    });
+}
+
+/// Skinny GEMM with a row-contiguous A (`a.cs == 1`).
+///
+/// # Safety
+/// The CPU supports `K`'s instruction set; the views are valid, `c`
+/// exclusively borrowed; `c.n ≤ SKINNY_N`.
+pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    let (m, k, n) = (c.m, a.cols, c.n);
+    // Bᵀ with contiguous rows: B itself when column-contiguous, else packed
+    // (n·k elements, small).
+    let packed;
+    let (bt, ldbt) = if b.rs == 1 {
+        (b.ptr, b.cs)
+    } else {
+        let mut v = vec![K::T::ZERO; n * k];
+        // SAFETY: `v` holds `n` panels of width 1 and depth `k`.
+        unsafe { pack(1, n, k, b.ptr, b.cs, b.rs, v.as_mut_ptr()) };
+        packed = v;
+        (packed.as_ptr(), k)
+    };
+    let (bt, r) = (Ptr(bt), K::DOT_R);
+    par_rows(m, n, k, r, |i0, rows| {
+        let (mut i, end) = (i0, i0 + rows);
+        while i < end {
+            let full = end - i >= r;
+            let rr = if full { r } else { 1 };
+            for j in (0..n).step_by(G) {
+                let g = G.min(n - j);
+                // SAFETY: rows `i..i+rr` and columns `j..j+g` lie inside this
+                // thread's block of C and inside A and Bᵀ.
+                unsafe {
+                    dot_group::<K>(
+                        full,
+                        a.sub(i, 0, rr, k),
+                        bt.get().add(j * ldbt),
+                        ldbt,
+                        &c.sub(i, j, rr, g),
+                    )
+                };
+            }
+            i += rr;
+        }
+    });
+}
+
+/// Skinny GEMM with a column-contiguous A (`a.rs == 1`).
+///
+/// # Safety
+/// As [`dot`], with `a.rs == 1`.
+pub(super) unsafe fn axpy<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    let (m, k, n) = (c.m, a.cols, c.n);
+    // B with contiguous rows: B itself when row-contiguous, else packed.
+    let packed;
+    let (bp, ldb) = if b.cs == 1 {
+        (b.ptr, b.rs)
+    } else {
+        let mut v = vec![K::T::ZERO; k * n];
+        // SAFETY: `v` holds one panel of width `n` and depth `k`.
+        unsafe { pack(n, n, k, b.ptr, b.cs, b.rs, v.as_mut_ptr()) };
+        packed = v;
+        (packed.as_ptr(), n)
+    };
+    let (bp, mr) = (Ptr(bp), K::AXPY_ROWS);
+    let kc_max = block(k, AXPY_KC, 1);
+    par_rows(m, n, k, mr, |i0, rows| {
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            let beta = if pc == 0 { c.beta } else { K::T::ONE };
+            for i in (i0..i0 + rows).step_by(mr) {
+                let ri = mr.min(i0 + rows - i);
+                for j in (0..n).step_by(G) {
+                    let g = G.min(n - j);
+                    // SAFETY: as in `dot`; a partial strip of rows is first
+                    // copied into a zero-padded `AXPY_ROWS × kc` buffer so
+                    // that the kernel's full-vector loads stay in bounds.
+                    unsafe {
+                        let mut t = c.sub(i, j, ri, g);
+                        t.beta = beta;
+                        let bj = bp.get().add(pc * ldb + j);
+                        if ri == mr {
+                            axpy_group::<K>(a.sub(i, pc, mr, kc), bj, ldb, &t);
+                        } else {
+                            with_scratch::<K::T, _>(mr * kc, |s| {
+                                pack(mr, ri, kc, a.at(i, pc), a.rs, a.cs, s);
+                                let strip = In {
+                                    ptr: s,
+                                    rows: mr,
+                                    cols: kc,
+                                    rs: 1,
+                                    cs: mr,
+                                };
+                                axpy_group::<K>(strip, bj, ldb, &t);
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// A pointer shared read-only between threads.
+#[derive(Clone, Copy)]
+struct Ptr<T>(*const T);
+
+impl<T> Ptr<T> {
+    /// The pointer (a method, so that closures capture the `Sync` wrapper).
+    fn get(self) -> *const T {
+        self.0
+    }
+}
+// SAFETY: the pointee is read-only for the duration of the parallel loop.
+unsafe impl<T: Sync> Sync for Ptr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Send for Ptr<T> {}
