@@ -1,1 +1,25 @@
-//! Automatic differentiation: one op set, forward mode (duals) and reverse mode (a tape) over it. (Being built.)
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod check;
+mod dual;
+mod error;
+mod functional;
+pub mod ops;
+mod shape;
+mod tensor;
+mod value;
+mod var;
+
+pub use check::{Function, GradCheck, Tolerance, check_grads, check_grads_with};
+pub use dual::Dual;
+pub use error::{Error, Result};
+pub use functional::{
+    Linearized, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp,
+};
+pub use kernels;
+pub use kernels::Element;
+pub use shape::Shape;
+pub use tensor::{IntoShape, Tensor};
+pub use value::Value;
+pub use var::{Var, is_grad_enabled, no_grad};

@@ -1,0 +1,33 @@
+//! The book's first autograd example: `y = 2·xᵀx` has gradient `4x`.
+//!
+//! Run with `cargo run -p autodiff --example book`.
+
+use autodiff::{Result, Tensor, Value};
+
+fn main() -> Result<()> {
+    let x = Tensor::<f32>::arange(4).requires_grad();
+    println!("x = {:?}", x.value().as_slice());
+    println!("x.grad before backward: {:?}", x.grad());
+
+    let y = x.dot(&x)?.mul_scalar(2.0)?;
+    println!("y = 2·xᵀx = {}", y.value().item()?);
+    y.backward()?;
+    println!("x.grad = {:?}  (4x)", x.grad().unwrap().as_slice());
+
+    // Gradients accumulate until zeroed.
+    x.zero_grad()?;
+    let y = x.sum()?;
+    y.backward()?;
+    println!(
+        "after zero_grad, grad of x.sum() = {:?}",
+        x.grad().unwrap().as_slice()
+    );
+
+    // Backward twice without zeroing doubles the gradient.
+    x.zero_grad()?;
+    let y = x.dot(&x)?.mul_scalar(2.0)?;
+    y.backward()?;
+    y.backward()?;
+    println!("backward twice: {:?}  (8x)", x.grad().unwrap().as_slice());
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The crate's error type: every user-facing shape or data problem is a
+//! typed [`Error`] naming the op and the shapes involved.
+
+use crate::shape::Shape;
+use core::fmt;
+
+/// What went wrong, and where.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// Two operands whose shapes do not fit the op.
+    ShapeMismatch {
+        /// The op that was called.
+        op: &'static str,
+        /// Shape of the left (first) operand.
+        lhs: Shape,
+        /// Shape of the right (second) operand, or the requested shape.
+        rhs: Shape,
+    },
+    /// A data buffer whose length is not the product of its shape.
+    DataLength {
+        /// The shape asked for.
+        shape: Shape,
+        /// Number of elements that shape needs.
+        expected: usize,
+        /// Number of elements supplied.
+        got: usize,
+    },
+    /// A shape with more axes than [`Shape::MAX_RANK`].
+    RankTooHigh {
+        /// The rank asked for.
+        rank: usize,
+    },
+    /// An operand whose rank does not suit the op.
+    BadRank {
+        /// The op that was called.
+        op: &'static str,
+        /// What the op accepts.
+        expected: &'static str,
+        /// The operand's shape.
+        shape: Shape,
+    },
+    /// An axis argument past the operand's rank.
+    AxisOutOfRange {
+        /// The op that was called.
+        op: &'static str,
+        /// The axis asked for.
+        axis: usize,
+        /// The operand's rank.
+        rank: usize,
+    },
+    /// An index past the end of an axis.
+    IndexOutOfBounds {
+        /// The op that was called.
+        op: &'static str,
+        /// The offending index.
+        index: usize,
+        /// The length of the axis it indexes.
+        bound: usize,
+    },
+    /// An op applied to the wrong number of inputs.
+    Arity {
+        /// The op that was called.
+        op: &'static str,
+        /// How many inputs it takes.
+        expected: usize,
+        /// How many it was given.
+        got: usize,
+    },
+    /// `backward()` called on a value that is not a scalar.
+    NonScalarBackward {
+        /// The output's shape.
+        shape: Shape,
+    },
+    /// The gradient checker found a derivative that disagrees with its reference.
+    GradientMismatch {
+        /// Which comparison failed (for example `"jvp vs finite differences"`).
+        check: &'static str,
+        /// Which input (for multi-input functions) or direction.
+        input: usize,
+        /// The automatic-differentiation value.
+        got: f64,
+        /// The reference value.
+        expected: f64,
+        /// The tolerance it exceeded.
+        tolerance: f64,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::ShapeMismatch { op, lhs, rhs } => {
+                write!(f, "{op}: shapes {lhs} and {rhs} do not match")
+            }
+            Error::DataLength {
+                shape,
+                expected,
+                got,
+            } => write!(
+                f,
+                "from_vec: shape {shape} needs {expected} elements but the data has {got}"
+            ),
+            Error::RankTooHigh { rank } => write!(
+                f,
+                "shape of rank {rank} exceeds the maximum rank {}",
+                Shape::MAX_RANK
+            ),
+            Error::BadRank {
+                op,
+                expected,
+                shape,
+            } => write!(f, "{op}: expected {expected}, got shape {shape}"),
+            Error::AxisOutOfRange { op, axis, rank } => {
+                write!(f, "{op}: axis {axis} is out of range for rank {rank}")
+            }
+            Error::IndexOutOfBounds { op, index, bound } => {
+                write!(
+                    f,
+                    "{op}: index {index} is out of bounds for an axis of length {bound}"
+                )
+            }
+            Error::Arity { op, expected, got } => {
+                write!(f, "{op}: takes {expected} inputs but was given {got}")
+            }
+            Error::NonScalarBackward { shape } => write!(
+                f,
+                "backward: the output has shape {shape}, not a scalar; pass an explicit seed of that shape with backward_with"
+            ),
+            Error::GradientMismatch {
+                check,
+                input,
+                got,
+                expected,
+                tolerance,
+            } => write!(
+                f,
+                "gradient check failed ({check}, input {input}): got {got:e}, expected {expected:e} (tolerance {tolerance:e})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,225 @@
+//! Matrix product `y = op(A)·op(B)` through `kernels::gemm`, where `op`
+//! transposes an operand by swapping the strides of its view (no copy).
+//!
+//! A rank-1 left operand is a row `(1, k)` and a rank-1 right operand a
+//! column `(k, 1)`; those unit axes are dropped from the output (numpy).
+
+use super::add_opt;
+use crate::error::{Error, Result};
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+use crate::value::Value;
+use kernels::{Element, MatMut, MatRef};
+
+/// The operands seen as matrices: `(rows, cols)` of `a` and `b` as stored,
+/// `(m, k, n)` of the product and the output shape.
+struct Dims {
+    a2: [usize; 2],
+    b2: [usize; 2],
+    m: usize,
+    k: usize,
+    n: usize,
+    out: Shape,
+}
+
+fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
+    let bad = |shape, t: bool| Error::BadRank {
+        op: "matmul",
+        expected: if t {
+            "a rank-2 operand to transpose"
+        } else {
+            "operands of rank 1 or 2"
+        },
+        shape,
+    };
+    let a2 = match (a.rank(), ta) {
+        (1, false) => [1, a[0]],
+        (2, _) => [a[0], a[1]],
+        _ => return Err(bad(a, ta)),
+    };
+    let b2 = match (b.rank(), tb) {
+        (1, false) => [b[0], 1],
+        (2, _) => [b[0], b[1]],
+        _ => return Err(bad(b, tb)),
+    };
+    let (m, ka) = if ta { (a2[1], a2[0]) } else { (a2[0], a2[1]) };
+    let (kb, n) = if tb { (b2[1], b2[0]) } else { (b2[0], b2[1]) };
+    if ka != kb {
+        return Err(Error::ShapeMismatch {
+            op: "matmul",
+            lhs: a,
+            rhs: b,
+        });
+    }
+    let out = match (a.rank(), b.rank()) {
+        (1, 1) => Shape::SCALAR,
+        (1, _) => Shape::from([n]),
+        (_, 1) => Shape::from([m]),
+        _ => Shape::from([m, n]),
+    };
+    Ok(Dims {
+        a2,
+        b2,
+        m,
+        k: ka,
+        n,
+        out,
+    })
+}
+
+/// A view of `x` (stored `r × c`), transposed when `t`.
+fn view<T: Element>(x: &[T], rc: [usize; 2], t: bool) -> MatRef<'_, T> {
+    let v = MatRef::new(x, rc[0], rc[1]);
+    if t { v.t() } else { v }
+}
+
+pub(crate) fn forward<T: Element>(
+    ta: bool,
+    tb: bool,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+) -> Result<Tensor<T>> {
+    let d = dims(ta, tb, a.shape(), b.shape())?;
+    let mut out = vec![T::ZERO; d.m * d.n];
+    if d.k == 0 {
+    } else if d.n == 1 || d.m == 1 {
+        thin(ta, tb, &d, a.as_slice(), b.as_slice(), &mut out);
+    } else {
+        kernels::gemm(
+            T::ONE,
+            view(a.as_slice(), d.a2, ta),
+            view(b.as_slice(), d.b2, tb),
+            T::ZERO,
+            MatMut::new(&mut out, d.m, d.n),
+        );
+    }
+    Ok(Tensor::from_parts(out, d.out))
+}
+
+/// Below this length a kernel call (dispatch, blocked accumulators) costs
+/// more than the arithmetic: short dot products and `axpy`s run inline.
+const SHORT: usize = 256;
+
+/// `⟨x, y⟩`: inline for short vectors, `kernels::dot` otherwise.
+#[inline]
+fn dot<T: Element>(x: &[T], y: &[T]) -> T {
+    if x.len() < SHORT {
+        // Eight independent partial sums, so the loop is not one chain of
+        // dependent additions.
+        let mut acc = [T::ZERO; 8];
+        let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+        let tail = xc.remainder().iter().zip(yc.remainder());
+        for (u, v) in xc.zip(yc) {
+            for l in 0..8 {
+                acc[l] += u[l] * v[l];
+            }
+        }
+        let head =
+            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        tail.fold(head, |s, (&u, &v)| s + u * v)
+    } else {
+        kernels::dot(x, y)
+    }
+}
+
+/// `y ← y + α·x`: inline for short vectors, `kernels::axpy` otherwise.
+#[inline]
+fn axpy<T: Element>(alpha: T, x: &[T], y: &mut [T]) {
+    if x.len() < SHORT {
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o += alpha * v;
+        }
+    } else {
+        kernels::axpy(alpha, x, y);
+    }
+}
+
+/// Matrix-vector and vector-matrix products (`n = 1` or `m = 1`) as dot
+/// products or `axpy` sweeps over contiguous rows: for these shapes a GEMM's
+/// packing costs more than the arithmetic. A row of `op(A)` is contiguous
+/// unless `A` is transposed, and then a row of the stored `A` is a column
+/// of `op(A)`, which `axpy` sweeps instead (and likewise for `B`).
+fn thin<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T]) {
+    let k = d.k;
+    if d.n == 1 {
+        // out[i] = ⟨op(A)[i, :], op(B)[:, 0]⟩; op(B)'s column is contiguous.
+        if ta {
+            // op(A) = Aᵀ with A stored k×m: out = Σ_p b[p]·A[p, :].
+            for (p, row) in a.chunks_exact(d.m).enumerate() {
+                axpy(b[p], row, out);
+            }
+        } else {
+            for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
+                *o = dot(row, &b[..k]);
+            }
+        }
+    } else if tb {
+        // m = 1, op(B) = Bᵀ with B stored n×k: out[j] = ⟨a, B[j, :]⟩.
+        for (o, row) in out.iter_mut().zip(b.chunks_exact(k)) {
+            *o = dot(&a[..k], row);
+        }
+    } else {
+        // m = 1, B stored k×n: out = Σ_p a[p]·B[p, :].
+        for (p, row) in b.chunks_exact(d.n).enumerate() {
+            axpy(a[p], row, out);
+        }
+    }
+}
+
+/// `(AB)˙ = Ȧ·B + A·Ḃ` (bilinear), with the same transposition flags.
+pub(crate) fn jvp<V: Value>(
+    ta: bool,
+    tb: bool,
+    a: &V,
+    b: &V,
+    da: Option<&V>,
+    db: Option<&V>,
+) -> Result<Option<V>> {
+    let shape = dims(ta, tb, a.shape(), b.shape())?.out;
+    add_opt(
+        da.map(|d| d.matmul_t(b, ta, tb)).transpose()?,
+        db.map(|d| a.matmul_t(d, ta, tb)).transpose()?,
+        shape,
+    )
+}
+
+/// With `P = op(A)`, `Q = op(B)`, `Y = PQ`: `P̄ = Ȳ·Qᵀ` and `Q̄ = Pᵀ·Ȳ`.
+/// Undoing `op`:
+/// - `Ā = P̄ = Ȳ·op(B)ᵀ` if `A` is not transposed, else `Ā = P̄ᵀ = op(B)·Ȳᵀ`;
+/// - `B̄ = Q̄ = op(A)ᵀ·Ȳ` if `B` is not transposed, else `B̄ = Q̄ᵀ = Ȳᵀ·op(A)`.
+///
+/// Each is one GEMM whose transposes are flags on strided views.
+pub(crate) fn vjp<V: Value>(
+    ta: bool,
+    tb: bool,
+    a: &V,
+    b: &V,
+    gy: &V,
+    needs: [bool; 2],
+) -> Result<[Option<V>; 2]> {
+    let d = dims(ta, tb, a.shape(), b.shape())?;
+    let g2 = gy.reshape([d.m, d.n])?;
+    let ga = if needs[0] {
+        let b2 = b.reshape(d.b2)?;
+        let g = if ta {
+            b2.matmul_t(&g2, tb, true)?
+        } else {
+            g2.matmul_t(&b2, false, !tb)?
+        };
+        Some(g.reshape(a.shape())?)
+    } else {
+        None
+    };
+    let gb = if needs[1] {
+        let a2 = a.reshape(d.a2)?;
+        let g = if tb {
+            g2.matmul_t(&a2, true, ta)?
+        } else {
+            a2.matmul_t(&g2, !ta, false)?
+        };
+        Some(g.reshape(b.shape())?)
+    } else {
+        None
+    };
+    Ok([ga, gb])
+}

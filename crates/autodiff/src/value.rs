@@ -1,0 +1,295 @@
+//! [`Value`]: the one trait the op set is written against.
+//!
+//! Plain tensors, forward-mode duals and reverse-mode variables all
+//! implement it, so a function written once as
+//! `fn f<V: Value>(x: &V) -> Result<V>` runs plainly, under forward mode
+//! ([`crate::jvp`]) and under reverse mode ([`crate::grad`]), and under
+//! their nestings ([`crate::hvp`]).
+
+use crate::error::Result;
+use crate::ops::{Binary, Op, Unary};
+use crate::shape::Shape;
+use crate::tensor::{IntoShape, Tensor};
+use kernels::Element;
+use std::sync::Arc;
+
+/// A differentiable value: a [`Tensor`], a [`crate::Dual`] or a [`crate::Var`].
+///
+/// Implementors supply [`Value::apply`] (how to run one primitive [`Op`]) and
+/// a few accessors; every op method below is provided on top of `apply`.
+/// Ops return `Result` because operand shapes are checked at run time.
+pub trait Value: Clone + core::fmt::Debug + Sized {
+    /// The element type (`f32` or `f64`).
+    type Elem: Element;
+
+    /// The shape.
+    fn shape(&self) -> Shape;
+
+    /// A constant (derivative zero in every mode) holding `t`.
+    fn constant(t: Tensor<Self::Elem>) -> Self;
+
+    /// The plain value underneath every derivative level.
+    fn tensor(&self) -> Tensor<Self::Elem>;
+
+    /// Applies one primitive op to `inputs` (one or two of them).
+    ///
+    /// # Errors
+    /// Whatever the op's shape checks report, as [`crate::Error`].
+    fn apply(op: &Op<Self::Elem>, inputs: &[&Self]) -> Result<Self>;
+
+    /// The same value with its derivative cut off at this level (PyTorch's
+    /// `detach`, JAX's `stop_gradient`): a reverse-mode variable becomes a
+    /// constant of the tape, a dual number loses its tangent.
+    fn detach(&self) -> Self;
+
+    /// `self += other` for two values of the same shape; tensors accumulate
+    /// in place when their storage is not shared.
+    ///
+    /// # Errors
+    /// [`crate::Error::ShapeMismatch`] if the shapes do not broadcast.
+    fn accumulate(&mut self, other: Self) -> Result<()> {
+        *self = self.add(&other)?;
+        Ok(())
+    }
+
+    /// A constant scalar.
+    fn scalar(x: f64) -> Self {
+        Self::constant(Tensor::scalar(Self::Elem::from_f64(x)))
+    }
+
+    /// A constant of zeros with this value's shape.
+    fn zeros_like(&self) -> Self {
+        Self::constant(Tensor::zeros(self.shape()))
+    }
+
+    /// Number of elements.
+    fn numel(&self) -> usize {
+        self.shape().numel()
+    }
+
+    // ---- elementwise, binary (numpy broadcasting) ----
+
+    /// `self + other`, broadcasting.
+    fn add(&self, other: &Self) -> Result<Self> {
+        Self::apply(&Op::Binary(Binary::Add), &[self, other])
+    }
+    /// `self − other`, broadcasting.
+    fn sub(&self, other: &Self) -> Result<Self> {
+        Self::apply(&Op::Binary(Binary::Sub), &[self, other])
+    }
+    /// `self · other` elementwise, broadcasting.
+    fn mul(&self, other: &Self) -> Result<Self> {
+        Self::apply(&Op::Binary(Binary::Mul), &[self, other])
+    }
+    /// `self / other` elementwise, broadcasting.
+    fn div(&self, other: &Self) -> Result<Self> {
+        Self::apply(&Op::Binary(Binary::Div), &[self, other])
+    }
+    /// Elementwise maximum, broadcasting. Subgradient: at ties each operand
+    /// receives half of the incoming derivative (PyTorch's convention).
+    fn maximum(&self, other: &Self) -> Result<Self> {
+        Self::apply(&Op::Binary(Binary::Maximum), &[self, other])
+    }
+    /// Elementwise minimum, broadcasting; ties split the derivative in half.
+    fn minimum(&self, other: &Self) -> Result<Self> {
+        Self::apply(&Op::Binary(Binary::Minimum), &[self, other])
+    }
+    /// `mask ? a : b` elementwise (`mask` nonzero picks `a`); all three of one shape.
+    /// The mask is a constant; derivatives flow to the branch that was picked.
+    fn select(mask: &Tensor<Self::Elem>, a: &Self, b: &Self) -> Result<Self> {
+        Self::apply(&Op::Select(mask.clone()), &[a, b])
+    }
+
+    // ---- elementwise, unary ----
+
+    /// `−x`.
+    fn neg(&self) -> Result<Self> {
+        self.unary(Unary::Neg)
+    }
+    /// `x + c`.
+    fn add_scalar(&self, c: f64) -> Result<Self> {
+        self.unary(Unary::AddScalar(Self::Elem::from_f64(c)))
+    }
+    /// `x · c`.
+    fn mul_scalar(&self, c: f64) -> Result<Self> {
+        self.unary(Unary::MulScalar(Self::Elem::from_f64(c)))
+    }
+    /// `eˣ`.
+    fn exp(&self) -> Result<Self> {
+        self.unary(Unary::Exp)
+    }
+    /// `ln x`.
+    fn log(&self) -> Result<Self> {
+        self.unary(Unary::Log)
+    }
+    /// `1 / x`.
+    fn recip(&self) -> Result<Self> {
+        self.unary(Unary::Recip)
+    }
+    /// `√x`.
+    fn sqrt(&self) -> Result<Self> {
+        self.unary(Unary::Sqrt)
+    }
+    /// `x²`.
+    fn square(&self) -> Result<Self> {
+        self.unary(Unary::Square)
+    }
+    /// `xᵖ` for a constant exponent `p`.
+    fn powf(&self, p: f64) -> Result<Self> {
+        self.unary(Unary::Powf(Self::Elem::from_f64(p)))
+    }
+    /// `|x|`; subgradient 0 at 0.
+    fn abs(&self) -> Result<Self> {
+        self.unary(Unary::Abs)
+    }
+    /// `max(x, 0)`; subgradient 0 at 0.
+    fn relu(&self) -> Result<Self> {
+        self.unary(Unary::Relu)
+    }
+    /// The logistic function `1 / (1 + e⁻ˣ)`.
+    fn sigmoid(&self) -> Result<Self> {
+        self.unary(Unary::Sigmoid)
+    }
+    /// `tanh x`.
+    fn tanh(&self) -> Result<Self> {
+        self.unary(Unary::Tanh)
+    }
+    /// `ln(1 + eˣ)`, computed without overflow.
+    fn softplus(&self) -> Result<Self> {
+        self.unary(Unary::Softplus)
+    }
+    /// `ln σ(x) = −softplus(−x)`, computed without overflow.
+    fn log_sigmoid(&self) -> Result<Self> {
+        self.unary(Unary::LogSigmoid)
+    }
+    /// `min(max(x, lo), hi)`; derivative 1 on the closed interval `[lo, hi]`, 0 outside.
+    fn clamp(&self, lo: f64, hi: f64) -> Result<Self> {
+        self.unary(Unary::Clamp(
+            Self::Elem::from_f64(lo),
+            Self::Elem::from_f64(hi),
+        ))
+    }
+    /// Applies a unary elementwise op.
+    fn unary(&self, u: Unary<Self::Elem>) -> Result<Self> {
+        Self::apply(&Op::Unary(u), &[self])
+    }
+
+    // ---- linear algebra and layout ----
+
+    /// Matrix product with numpy's rules for ranks 1 and 2: `(m,k)·(k,n)`,
+    /// `(m,k)·(k)`, `(k)·(k,n)`, `(k)·(k)` (a dot product, rank 0).
+    fn matmul(&self, other: &Self) -> Result<Self> {
+        self.matmul_t(other, false, false)
+    }
+    /// `op(self)·op(other)` where `op` transposes a rank-2 operand when its
+    /// flag is set — through a strided view, without copying.
+    fn matmul_t(&self, other: &Self, transpose_self: bool, transpose_other: bool) -> Result<Self> {
+        Self::apply(
+            &Op::MatMul {
+                ta: transpose_self,
+                tb: transpose_other,
+            },
+            &[self, other],
+        )
+    }
+    /// Dot product of two vectors (a rank-0 result).
+    fn dot(&self, other: &Self) -> Result<Self> {
+        self.matmul(other)
+    }
+    /// Swaps the last two axes (identity for rank 0 and 1).
+    fn t(&self) -> Result<Self> {
+        if self.shape().rank() < 2 {
+            return Ok(self.clone());
+        }
+        Self::apply(&Op::Transpose, &[self])
+    }
+    /// The same elements in another shape with as many elements.
+    fn reshape(&self, shape: impl IntoShape) -> Result<Self> {
+        let shape = shape.into_shape()?;
+        if shape == self.shape() {
+            return Ok(self.clone());
+        }
+        Self::apply(&Op::Reshape(shape), &[self])
+    }
+    /// Broadcasts (numpy rules) to a larger shape.
+    fn broadcast_to(&self, shape: impl IntoShape) -> Result<Self> {
+        let shape = shape.into_shape()?;
+        if shape == self.shape() {
+            return Ok(self.clone());
+        }
+        Self::apply(&Op::BroadcastTo(shape), &[self])
+    }
+    /// Sums over the axes along which `shape` was broadcast to this value's
+    /// shape (the adjoint of [`Value::broadcast_to`]).
+    fn sum_to(&self, shape: impl IntoShape) -> Result<Self> {
+        let shape = shape.into_shape()?;
+        if shape == self.shape() {
+            return Ok(self.clone());
+        }
+        Self::apply(&Op::SumTo(shape), &[self])
+    }
+
+    // ---- reductions ----
+
+    /// Sum of all elements (rank 0).
+    fn sum(&self) -> Result<Self> {
+        self.reduce(None, false, 1.0)
+    }
+    /// Mean of all elements (rank 0).
+    fn mean(&self) -> Result<Self> {
+        let n = self.numel();
+        self.reduce(None, false, 1.0 / n as f64)
+    }
+    /// Sum along `axis`, keeping it as length 1 if `keepdim`.
+    fn sum_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        self.reduce(Some(axis), keepdim, 1.0)
+    }
+    /// Mean along `axis`, keeping it as length 1 if `keepdim`.
+    fn mean_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        let n = self.shape().get(axis).copied().unwrap_or(1);
+        self.reduce(Some(axis), keepdim, 1.0 / n as f64)
+    }
+    /// `scale · Σ` over one axis or all of them.
+    fn reduce(&self, axis: Option<usize>, keepdim: bool, scale: f64) -> Result<Self> {
+        Self::apply(
+            &Op::Sum {
+                axis,
+                keepdim,
+                scale: Self::Elem::from_f64(scale),
+            },
+            &[self],
+        )
+    }
+
+    // ---- softmax family (last axis) ----
+
+    /// Softmax along the last axis.
+    fn softmax(&self) -> Result<Self> {
+        Self::apply(&Op::Softmax, &[self])
+    }
+    /// `x − logsumexp(x)` along the last axis.
+    fn log_softmax(&self) -> Result<Self> {
+        Self::apply(&Op::LogSoftmax, &[self])
+    }
+    /// `log Σ exp x` along the last axis (which is removed).
+    fn logsumexp(&self) -> Result<Self> {
+        Self::apply(&Op::LogSumExp, &[self])
+    }
+
+    // ---- indexing ----
+
+    /// For a `(rows, cols)` matrix, picks `x[i, index[i]]` from each row (a
+    /// vector of `rows`): what cross-entropy with class labels needs.
+    fn gather(&self, index: &[usize]) -> Result<Self> {
+        self.gather_arc(Arc::from(index))
+    }
+    /// [`Value::gather`] with shared indices (no copy of them).
+    fn gather_arc(&self, index: Arc<[usize]>) -> Result<Self> {
+        Self::apply(&Op::Gather(index), &[self])
+    }
+    /// The adjoint of [`Value::gather`]: a `(rows, cols)` matrix of zeros with
+    /// `y[i]` at `[i, index[i]]`.
+    fn scatter(&self, index: Arc<[usize]>, cols: usize) -> Result<Self> {
+        Self::apply(&Op::Scatter { index, cols }, &[self])
+    }
+}

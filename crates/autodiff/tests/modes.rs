@@ -1,0 +1,181 @@
+//! Forward vs reverse mode on the same functions, Hessian-vector products
+//! against exact Hessians, the gradient checker's ability to fail, and
+//! shape errors.
+
+use autodiff::{
+    Dual, Error, Function, Result, Tensor, Value, Var, check_grads, hessian, hvp, jacfwd, jacrev,
+    jvp, linearize, vjp,
+};
+use proptest::prelude::*;
+
+/// `logsumexp(A·x)`, written once.
+fn lse_ax<V: Value>(a: &Tensor<f64>, x: &V) -> Result<V> {
+    V::constant(a.cast()).matmul(x)?.logsumexp()
+}
+
+/// A vector-valued function mixing several ops: `softmax(tanh(A·x) ⊙ x₀ + b)`.
+fn mixed<V: Value>(a: &Tensor<f64>, x: &V) -> Result<V> {
+    let b = V::constant(Tensor::<f64>::arange(a.shape()[0]).cast());
+    let h = V::constant(a.cast()).matmul(x)?.tanh()?;
+    h.mul(&x.sum()?)?.add(&b.mul_scalar(0.1)?)?.softmax()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn jacfwd_equals_jacrev(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
+        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, seed);
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
+        let jf = jacfwd(|x| mixed(&a, x), &x).unwrap();
+        let jr = jacrev(|x| mixed(&a, x), &x).unwrap();
+        prop_assert_eq!(jf.shape(), [m, n].into());
+        prop_assert!(jf.max_abs_diff(&jr) < 1e-12, "{:?} vs {:?}", jf, jr);
+        // linearize gives the same columns.
+        let (y, lin) = linearize(|x| mixed(&a, x), &x).unwrap();
+        prop_assert!(y.max_abs_diff(&mixed(&a, &x).unwrap()) == 0.0);
+        for j in 0..n {
+            let mut e = Tensor::zeros([n]);
+            e.as_mut_slice()[j] = 1.0;
+            let col = lin.jvp(&e).unwrap();
+            for i in 0..m {
+                prop_assert!((col.at(&[i]).unwrap() - jf.at(&[i, j]).unwrap()).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn hvp_of_logsumexp_matches_exact_hessian(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
+        // f(x) = lse(Ax): ∇f = Aᵀp, ∇²f = Aᵀ(diag p − ppᵀ)A with p = softmax(Ax).
+        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, seed);
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
+        let v = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 2);
+        let p = a.matmul(&x).unwrap().softmax().unwrap();
+        let pp = p.reshape([m, 1]).unwrap().matmul(&p.reshape([1, m]).unwrap()).unwrap();
+        let mid = Tensor::eye(m).mul(&p).unwrap().sub(&pp).unwrap();
+        let h = a.matmul_t(&mid.matmul(&a).unwrap(), true, false).unwrap();
+        let want = h.matmul(&v).unwrap();
+        let got = hvp(|x| lse_ax(&a, x), &x, &v).unwrap();
+        prop_assert!(got.max_abs_diff(&want) < 1e-12, "{:?} vs {:?}", got, want);
+        let full = hessian(|x| lse_ax(&a, x), &x).unwrap();
+        prop_assert!(full.max_abs_diff(&h) < 1e-12);
+    }
+
+    #[test]
+    fn hvp_of_quadratic_is_exact(n in 1usize..7, seed in 0u64..1000) {
+        // f(x) = ½xᵀQx + cᵀx: H = (Q + Qᵀ)/2 · 2 / 2 = (Q + Qᵀ)/2.
+        let q = Tensor::<f64>::rand_uniform([n, n], -1.0, 1.0, seed);
+        let c = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 2);
+        let v = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 3);
+        let f = |x: &Var<Dual<Tensor<f64>>>| {
+            let qv = Var::constant(q.clone());
+            x.matmul(&qv.matmul(x)?)?.mul_scalar(0.5)?.add(&Var::constant(c.clone()).dot(x)?)
+        };
+        let hsym = q.add(&q.t().unwrap()).unwrap().mul_scalar(0.5).unwrap();
+        let got = hvp(f, &x, &v).unwrap();
+        prop_assert!(got.max_abs_diff(&hsym.matmul(&v).unwrap()) < 1e-12);
+        prop_assert!(hessian(f, &x).unwrap().max_abs_diff(&hsym) < 1e-12);
+    }
+
+    #[test]
+    fn jvp_and_vjp_are_adjoint(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
+        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, seed);
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
+        let t = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 2);
+        let c = Tensor::<f64>::rand_uniform([m], -1.0, 1.0, seed + 3);
+        let (y1, jt) = jvp(|x| mixed(&a, x), &x, &t).unwrap();
+        let (y2, jtc) = vjp(|x| mixed(&a, x), &x, &c).unwrap();
+        prop_assert_eq!(y1, y2);
+        let lhs = jt.dot(&c).unwrap().item().unwrap();
+        let rhs = jtc.dot(&t).unwrap().item().unwrap();
+        prop_assert!((lhs - rhs).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn forward_over_forward_second_derivative() -> Result<()> {
+    // d²/dx² x³ = 6x at x = 2, by nesting duals.
+    let x = Dual::new(
+        Dual::new(Tensor::scalar(2.0f64), Tensor::scalar(1.0))?,
+        Dual::new(Tensor::scalar(1.0), Tensor::scalar(0.0))?,
+    )?;
+    let y = x.powf(3.0)?;
+    assert_eq!(y.primal().primal().item()?, 8.0);
+    assert_eq!(y.tangent().primal().item()?, 12.0);
+    assert_eq!(y.tangent().tangent().item()?, 12.0);
+    Ok(())
+}
+
+/// `x.detach() ⊙ x`: its true derivative is `2x`, but reverse and forward
+/// mode (correctly) see only `x`; the checker must report the mismatch.
+#[derive(Debug)]
+struct Detached;
+impl Function for Detached {
+    fn eval<V: Value>(&self, xs: &[V]) -> Result<V> {
+        xs[0].detach().mul(&xs[0])
+    }
+}
+
+#[test]
+fn gradient_checker_catches_a_wrong_derivative() {
+    let x = Tensor::<f64>::rand_uniform([3], 0.5, 1.5, 7);
+    let err = check_grads(&Detached, &[x]).unwrap_err();
+    assert!(matches!(err, Error::GradientMismatch { .. }), "{err}");
+}
+
+#[test]
+fn shape_errors_name_the_op_and_shapes() {
+    let a = Tensor::<f64>::zeros([2, 3]);
+    let b = Tensor::<f64>::zeros([4, 5]);
+    let e = a.matmul(&b).unwrap_err();
+    assert_eq!(
+        e,
+        Error::ShapeMismatch {
+            op: "matmul",
+            lhs: [2, 3].into(),
+            rhs: [4, 5].into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "matmul: shapes [2, 3] and [4, 5] do not match"
+    );
+    let e = a.add(&Tensor::zeros([2])).unwrap_err();
+    assert!(e.to_string().contains("add") && e.to_string().contains("[2, 3]"));
+    // The same check fires in reverse and forward mode.
+    let av = a.clone().requires_grad();
+    assert!(av.add(&Var::new(Tensor::zeros([2]))).is_err());
+    assert!(Tensor::from_vec(vec![1.0f32; 5], [2, 3]).is_err());
+    assert!(a.gather(&[0, 3]).is_err());
+    assert!(a.gather(&[0]).is_err());
+    assert!(a.sum_axis(2, false).is_err());
+    assert!(a.reshape([4]).is_err());
+    assert!(Tensor::<f64>::scalar(1.0).softmax().is_err());
+    assert!(a.at(&[2, 0]).is_err());
+    assert!(a.item().is_err());
+}
+
+#[test]
+fn constructors_and_readers() -> Result<()> {
+    let e = Tensor::<f32>::eye(3);
+    assert_eq!(e.at(&[1, 1])?, 1.0);
+    assert_eq!(e.at(&[1, 2])?, 0.0);
+    assert_eq!(Tensor::<f64>::full([2], 3.5).to_vec(), vec![3.5, 3.5]);
+    assert_eq!(Tensor::<f64>::ones([2, 2]).sum()?.item()?, 4.0);
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3])?;
+    assert_eq!(x.t()?.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(x.sum_axis(0, false)?.to_vec(), vec![5.0, 7.0, 9.0]);
+    assert_eq!(x.sum_axis(1, true)?.shape().dims(), &[2, 1]);
+    assert_eq!(x.mean()?.item()?, 3.5);
+    // General broadcasting: (2,1,3) + (2,1) → (2,2,3).
+    let y = Tensor::from_vec(vec![10.0, 20.0], [2, 1])?;
+    let z = x.reshape([2, 1, 3])?.add(&y)?;
+    assert_eq!(z.shape().dims(), &[2, 2, 3]);
+    assert_eq!(z.at(&[1, 0, 2])?, 16.0);
+    assert_eq!(
+        z.sum_to([2, 1])?.to_vec(),
+        vec![21.0 + 6.0 * 10.0, 21.0 + 6.0 * 20.0]
+    );
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Every op, and random compositions of ops, checked with the library's
+//! gradient checker: JVP and VJP against `f64` central differences and
+//! against each other, in `f64` (tight default tolerances) and in `f32`
+//! (default `f32` tolerances, justified on `autodiff::Tolerance::for_dtype`).
+//!
+//! Inputs are drawn away from kinks (0 for abs/relu, the clamp bounds, ties
+//! of max/min) and from domain edges (log, sqrt, recip, powf get positive
+//! inputs ≥ 0.2), where a derivative does not exist or finite differences
+//! straddle a discontinuity of the derivative.
+
+use autodiff::{Function, Result, Tensor, Value, check_grads};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Neg,
+    AddScalar,
+    MulScalar,
+    Exp,
+    Log,
+    Recip,
+    Sqrt,
+    Square,
+    Powf(f64),
+    Abs,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Softplus,
+    LogSigmoid,
+    Clamp,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Maximum,
+    Minimum,
+    Select(Vec<f64>),
+    MatMul { ta: bool, tb: bool },
+    Transpose,
+    Reshape,
+    BroadcastTo,
+    SumTo,
+    Sum,
+    Mean,
+    SumAxis(usize, bool),
+    MeanAxis(usize, bool),
+    Softmax,
+    LogSoftmax,
+    LogSumExp,
+    Gather(Vec<usize>),
+    Scatter(Vec<usize>),
+}
+
+impl Function for Op {
+    fn eval<V: Value>(&self, xs: &[V]) -> Result<V> {
+        let x = &xs[0];
+        let y = xs.get(1);
+        let s = x.shape();
+        match self {
+            Op::Neg => x.neg(),
+            Op::AddScalar => x.add_scalar(0.75),
+            Op::MulScalar => x.mul_scalar(-1.5),
+            Op::Exp => x.exp(),
+            Op::Log => x.log(),
+            Op::Recip => x.recip(),
+            Op::Sqrt => x.sqrt(),
+            Op::Square => x.square(),
+            Op::Powf(p) => x.powf(*p),
+            Op::Abs => x.abs(),
+            Op::Relu => x.relu(),
+            Op::Sigmoid => x.sigmoid(),
+            Op::Tanh => x.tanh(),
+            Op::Softplus => x.softplus(),
+            Op::LogSigmoid => x.log_sigmoid(),
+            Op::Clamp => x.clamp(-1.0, 1.0),
+            Op::Add => x.add(y.unwrap()),
+            Op::Sub => x.sub(y.unwrap()),
+            Op::Mul => x.mul(y.unwrap()),
+            Op::Div => x.div(y.unwrap()),
+            Op::Maximum => x.maximum(y.unwrap()),
+            Op::Minimum => x.minimum(y.unwrap()),
+            Op::Select(m) => {
+                let mask = Tensor::from_vec(m.clone(), s)?.cast();
+                V::select(&mask, x, y.unwrap())
+            }
+            Op::MatMul { ta, tb } => x.matmul_t(y.unwrap(), *ta, *tb),
+            Op::Transpose => x.t(),
+            Op::Reshape => x.reshape([s.numel()]),
+            Op::BroadcastTo => x.broadcast_to([3, s[0], s[1]]),
+            Op::SumTo => x.sum_to([s[1]]),
+            Op::Sum => x.sum(),
+            Op::Mean => x.mean(),
+            Op::SumAxis(a, k) => x.sum_axis(*a, *k),
+            Op::MeanAxis(a, k) => x.mean_axis(*a, *k),
+            Op::Softmax => x.softmax(),
+            Op::LogSoftmax => x.log_softmax(),
+            Op::LogSumExp => x.logsumexp(),
+            Op::Gather(i) => x.gather(i),
+            Op::Scatter(i) => x.sum_axis(1, false)?.scatter(Arc::from(&i[..]), 4),
+        }
+    }
+}
+
+/// Values with magnitude in [0.2, 2] and a random sign (away from 0).
+fn away(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec((0.2f64..2.0, any::<bool>()), n)
+        .prop_map(|v| v.into_iter().map(|(m, s)| if s { m } else { -m }).collect())
+}
+
+fn positive(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(0.2f64..3.0, n)
+}
+
+fn t(v: Vec<f64>, shape: &[usize]) -> Tensor<f64> {
+    Tensor::from_vec(v, shape).unwrap()
+}
+
+/// Checks `op` at `xs` in f64 and in f32.
+fn check<F: Function + std::fmt::Debug>(
+    op: &F,
+    xs: &[Tensor<f64>],
+) -> std::result::Result<(), TestCaseError> {
+    check_grads(op, xs).map_err(|e| TestCaseError::fail(format!("f64 {op:?}: {e}")))?;
+    let x32: Vec<Tensor<f32>> = xs.iter().map(Tensor::cast).collect();
+    check_grads(op, &x32).map_err(|e| TestCaseError::fail(format!("f32 {op:?}: {e}")))?;
+    Ok(())
+}
+
+fn dims() -> impl Strategy<Value = (usize, usize)> {
+    (1usize..5, 1usize..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn unary_ops((r, c) in dims(), a in away(30), p in positive(30)) {
+        let n = r * c;
+        let runner = |op: Op, v: Vec<f64>| check(&op, &[t(v[..n].to_vec(), &[r, c])]);
+        for op in [Op::Neg, Op::AddScalar, Op::MulScalar, Op::Exp, Op::Square, Op::Abs,
+                   Op::Relu, Op::Sigmoid, Op::Tanh, Op::Softplus, Op::LogSigmoid] {
+            runner(op, a.clone())?;
+        }
+        for op in [Op::Log, Op::Recip, Op::Sqrt, Op::Powf(2.5), Op::Powf(-1.5)] {
+            runner(op, p.clone())?;
+        }
+        // Clamp at ±1: keep |x| away from the bounds.
+        let cl = a.iter().map(|&v| if (v.abs() - 1.0).abs() < 0.1 { v * 1.3 } else { v }).collect();
+        runner(Op::Clamp, cl)?;
+    }
+
+    #[test]
+    fn unary_values_random(v in away(12), p in positive(12)) {
+        for op in [Op::Exp, Op::Sigmoid, Op::Tanh, Op::Softplus, Op::LogSigmoid, Op::Abs, Op::Relu] {
+            check(&op, &[t(v.clone(), &[3, 4])])?;
+        }
+        for op in [Op::Log, Op::Sqrt, Op::Recip, Op::Powf(0.5)] {
+            check(&op, &[t(p.clone(), &[3, 4])])?;
+        }
+    }
+
+    #[test]
+    fn binary_ops_broadcasting(a in away(12), b in away(12), d in prop::collection::vec(0.1f64..1.0, 12),
+                               bshape in prop::sample::select(vec![vec![3usize, 4], vec![4], vec![3, 1], vec![1, 4], vec![]])) {
+        let nb: usize = bshape.iter().product();
+        let x = t(a.clone(), &[3, 4]);
+        let y = t(b[..nb].to_vec(), &bshape);
+        for op in [Op::Add, Op::Sub, Op::Mul, Op::Div] {
+            check(&op, &[x.clone(), y.clone()])?;
+            // And with the broadcast operand on the left.
+            check(&op, &[y.clone(), x.clone()])?;
+        }
+        // max/min: the second operand differs from the first by at least 0.1.
+        let yb = x.add(&t(d.iter().zip(&b).map(|(&d, &s)| if s > 0.0 { d } else { -d }).collect(), &[3, 4])).unwrap();
+        for op in [Op::Maximum, Op::Minimum] {
+            check(&op, &[x.clone(), yb.clone()])?;
+        }
+        let mask = b.iter().map(|&s| if s > 0.0 { 1.0 } else { 0.0 }).collect();
+        check(&Op::Select(mask), &[x.clone(), yb])?;
+    }
+
+    #[test]
+    fn matmul_all_ranks_and_transposes(m in 1usize..5, k in 1usize..6, n in 1usize..5,
+                                       a in away(30), b in away(30)) {
+        let (ma, mb) = (t(a[..m * k].to_vec(), &[m, k]), t(b[..k * n].to_vec(), &[k, n]));
+        let (va, vb) = (t(a[..k].to_vec(), &[k]), t(b[..k].to_vec(), &[k]));
+        let plain = Op::MatMul { ta: false, tb: false };
+        check(&plain, &[ma.clone(), mb.clone()])?;
+        check(&plain, &[ma.clone(), vb.clone()])?;
+        check(&plain, &[va.clone(), mb.clone()])?;
+        check(&plain, &[va, vb])?;
+        let (mat, mbt) = (ma.t().unwrap(), mb.t().unwrap());
+        check(&Op::MatMul { ta: true, tb: false }, &[mat.clone(), mb.clone()])?;
+        check(&Op::MatMul { ta: false, tb: true }, &[ma.clone(), mbt.clone()])?;
+        check(&Op::MatMul { ta: true, tb: true }, &[mat, mbt])?;
+    }
+
+    #[test]
+    fn shape_and_reduction_ops((r, c) in dims(), v in away(40)) {
+        let x = t(v[..r * c].to_vec(), &[r, c]);
+        for op in [Op::Transpose, Op::Reshape, Op::BroadcastTo, Op::SumTo, Op::Sum, Op::Mean,
+                   Op::SumAxis(0, false), Op::SumAxis(1, true), Op::MeanAxis(0, true), Op::MeanAxis(1, false),
+                   Op::Softmax, Op::LogSoftmax, Op::LogSumExp] {
+            check(&op, std::slice::from_ref(&x))?;
+        }
+        // The softmax family on a vector and on a rank-3 tensor.
+        let x3 = t(v[..2 * r * c].to_vec(), &[2, r, c]);
+        let x1 = t(v[..c].to_vec(), &[c]);
+        for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp, Op::SumAxis(1, false), Op::Transpose] {
+            check(&op, std::slice::from_ref(&x3))?;
+        }
+        for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp] {
+            check(&op, std::slice::from_ref(&x1))?;
+        }
+    }
+
+    #[test]
+    fn gather_and_scatter(r in 1usize..6, idx in prop::collection::vec(0usize..4, 6), v in away(24)) {
+        let i = idx[..r].to_vec();
+        check(&Op::Gather(i.clone()), &[t(v[..r * 4].to_vec(), &[r, 4])])?;
+        check(&Op::Scatter(i), &[t(v[..r * 3].to_vec(), &[r, 3])])?;
+    }
+}
+
+/// A random composition of smooth ops on `x` (r×c) with parameters
+/// `w` (c×c) and `b` (c).
+#[derive(Clone, Debug)]
+struct Chain(Vec<u8>);
+
+impl Function for Chain {
+    fn eval<V: Value>(&self, xs: &[V]) -> Result<V> {
+        let (mut h, w, b) = (xs[0].clone(), &xs[1], &xs[2]);
+        for step in &self.0 {
+            h = match step % 12 {
+                0 => h.tanh()?,
+                1 => h.sigmoid()?,
+                2 => h.softplus()?,
+                3 => h.log_sigmoid()?,
+                4 => h.matmul(w)?,
+                5 => h.add(b)?,
+                6 => h.mul(b)?,
+                7 => h.log_softmax()?,
+                8 => h.softmax()?,
+                9 => h.square()?.add_scalar(1.0)?.log()?,
+                10 => h.div(&b.square()?.add_scalar(1.0)?)?,
+                _ => h.tanh()?.exp()?,
+            };
+        }
+        // Finish with a non-trivial reduction half the time.
+        if self.0.len().is_multiple_of(2) {
+            h.logsumexp()?.mean()
+        } else {
+            Ok(h)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_compositions(steps in prop::collection::vec(any::<u8>(), 1..7), (r, c) in dims(),
+                           v in prop::collection::vec(-1.5f64..1.5, 60)) {
+        let x = t(v[..r * c].to_vec(), &[r, c]);
+        let w = t(v[20..20 + c * c].to_vec(), &[c, c]).mul_scalar(0.5).unwrap();
+        let b = t(v[50..50 + c].to_vec(), &[c]);
+        check(&Chain(steps), &[x, w, b])?;
+    }
+}
