@@ -1,5 +1,101 @@
-//! Benchmarks: training (to be filled in).
+//! Benchmarks: one training epoch (gather, gradients, SGD updates; no
+//! evaluation) of softmax regression on a Fashion-MNIST-sized stand-in and
+//! of the book's linear regression, on explicit pools of 1 and 2 threads.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
 use criterion::Criterion;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use train::data::synthetic::synthetic_data;
+use train::fit::book_softmax_init;
+use train::{FitConfig, ImageDataset, LinRegTrainer, Scaling, SoftmaxTrainer};
+
+fn quick() -> bool {
+    std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
+}
+
+/// A seeded stand-in for the Fashion-MNIST training set: 60000 uniformly
+/// random 28x28 `u8` images with random labels of 10 classes (the work of
+/// an epoch does not depend on the pixel values).
+fn stand_in() -> ImageDataset {
+    let (n, rows, cols) = (60_000, 28, 28);
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let mut pixels = vec![0u8; n * rows * cols];
+    rng.fill(&mut pixels[..]);
+    let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..10u8)).collect();
+    ImageDataset::new(pixels, labels, rows, cols, 10).expect("a valid stand-in")
+}
 
 /// Registers this area's benchmarks.
-pub fn benches(_c: &mut Criterion) {}
+pub fn benches(c: &mut Criterion) {
+    let quick = quick();
+    let ds = stand_in();
+    for threads in [1, 2] {
+        let pool = pool(threads);
+        let mut g = c.benchmark_group(format!("train/softmax epoch 60000x784 b256 {threads}t"));
+        g.sample_size(10);
+        g.warm_up_time(Duration::from_millis(if quick { 200 } else { 1000 }));
+        g.measurement_time(Duration::from_secs(if quick { 1 } else { 5 }));
+        let model =
+            book_softmax_init::<f32, _>(784, 10, &mut StdRng::seed_from_u64(0)).expect("a model");
+        let mut trainer = SoftmaxTrainer::new(
+            &ds,
+            model,
+            Scaling::divide_by_255(),
+            FitConfig::new(256, 0.1),
+        )
+        .expect("a trainer");
+        let mut epoch = 0;
+        g.bench_function("ours", |b| {
+            // The epochs run inside the pool (criterion's state is not `Send`).
+            b.iter_custom(|iters| {
+                pool.install(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        epoch += 1;
+                        let m = trainer.train_epoch(epoch, &mut |_, _| {});
+                        black_box(m.expect("a finite loss"));
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        g.finish();
+    }
+
+    let mut rng = StdRng::seed_from_u64(0);
+    let book = synthetic_data(&[2.0f32, -3.4], 4.2, 1000, 0.01, &mut rng).expect("book data");
+    for threads in [1, 2] {
+        let pool = pool(threads);
+        let mut g = c.benchmark_group(format!("train/linreg epoch book {threads}t"));
+        g.sample_size(if quick { 10 } else { 50 });
+        g.warm_up_time(Duration::from_millis(if quick { 100 } else { 500 }));
+        g.measurement_time(Duration::from_secs(if quick { 1 } else { 2 }));
+        let mut trainer = LinRegTrainer::zeros(&book, Scaling::Identity, FitConfig::new(10, 0.03))
+            .expect("a trainer");
+        let mut epoch = 0;
+        g.bench_function("ours", |b| {
+            b.iter_custom(|iters| {
+                pool.install(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        epoch += 1;
+                        let m = trainer.train_epoch(epoch, &mut |_, _| {});
+                        black_box(m.expect("a finite loss"));
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        g.finish();
+    }
+}

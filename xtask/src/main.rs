@@ -1,1 +1,133 @@
-fn main() {}
+//! Project automation.
+//!
+//! `cargo xtask bench [--quick] [--filter AREA]` runs the workspace's criterion
+//! binary, then reads criterion's results and writes one comparison table to
+//! the terminal and to `target/bench/report.md`.
+//!
+//! Report conventions (shared with `benches/benches/main.rs`): a criterion
+//! group `area/case` holds one function per implementation. The baseline of a
+//! row is `ours` (or `f`, the plain function, in the autodiff rows); every
+//! other column shows its median and its ratio to the baseline, so a ratio
+//! above 1 for a peer means we are that many times faster, and in the autodiff
+//! rows `grad 2.1×` means a gradient costs 2.1 evaluations of `f`. GEMM rows
+//! also show the fraction of this machine's FMA peak, which is measured here.
+
+mod peak;
+mod report;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::SystemTime;
+
+fn usage() -> &'static str {
+    "usage: cargo xtask bench [--quick] [--filter REGEX]\n\
+     \n\
+     --quick         a short run (fewer sizes and samples)\n\
+     --filter REGEX  only benchmarks whose id matches (e.g. 'gemm/', 'softmax')\n"
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("bench") => match bench(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        _ => {
+            eprint!("{}", usage());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    let mut quick = false;
+    let mut filter: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--filter" => {
+                filter = Some(it.next().ok_or("--filter needs a value")?.clone());
+            }
+            "-h" | "--help" => {
+                print!("{}", usage());
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument {other:?}\n{}", usage())),
+        }
+    }
+
+    let root = workspace_root();
+    let cpu = cpu_model();
+    let isa = kernels::isa();
+    println!("CPU: {cpu}");
+    println!("kernel path: {isa}");
+    let peak1 = peak::single_core_gflops();
+    let peak2 = peak::multi_core_gflops(2);
+    if let (Some(p1), Some(p2)) = (peak1, peak2) {
+        println!("measured f32 FMA peak: {p1:.0} GFLOP/s on 1 core, {p2:.0} on 2");
+    }
+
+    let started = SystemTime::now();
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&root)
+        .args(["bench", "-p", "benches", "--bench", "main", "--"]);
+    if quick {
+        cmd.env("BENCH_QUICK", "1");
+        cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+    }
+    if let Some(f) = &filter {
+        cmd.arg(f);
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not run cargo bench: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo bench failed ({status})"));
+    }
+
+    let rows = report::collect(&root.join("target/criterion"), started)?;
+    if rows.is_empty() {
+        return Err("no benchmark results were produced (check --filter)".into());
+    }
+    let meta = report::Meta {
+        cpu,
+        isa: isa.to_string(),
+        peak1,
+        peak2,
+        quick,
+    };
+    let text = report::render(&rows, &meta);
+    println!("\n{text}");
+    let out_dir = root.join("target/bench");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let path = out_dir.join("report.md");
+    let tmp = out_dir.join("report.md.tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("report written to {}", path.display());
+    Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}

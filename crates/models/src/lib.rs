@@ -1,1 +1,32 @@
-//! Linear layers, linear and softmax regression, the `torch.nn` losses and the `torch.nn.init` initialisers. (Being built.)
+//! Linear layers, linear and softmax regression, the `torch.nn` losses and the
+//! `torch.nn.init` initialisers, over the tensors of [`autodiff`].
+//!
+//! - [`Linear`] (and its functional form [`linear()`]): PyTorch's `nn.Linear`,
+//!   `y = x·Wᵀ + b`, initialised exactly as PyTorch does it, from a seeded RNG.
+//! - [`LinearRegression`], with the exact least-squares fit
+//!   [`LinearRegression::fit_closed_form`]; [`SoftmaxRegression`] with
+//!   probabilities, predictions, accuracy and a fused training loss; [`one_hot`].
+//! - [`losses`]: the `torch.nn` losses, generic over [`autodiff::Value`], so each
+//!   is differentiable in forward and in reverse mode.
+//! - [`init`]: the `torch.nn.init` initialisers.
+//!
+//! Every user-facing mistake (a bad shape, a class index out of range, a
+//! probability outside `[0, 1]`, a singular system) is a typed [`Error`].
+
+#![warn(missing_docs)]
+
+pub use autodiff;
+pub(crate) use autodiff::kernels;
+
+mod error;
+pub mod init;
+mod linalg;
+mod linear;
+mod linreg;
+pub mod losses;
+mod softmax_reg;
+
+pub use error::{Error, Result};
+pub use linear::{Linear, linear};
+pub use linreg::LinearRegression;
+pub use softmax_reg::{SoftmaxGrad, SoftmaxRegression, one_hot, softmax_regression_loss};

@@ -1,1 +1,67 @@
-//! Datasets, data loading, SGD and the minibatch training loop. (Being built.)
+//! Datasets, seeded data loading and SGD for the linear networks of
+//! *Dive into Deep Learning*, chapter 3.
+//!
+//! The pieces:
+//!
+//! * **Datasets** ([`data`]): an IDX reader for the MNIST family (raw or
+//!   gzip, every header and size checked, typed errors naming the file);
+//!   [`ImageDataset`], labelled images kept as `u8`; the bundled digits8x8
+//!   dataset ([`data::embedded::digits8x8`], pixels 0..=16, divided by 16 by
+//!   default); a directory loader for Fashion-MNIST and the Debian folder
+//!   helper ([`data::dir`]); a CSV reader for regression
+//!   ([`data::csv::read_csv`]) into [`RegressionDataset`]; the book's
+//!   [`data::synthetic::synthetic_data`].
+//! * **Scaling** ([`Scaling`]): explicit choices — identity, divide by 255 or
+//!   by a dataset's maximum, or standardise with a [`Standardizer`] fitted on
+//!   the training set and applied to the test set.
+//! * **Loading** ([`Loader`]): per-epoch seeded shuffles that depend only on
+//!   `(seed, epoch)`, batches of indices, `drop_last`; [`gather_images`] and
+//!   [`gather_rows`] convert and scale a batch into reused buffers;
+//!   [`shard_ranges`] cuts a batch into a fixed number of shards for a
+//!   thread-count-independent parallel sum.
+//! * **Optimisation** ([`Sgd`]): `torch.optim.SGD`'s rules (momentum,
+//!   dampening, Nesterov, weight decay, maximize) over named parameter
+//!   slices in `f32` or `f64`, and the [`StepLR`] schedule.
+//!
+//! ```
+//! use train::{gather_images, Loader, LoaderConfig, Param, Sgd, SgdConfig};
+//! use train::data::embedded::{digits8x8, digits8x8_scaling};
+//!
+//! let digits = digits8x8()?;
+//! let scaling = digits8x8_scaling();
+//! let mut loader = Loader::new(digits.train.len(), LoaderConfig::new(256).seed(42))?;
+//! let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.1))?;
+//! let (mut x, mut y) = (Vec::<f32>::new(), Vec::<usize>::new());
+//! let mut w = vec![0.0f32; 64 * 10];
+//! for batch in loader.epoch(0) {
+//!     gather_images(&digits.train, batch, &scaling, &mut x, &mut y);
+//!     assert!(x.iter().all(|&v| (0.0..=1.0).contains(&v)));
+//!     let grad = vec![0.0f32; w.len()]; // a model computes this from (x, y)
+//!     sgd.step(&mut [Param { name: "w", value: &mut w, grad: &grad }])?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod atomic;
+pub mod checkpoint;
+pub mod data;
+mod error;
+pub mod fit;
+mod gather;
+mod loader;
+mod schedule;
+mod sgd;
+pub mod shuffle;
+
+pub use atomic::write_atomic;
+pub use data::scale::{Divide, Scaling, Standardizer, Stats};
+pub use data::{ImageDataset, RegressionDataset, TrainTest};
+pub use error::{ConfigError, CsvProblem, DataError, IdxProblem, StepError};
+pub use fit::{EpochMetrics, FitConfig, GradPath, LinRegTrainer, SoftmaxTrainer, TrainError};
+pub use gather::{gather_images, gather_rows};
+pub use loader::{Batches, Loader, LoaderConfig, shard_ranges};
+pub use models::autodiff::Element;
+pub use schedule::StepLR;
+pub use sgd::{Param, Sgd, SgdConfig};

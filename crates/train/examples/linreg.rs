@@ -1,0 +1,49 @@
+//! Linear regression from the library, as in the book's section 3.2
+//! ("Linear Regression Implementation from Scratch"): draw the synthetic
+//! data, train by minibatch SGD for 3 epochs, compare with the truth and
+//! with the exact least-squares fit.
+//!
+//! Run with `cargo run --release -p train --example linreg`.
+
+use models::LinearRegression;
+use models::autodiff::Tensor;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use train::data::synthetic::{DEFAULT_NOISE_STD, synthetic_data};
+use train::{FitConfig, GradPath, LinRegTrainer, Scaling};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (true_w, true_b) = ([2.0f32, -3.4], 4.2f32);
+    let mut rng = StdRng::seed_from_u64(0);
+    let data = synthetic_data(&true_w, true_b, 1000, DEFAULT_NOISE_STD, &mut rng)?;
+
+    // Batch 10, learning rate 0.03, w = 0 and b = 0 to start; the
+    // gradients by reverse-mode autodiff (GradPath::Fused is the default).
+    let config = FitConfig::new(10, 0.03).seed(0).grad(GradPath::Autodiff);
+    let mut trainer = LinRegTrainer::zeros(&data, Scaling::Identity, config)?;
+    for epoch in 1..=3 {
+        let m = trainer.train_epoch(epoch, &mut |_, _| {})?;
+        println!("epoch {epoch}, loss {:.6}", m.train_loss);
+    }
+    let (w, b) = (trainer.weights(), trainer.bias());
+    println!("w = {w:?}, b = {b}");
+    println!(
+        "error in estimating w: {:?}, b: {}",
+        [true_w[0] - w[0], true_w[1] - w[1]],
+        true_b - b
+    );
+
+    // The exact least-squares solution on the same data.
+    let (x, y) = (data.x().to_vec(), data.y().to_vec());
+    let n = data.len();
+    let exact = LinearRegression::fit_closed_form(
+        &Tensor::from_vec(x, [n, 2])?,
+        &Tensor::from_vec(y, [n])?,
+    )?;
+    println!(
+        "closed form: w = {:?}, b = {}",
+        exact.weights(),
+        exact.bias()
+    );
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use train::GradPath;
+
+/// Train the linear networks of Dive into Deep Learning, chapter 3, by
+/// minibatch SGD.
+#[derive(Debug, Parser)]
+#[command(name = "train", version, about)]
+pub struct Cli {
+    /// What to train.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The two models.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Linear regression: the book's synthetic data (y = X·[2, −3.4] + 4.2 +
+    /// noise) or a CSV file.
+    Linreg(LinregArgs),
+    /// Softmax regression on images: the embedded 8x8 digits or an IDX
+    /// directory (MNIST, Fashion-MNIST).
+    Softmax(SoftmaxArgs),
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Passes over the training set [default: linreg 3, softmax 10].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Samples per minibatch [default: linreg 10, softmax 256].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Learning rate [default: linreg 0.03, softmax 0.1].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.0)]
+    pub momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Seed of the data, the initial weights and the shuffles.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads [default: one per core]; the results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Shards per minibatch (fixed whatever the thread count).
+    #[arg(long, default_value_t = train::fit::DEFAULT_SHARDS)]
+    pub shards: usize,
+    /// How gradients are computed: `fused` or `autodiff`.
+    #[arg(long, default_value = "fused", value_parser = parse_grad)]
+    pub grad: GradPath,
+    /// Write one JSON object per epoch to this file (JSON Lines).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub metrics: Option<PathBuf>,
+    /// Draw the loss and accuracy curves into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Save the trained weights (PyTorch nn.Linear names) to this file.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub save: Option<PathBuf>,
+    /// Start from the weights in this safetensors file.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub load: Option<PathBuf>,
+}
+
+fn parse_grad(s: &str) -> Result<GradPath, String> {
+    s.parse()
+}
+
+/// `train linreg`.
+#[derive(Debug, Args)]
+pub struct LinregArgs {
+    /// Read the data from this CSV file (with a header row) instead.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// The CSV column to predict (its header name) [default: the last one].
+    #[arg(long, value_name = "COL", requires = "csv")]
+    pub target: Option<String>,
+    /// Standardise each feature (mean 0, standard deviation 1) before training.
+    #[arg(long)]
+    pub standardize: bool,
+    /// Synthetic examples to draw.
+    #[arg(long, default_value_t = 1000, conflicts_with = "csv")]
+    pub examples: usize,
+    /// Standard deviation of the synthetic noise.
+    #[arg(long, default_value_t = train::data::synthetic::DEFAULT_NOISE_STD, conflicts_with = "csv")]
+    pub noise: f64,
+    /// Also print the exact least-squares solution.
+    #[arg(long)]
+    pub closed_form: bool,
+    /// Options every command takes.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// How image pixels are scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// Divide by the format's largest value: 16 for the embedded digits,
+    /// 255 for IDX files.
+    Max,
+    /// Standardise each pixel with the training set's mean and deviation.
+    Standardize,
+    /// Use the raw pixel values.
+    None,
+}
+
+/// `train softmax`.
+#[derive(Debug, Args)]
+pub struct SoftmaxArgs {
+    /// A directory with the four IDX files (train-images-idx3-ubyte[.gz], …)
+    /// [default: the embedded 8x8 digits].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// How pixels are scaled.
+    #[arg(long, value_enum, default_value_t = ScaleArg::Max)]
+    pub scale: ScaleArg,
+    /// Number of classes.
+    #[arg(long, default_value_t = 10)]
+    pub classes: usize,
+    /// Options every command takes.
+    #[command(flatten)]
+    pub common: Common,
+}

@@ -1,0 +1,321 @@
+//! The IDX format of the MNIST family (MNIST, Fashion-MNIST, the bundled
+//! digits8x8), raw or gzip-compressed.
+//!
+//! An IDX file is a big-endian header — a magic number `0x0000TTRR` (type
+//! `TT`, rank `RR`) and `RR` dimensions as `u32` — followed by the data in
+//! row-major order. This reader accepts the two kinds the MNIST family uses:
+//!
+//! | kind   | magic        | type | rank | dimensions      |
+//! |--------|--------------|------|------|-----------------|
+//! | images | `0x00000803` | u8   | 3    | n, rows, cols   |
+//! | labels | `0x00000801` | u8   | 1    | n               |
+//!
+//! A gzip stream is recognised by its magic bytes (`1f 8b`), not by the file
+//! name. Every check happens before the data is trusted: the magic number,
+//! the dimensions (non-zero rows and columns), the data size the header
+//! promises (against [`MAX_IDX_BYTES`], and against the file size for a raw
+//! file), and that the data ends exactly where the header says. The
+//! decompressed read is bounded by the header's promise (`Read::take`), so a
+//! lying header can neither allocate more than the cap nor read forever.
+//! Every failure is a [`DataError`] naming the file and the problem.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::error::{DataError, IdxProblem};
+
+/// Magic number of an IDX image file: unsigned bytes, rank 3.
+pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+/// Magic number of an IDX label file: unsigned bytes, rank 1.
+pub const LABELS_MAGIC: u32 = 0x0000_0801;
+/// The largest data size (in bytes, after decompression) a header may
+/// promise: 1 GiB, above the largest MNIST-family file (EMNIST ByClass
+/// training images, about 640 MB).
+pub const MAX_IDX_BYTES: u64 = 1 << 30;
+
+/// The two leading bytes of every gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The contents of an IDX image file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxImages {
+    /// Number of images.
+    pub n: usize,
+    /// Rows per image.
+    pub rows: usize,
+    /// Columns per image.
+    pub cols: usize,
+    /// `n * rows * cols` pixels, image after image, each row-major.
+    pub pixels: Vec<u8>,
+}
+
+/// Reads an IDX image file (raw or gzip).
+///
+/// ```no_run
+/// let images = train::data::idx::read_images_file("train-images-idx3-ubyte.gz".as_ref())?;
+/// println!("{} images of {}x{}", images.n, images.rows, images.cols);
+/// # Ok::<(), train::DataError>(())
+/// ```
+pub fn read_images_file(path: &Path) -> Result<IdxImages, DataError> {
+    let (dims, pixels) = read_file(path, Kind::Images)?;
+    Ok(images_from(dims, pixels))
+}
+
+/// Reads an IDX label file (raw or gzip). Labels are not range-checked here:
+/// [`check_labels`] does that once the number of classes is known.
+pub fn read_labels_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    Ok(read_file(path, Kind::Labels)?.1)
+}
+
+/// Reads IDX image data (raw or gzip) held in memory; `name` names the
+/// source in errors.
+///
+/// ```
+/// // A raw IDX file of two 1x2 images.
+/// let bytes = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 40];
+/// let images = train::data::idx::read_images_bytes(&bytes, "tiny")?;
+/// assert_eq!((images.n, images.rows, images.cols), (2, 1, 2));
+/// assert_eq!(images.pixels, [10, 20, 30, 40]);
+/// # Ok::<(), train::DataError>(())
+/// ```
+pub fn read_images_bytes(bytes: &[u8], name: &str) -> Result<IdxImages, DataError> {
+    let (dims, pixels) = read_idx(bytes, Some(bytes.len() as u64), name, Kind::Images)?;
+    Ok(images_from(dims, pixels))
+}
+
+/// Reads IDX label data (raw or gzip) held in memory; `name` names the
+/// source in errors. Labels are not range-checked here (see [`check_labels`]).
+pub fn read_labels_bytes(bytes: &[u8], name: &str) -> Result<Vec<u8>, DataError> {
+    Ok(read_idx(bytes, Some(bytes.len() as u64), name, Kind::Labels)?.1)
+}
+
+/// Checks that every label is below `classes`; the error names `file` and
+/// the first label out of range.
+pub fn check_labels(labels: &[u8], classes: usize, file: &str) -> Result<(), DataError> {
+    match labels.iter().position(|&l| l as usize >= classes) {
+        None => Ok(()),
+        Some(index) => Err(DataError::Idx {
+            file: file.to_owned(),
+            problem: IdxProblem::LabelOutOfRange {
+                index,
+                label: labels[index],
+                classes,
+            },
+        }),
+    }
+}
+
+/// Which of the two IDX kinds is expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Images,
+    Labels,
+}
+
+impl Kind {
+    fn magic(self) -> u32 {
+        match self {
+            Kind::Images => IMAGES_MAGIC,
+            Kind::Labels => LABELS_MAGIC,
+        }
+    }
+}
+
+fn images_from(dims: Vec<u32>, pixels: Vec<u8>) -> IdxImages {
+    IdxImages {
+        n: dims[0] as usize,
+        rows: dims[1] as usize,
+        cols: dims[2] as usize,
+        pixels,
+    }
+}
+
+fn read_file(path: &Path, kind: Kind) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+    let name = path.display().to_string();
+    let io_err = |source| DataError::Io {
+        file: name.clone(),
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let len = file.metadata().map_err(io_err)?.len();
+    read_idx(BufReader::new(file), Some(len), &name, kind)
+}
+
+/// Reads one IDX file from `source`, whose raw length is `raw_len` if known.
+fn read_idx<R: BufRead>(
+    mut source: R,
+    raw_len: Option<u64>,
+    file: &str,
+    kind: Kind,
+) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+    let head = source.fill_buf().map_err(|e| DataError::Io {
+        file: file.to_owned(),
+        source: e,
+    })?;
+    if head.starts_with(&GZIP_MAGIC) {
+        // The decompressed length is unknown until the stream is read.
+        let mut decoder = MultiGzDecoder::new(source);
+        let result = read_body(&mut decoder, None, file, kind, true);
+        if let Err(DataError::Idx { problem, .. }) = &result
+            && !matches!(problem, IdxProblem::Gzip { .. })
+        {
+            // A damaged stream can decode to a bad header before the CRC at
+            // its end is checked: read on (bounded, into nothing) so that
+            // corruption is reported as such rather than as its symptom.
+            let mut rest = (&mut decoder).take(MAX_IDX_BYTES + 1);
+            if let Err(e) = io::copy(&mut rest, &mut io::sink()) {
+                return Err(DataError::Idx {
+                    file: file.to_owned(),
+                    problem: IdxProblem::Gzip {
+                        message: e.to_string(),
+                    },
+                });
+            }
+        }
+        result
+    } else {
+        read_body(source, raw_len, file, kind, false)
+    }
+}
+
+/// Parses the header and reads the data from an already decompressed stream.
+fn read_body<R: Read>(
+    mut r: R,
+    total_len: Option<u64>,
+    file: &str,
+    kind: Kind,
+    gzip: bool,
+) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+    let idx_err = |problem| DataError::Idx {
+        file: file.to_owned(),
+        problem,
+    };
+    // A decoder reports corrupt or cut-short input as an I/O error.
+    let read_err = |e: io::Error| {
+        if gzip
+            && matches!(
+                e.kind(),
+                io::ErrorKind::InvalidInput
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof
+            )
+        {
+            idx_err(IdxProblem::Gzip {
+                message: e.to_string(),
+            })
+        } else {
+            DataError::Io {
+                file: file.to_owned(),
+                source: e,
+            }
+        }
+    };
+
+    let mut magic = [0u8; 4];
+    let got = read_up_to(&mut r, &mut magic).map_err(read_err)?;
+    if got == 0 {
+        return Err(idx_err(IdxProblem::Empty));
+    }
+    if got < 4 {
+        return Err(idx_err(IdxProblem::TruncatedHeader {
+            needed: 4,
+            found: got as u64,
+        }));
+    }
+    let found = u32::from_be_bytes(magic);
+    if found != kind.magic() {
+        return Err(idx_err(IdxProblem::WrongMagic {
+            found,
+            expected: kind.magic(),
+        }));
+    }
+
+    let rank = (found & 0xff) as usize;
+    let header_len = 4 + 4 * rank as u64;
+    let mut dim_bytes = [0u8; 12];
+    let dim_bytes = &mut dim_bytes[..4 * rank];
+    let got = read_up_to(&mut r, dim_bytes).map_err(read_err)?;
+    if got < dim_bytes.len() {
+        return Err(idx_err(IdxProblem::TruncatedHeader {
+            needed: header_len,
+            found: 4 + got as u64,
+        }));
+    }
+    let dims: Vec<u32> = dim_bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if kind == Kind::Images && (dims[1] == 0 || dims[2] == 0) {
+        return Err(idx_err(IdxProblem::ZeroDimension { dims }));
+    }
+
+    let promised = dims
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)))
+        .unwrap_or(u64::MAX);
+    if promised > MAX_IDX_BYTES {
+        return Err(idx_err(IdxProblem::TooLarge {
+            promised,
+            cap: MAX_IDX_BYTES,
+        }));
+    }
+    if let Some(total) = total_len {
+        // A raw file: its size must be exactly header plus promised data.
+        let data_len = total.saturating_sub(header_len);
+        if data_len < promised {
+            return Err(idx_err(IdxProblem::TruncatedData {
+                promised,
+                found: data_len,
+            }));
+        }
+        if data_len > promised {
+            return Err(idx_err(IdxProblem::TrailingData { promised }));
+        }
+    }
+
+    // `promised <= MAX_IDX_BYTES`, and for a raw file it is also the file's
+    // own data size, so this reservation is bounded by what is really there
+    // (or by the cap). A gzip stream grows the buffer as data arrives past
+    // the first 16 MiB, so a small corrupt file cannot reserve a gigabyte.
+    let reserve = if gzip {
+        promised.min(1 << 24)
+    } else {
+        promised
+    };
+    let mut data = Vec::with_capacity(reserve as usize);
+    (&mut r)
+        .take(promised)
+        .read_to_end(&mut data)
+        .map_err(read_err)?;
+    if (data.len() as u64) < promised {
+        return Err(idx_err(IdxProblem::TruncatedData {
+            promised,
+            found: data.len() as u64,
+        }));
+    }
+    // One more byte must not exist. For gzip this read also drives the
+    // decoder to the end of the stream, where it checks the CRC and length.
+    let mut extra = [0u8; 1];
+    if read_up_to(&mut r, &mut extra).map_err(read_err)? != 0 {
+        return Err(idx_err(IdxProblem::TrailingData { promised }));
+    }
+    Ok((dims, data))
+}
+
+/// Fills `buf` from `r` until it is full or the stream ends; returns the
+/// number of bytes read.
+fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}

@@ -1,0 +1,455 @@
+//! [`SoftmaxTrainer`]: softmax regression on an [`ImageDataset`] by
+//! minibatch SGD, the gradient from the fused path or from reverse mode.
+//!
+//! The fused gradient of the mean cross-entropy over a batch of `B` rows,
+//! for logits `O = X·Wᵀ + b` (`X` is `B × d`, `W` is `q × d`):
+//! `G = ∂ℓ/∂O = (softmax(O) − onehot(y)) / B`, then `∂W = Gᵀ·X` and
+//! `∂b = Σ_rows G`. A shard of `n` rows computes its `G` divided by `n`
+//! (a mean over the shard) and multiplies by `n / B` inside the GEMM's
+//! `α`, so that the shards' shares add up to the batch gradient.
+
+use std::time::Instant;
+
+use models::autodiff::kernels::{self, MatMut, MatRef};
+use models::autodiff::{Element, Tensor, Value, Var};
+use models::losses::{CrossEntropyLoss, Reduction, softmax_cross_entropy_fwd_bwd};
+use models::{Linear, SoftmaxRegression};
+use rand::Rng;
+
+use super::{EpochMetrics, FitConfig, GradPath, TrainError, for_each_shard};
+use crate::data::image::ImageDataset;
+use crate::data::scale::Scaling;
+use crate::gather::gather_images;
+use crate::loader::{Loader, LoaderConfig};
+use crate::sgd::{Param, Sgd};
+
+/// Rows per chunk when evaluating a dataset: a chunk is cut into the
+/// trainer's shards like a training batch.
+const EVAL_CHUNK: usize = 1024;
+
+/// The book's initialisation of softmax regression: `W ~ N(0, 0.01²)`
+/// (`q × d`, drawn row-major from `rng`) and `b = 0`.
+///
+/// # Errors
+/// Never in practice (the shapes always fit).
+pub fn book_softmax_init<T: Element, R: Rng + ?Sized>(
+    features: usize,
+    classes: usize,
+    rng: &mut R,
+) -> Result<SoftmaxRegression<T>, models::Error> {
+    let mut weight = Tensor::zeros([classes, features]);
+    models::init::normal(&mut weight, 0.0, 0.01, rng)?;
+    let linear = Linear::from_parameters(weight, Some(Tensor::zeros([classes])))?;
+    Ok(SoftmaxRegression { linear })
+}
+
+/// One shard's buffers, allocated once and reused every step.
+#[derive(Debug, Clone, Default)]
+struct Shard<T> {
+    /// The shard's rows, gathered and scaled (`n × d`).
+    x: Vec<T>,
+    /// Their labels.
+    y: Vec<usize>,
+    /// Logits (`n × q`).
+    logits: Vec<T>,
+    /// `∂ℓ/∂logits` (`n × q`).
+    dlogits: Vec<T>,
+    /// This shard's share of `∂ℓ/∂W` (`q × d`).
+    dw: Vec<T>,
+    /// This shard's share of `∂ℓ/∂b` (`q`).
+    db: Vec<T>,
+    /// Rows in this step (0 for an empty shard, which is skipped).
+    rows: usize,
+    /// Sum over the shard's rows of the cross-entropy.
+    loss_sum: f64,
+    /// Rows whose argmax logit is the label.
+    correct: usize,
+    /// An error raised in the shard, reported after the parallel section.
+    error: Option<TrainError>,
+}
+
+/// The parameters and settings a shard reads.
+struct Ctx<'a, T> {
+    ds: &'a ImageDataset,
+    scaling: &'a Scaling,
+    weight: &'a [T],
+    bias: &'a [T],
+    classes: usize,
+    /// The whole batch's row count.
+    batch: usize,
+}
+
+impl<T: Element> Shard<T> {
+    fn new(features: usize, classes: usize) -> Self {
+        Shard {
+            dw: vec![T::ZERO; features * classes],
+            db: vec![T::ZERO; classes],
+            ..Shard::default()
+        }
+    }
+
+    /// Gathers the rows and computes the logits `X·Wᵀ + b`.
+    fn forward(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) {
+        let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
+        gather_images(ctx.ds, rows, ctx.scaling, &mut self.x, &mut self.y);
+        self.logits.resize(n * q, T::ZERO);
+        for row in self.logits.chunks_exact_mut(q) {
+            row.copy_from_slice(ctx.bias);
+        }
+        let x = MatRef::new(&self.x, n, d);
+        let w = MatRef::new(ctx.weight, q, d);
+        kernels::gemm(
+            T::ONE,
+            x,
+            w.t(),
+            T::ONE,
+            MatMut::new(&mut self.logits, n, q),
+        );
+    }
+
+    /// Counts the rows whose first largest logit is the label.
+    fn count_correct(&mut self, q: usize) {
+        self.correct = self
+            .logits
+            .chunks_exact(q)
+            .zip(&self.y)
+            .filter(|&(row, &y)| kernels::argmax(row) == Some(y))
+            .count();
+    }
+
+    /// The hand-fused forward and backward pass.
+    fn fused(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) -> Result<(), TrainError> {
+        let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
+        self.forward(ctx, rows);
+        self.count_correct(q);
+        self.dlogits.resize(n * q, T::ZERO);
+        // Mean over the shard: dlogits = (softmax − onehot) / n.
+        let mean = softmax_cross_entropy_fwd_bwd(&self.logits, q, &self.y, &mut self.dlogits)?;
+        self.loss_sum = mean.to_f64() * n as f64;
+        // Share of the batch: ∂W = (n/B)·Gᵀ·X, ∂b = (n/B)·Σ_rows G.
+        let share = T::from_f64(n as f64 / ctx.batch as f64);
+        let g = MatRef::new(&self.dlogits, n, q);
+        let x = MatRef::new(&self.x, n, d);
+        kernels::gemm(share, g.t(), x, T::ZERO, MatMut::new(&mut self.dw, q, d));
+        kernels::col_sums(&self.dlogits, q, &mut self.db);
+        kernels::scale(share, &mut self.db);
+        Ok(())
+    }
+
+    /// Reverse mode: the summed cross-entropy of `linear(X, W, b)` over the
+    /// shard, divided by the batch size, differentiated by `backward`.
+    fn autodiff(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) -> Result<(), TrainError> {
+        let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
+        gather_images(ctx.ds, rows, ctx.scaling, &mut self.x, &mut self.y);
+        let x = Var::new(Tensor::from_vec(self.x.clone(), [n, d])?);
+        let w = Var::leaf(Tensor::from_vec(ctx.weight.to_vec(), [q, d])?);
+        let b = Var::leaf(Tensor::vector(ctx.bias));
+        let logits = models::linear(&x, &w, Some(&b))?;
+        let targets: Vec<i64> = self.y.iter().map(|&c| c as i64).collect();
+        let ce = CrossEntropyLoss {
+            reduction: Reduction::Sum,
+            ..CrossEntropyLoss::default()
+        };
+        let sum = ce.forward(&logits, &targets)?;
+        self.loss_sum = sum.tensor().item()?.to_f64();
+        sum.mul_scalar(1.0 / ctx.batch as f64)?.backward()?;
+        self.logits.clear();
+        self.logits.extend_from_slice(logits.tensor().as_slice());
+        self.count_correct(q);
+        let (gw, gb) = (w.grad(), b.grad());
+        let zero_or = |g: Option<Tensor<T>>, out: &mut [T]| match g {
+            Some(g) => out.copy_from_slice(g.as_slice()),
+            None => out.fill(T::ZERO),
+        };
+        zero_or(gw, &mut self.dw);
+        zero_or(gb, &mut self.db);
+        Ok(())
+    }
+
+    /// One training step's work for this shard; errors are kept for later.
+    fn step(&mut self, ctx: &Ctx<'_, T>, rows: &[usize], path: GradPath) {
+        self.rows = rows.len();
+        self.error = None;
+        if rows.is_empty() {
+            return;
+        }
+        let result = match path {
+            GradPath::Fused => self.fused(ctx, rows),
+            GradPath::Autodiff => self.autodiff(ctx, rows),
+        };
+        self.error = result.err();
+    }
+}
+
+/// Softmax regression trained by minibatch SGD on an [`ImageDataset`],
+/// reproducibly across thread counts (see [`crate::fit`]).
+///
+/// The parameters are `W` (`q × d`, PyTorch's `nn.Linear` layout) and `b`
+/// (`q`). [`SoftmaxTrainer::train_epoch`] reports the mean training loss
+/// and the training accuracy counted over the epoch's batches as they are
+/// trained on (as the book's `train_epoch_ch3` does), and the caller's
+/// evaluation of the test set.
+///
+/// ```
+/// use train::data::embedded::{digits8x8, digits8x8_scaling};
+/// use train::fit::{book_softmax_init, FitConfig, SoftmaxTrainer};
+/// use rand::SeedableRng;
+/// let digits = digits8x8()?;
+/// let model = book_softmax_init::<f32, _>(64, 10, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+/// let config = FitConfig::new(64, 0.5);
+/// let mut trainer = SoftmaxTrainer::new(&digits.train, model, digits8x8_scaling(), config)?;
+/// for epoch in 1..=3 {
+///     trainer.train_epoch(epoch, &mut |_, _| {})?;
+/// }
+/// assert!(trainer.accuracy(&digits.test)? > 0.8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct SoftmaxTrainer<'d, T: Element = f32> {
+    train: &'d ImageDataset,
+    scaling: Scaling,
+    config: FitConfig,
+    weight: Vec<T>,
+    bias: Vec<T>,
+    grad_w: Vec<T>,
+    grad_b: Vec<T>,
+    classes: usize,
+    sgd: Sgd<T>,
+    loader: Loader,
+    shards: Vec<Shard<T>>,
+}
+
+impl<'d, T: Element> SoftmaxTrainer<'d, T> {
+    /// A trainer for `model` on `train`, whose images are scaled by
+    /// `scaling` as they are gathered.
+    ///
+    /// # Errors
+    /// [`TrainError::Shape`] if the model's inputs or classes differ from
+    /// the dataset's, or it has no bias; [`TrainError::EmptyDataset`];
+    /// [`TrainError::ZeroShards`] / [`TrainError::Config`] for bad settings.
+    pub fn new(
+        train: &'d ImageDataset,
+        model: SoftmaxRegression<T>,
+        scaling: Scaling,
+        config: FitConfig,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        let (q, d) = (model.linear.out_features(), model.linear.in_features());
+        check("features (pixels per image)", d, train.features())?;
+        check("classes", q, train.classes())?;
+        if train.is_empty() {
+            return Err(TrainError::EmptyDataset);
+        }
+        let bias = match &model.linear.bias {
+            Some(b) => b.to_vec(),
+            None => {
+                return Err(TrainError::Shape {
+                    what: "bias entries",
+                    expected: q,
+                    got: 0,
+                });
+            }
+        };
+        let loader = Loader::new(
+            train.len(),
+            LoaderConfig::new(config.batch_size).seed(config.seed),
+        )?;
+        Ok(SoftmaxTrainer {
+            train,
+            scaling,
+            config,
+            weight: model.linear.weight.to_vec(),
+            bias,
+            grad_w: vec![T::ZERO; q * d],
+            grad_b: vec![T::ZERO; q],
+            classes: q,
+            sgd: Sgd::new(config.sgd)?,
+            loader,
+            shards: (0..config.shards).map(|_| Shard::new(d, q)).collect(),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &FitConfig {
+        &self.config
+    }
+
+    /// How the inputs are scaled as they are gathered.
+    pub fn scaling(&self) -> &Scaling {
+        &self.scaling
+    }
+
+    /// The weight `W`, `q × d` row-major.
+    pub fn weight(&self) -> &[T] {
+        &self.weight
+    }
+
+    /// The bias `b`, `q` entries.
+    pub fn bias(&self) -> &[T] {
+        &self.bias
+    }
+
+    /// The optimiser (for its learning rate, say).
+    pub fn sgd_mut(&mut self) -> &mut Sgd<T> {
+        &mut self.sgd
+    }
+
+    /// The current parameters as a model.
+    ///
+    /// # Errors
+    /// Never in practice (the shapes are the model's own).
+    pub fn model(&self) -> Result<SoftmaxRegression<T>, TrainError> {
+        let (q, d) = (self.classes, self.train.features());
+        let linear = Linear::from_parameters(
+            Tensor::from_vec(self.weight.clone(), [q, d])?,
+            Some(Tensor::vector(&self.bias)),
+        )?;
+        Ok(SoftmaxRegression { linear })
+    }
+
+    /// Batches per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.loader.batches_per_epoch()
+    }
+
+    /// Trains one epoch (`epoch` counts from 1 and selects the shuffle) and
+    /// returns its loss (the mean over the epoch's samples of the loss
+    /// under the weights of their step), training accuracy (likewise) and
+    /// time; `on_step(done, total)` is called after each step.
+    ///
+    /// # Errors
+    /// [`TrainError::Diverged`] as soon as a batch's loss is NaN or ±∞,
+    /// naming the epoch and step (the parameters are then left as they
+    /// were before that step); [`TrainError::Model`] / [`TrainError::Step`]
+    /// if a component refuses its inputs (not expected once constructed).
+    pub fn train_epoch(
+        &mut self,
+        epoch: usize,
+        on_step: &mut dyn FnMut(usize, usize),
+    ) -> Result<EpochMetrics, TrainError> {
+        let start = Instant::now();
+        let total = self.loader.batches_per_epoch();
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        let path = self.config.grad;
+        let shard_count = self.shards.len();
+        let batches = self.loader.epoch(epoch.saturating_sub(1) as u64);
+        for (step, batch) in batches.enumerate() {
+            let ctx = Ctx {
+                ds: self.train,
+                scaling: &self.scaling,
+                weight: &self.weight,
+                bias: &self.bias,
+                classes: self.classes,
+                batch: batch.len(),
+            };
+            for_each_shard(&mut self.shards, batch, ctx.ds.features(), |shard, rows| {
+                shard.step(&ctx, rows, path)
+            });
+            // Sum the shards' shares in shard order.
+            let mut batch_loss = 0.0f64;
+            let mut first = true;
+            for shard in self.shards.iter_mut().take(shard_count) {
+                if let Some(e) = shard.error.take() {
+                    return Err(e);
+                }
+                if shard.rows == 0 {
+                    continue;
+                }
+                batch_loss += shard.loss_sum;
+                correct += shard.correct;
+                if first {
+                    self.grad_w.copy_from_slice(&shard.dw);
+                    self.grad_b.copy_from_slice(&shard.db);
+                    first = false;
+                } else {
+                    kernels::axpy(T::ONE, &shard.dw, &mut self.grad_w);
+                    kernels::axpy(T::ONE, &shard.db, &mut self.grad_b);
+                }
+            }
+            let mean = batch_loss / batch.len() as f64;
+            if !mean.is_finite() {
+                return Err(TrainError::Diverged {
+                    epoch,
+                    step: step + 1,
+                    loss: mean,
+                    lr: self.sgd.lr(),
+                });
+            }
+            loss_sum += batch_loss;
+            seen += batch.len();
+            self.sgd.step(&mut [
+                Param {
+                    name: "weight",
+                    value: &mut self.weight,
+                    grad: &self.grad_w,
+                },
+                Param {
+                    name: "bias",
+                    value: &mut self.bias,
+                    grad: &self.grad_b,
+                },
+            ])?;
+            on_step(step + 1, total);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(EpochMetrics {
+            epoch,
+            train_loss: loss_sum / seen as f64,
+            seconds,
+            train_acc: Some(correct as f64 / seen as f64),
+            ..EpochMetrics::default()
+        })
+    }
+
+    /// The fraction of `ds`'s samples the current parameters classify
+    /// correctly (the first largest logit; the same scaling as training).
+    ///
+    /// # Errors
+    /// [`TrainError::Shape`] if `ds` has another number of features or
+    /// classes; [`TrainError::EmptyDataset`] if it is empty.
+    pub fn accuracy(&mut self, ds: &ImageDataset) -> Result<f64, TrainError> {
+        check(
+            "features (pixels per image)",
+            self.train.features(),
+            ds.features(),
+        )?;
+        check("classes", self.classes, ds.classes())?;
+        if ds.is_empty() {
+            return Err(TrainError::EmptyDataset);
+        }
+        let order: Vec<usize> = (0..ds.len()).collect();
+        let mut correct = 0;
+        for chunk in order.chunks(EVAL_CHUNK) {
+            let ctx = Ctx {
+                ds,
+                scaling: &self.scaling,
+                weight: &self.weight,
+                bias: &self.bias,
+                classes: self.classes,
+                batch: chunk.len(),
+            };
+            for_each_shard(&mut self.shards, chunk, ds.features(), |shard, rows| {
+                shard.rows = rows.len();
+                shard.correct = 0;
+                if !rows.is_empty() {
+                    shard.forward(&ctx, rows);
+                    shard.count_correct(ctx.classes);
+                }
+            });
+            correct += self.shards.iter().map(|s| s.correct).sum::<usize>();
+        }
+        Ok(correct as f64 / ds.len() as f64)
+    }
+}
+
+fn check(what: &'static str, expected: usize, got: usize) -> Result<(), TrainError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(TrainError::Shape {
+            what,
+            expected,
+            got,
+        })
+    }
+}

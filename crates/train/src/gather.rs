@@ -1,0 +1,219 @@
+//! Gathering a batch: the rows named by a list of indices, scaled and
+//! converted to floats, written into caller-owned buffers that are reused
+//! from step to step (no allocation once they have grown to a batch).
+//!
+//! For `u8` images the conversion loop is compiled three times — for
+//! AVX-512, for AVX2 and for the build's baseline — and the widest the CPU
+//! supports is chosen at run time, since the baseline x86-64 target has only
+//! 128-bit vectors and the conversion of a 256 x 784 batch runs every step.
+
+use crate::Element;
+use crate::data::image::ImageDataset;
+use crate::data::regression::RegressionDataset;
+use crate::data::scale::Scaling;
+
+/// The per-element operation of a gather, resolved once per batch.
+#[derive(Clone, Copy)]
+enum Op<'a, T> {
+    Identity,
+    Mul(T),
+    Div(T),
+    Standardize { mean: &'a [f64], inv_std: &'a [f64] },
+}
+
+impl<'a, T: Element> Op<'a, T> {
+    /// Resolves `scaling` for byte inputs (which may use an exact reciprocal).
+    fn for_bytes(scaling: &'a Scaling, features: usize) -> Self {
+        match scaling {
+            Scaling::Identity => Op::Identity,
+            Scaling::Divide(d) if d.recip_exact::<T>() => Op::Mul(T::ONE / T::from_f64(d.max())),
+            Scaling::Divide(d) => Op::Div(T::from_f64(d.max())),
+            Scaling::Standardize(s) => {
+                check_features(s.features(), features);
+                Op::Standardize {
+                    mean: s.mean(),
+                    inv_std: s.inv_std(),
+                }
+            }
+        }
+    }
+
+    /// Resolves `scaling` for real inputs (always a true division).
+    fn for_reals(scaling: &'a Scaling, features: usize) -> Self {
+        match scaling {
+            Scaling::Divide(d) => Op::Div(T::from_f64(d.max())),
+            _ => Self::for_bytes(scaling, features),
+        }
+    }
+}
+
+fn check_features(stats: usize, features: usize) {
+    assert!(
+        stats == features,
+        "standardiser fitted on {stats} features applied to data with {features} features"
+    );
+}
+
+fn check_indices(indices: &[usize], n: usize) {
+    if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+        panic!("batch index {bad} out of range for a dataset of {n} samples");
+    }
+}
+
+/// Gathers the images at `indices` into `x` (`indices.len() x features`,
+/// row-major, scaled by `scaling`) and their labels into `y`.
+///
+/// `x` and `y` are resized to fit (a buffer that already holds a batch's
+/// capacity is not reallocated). Labels convert to any `L: From<u8>`
+/// (`usize`, `u32`, `i64`, `f32`, …).
+///
+/// # Panics
+/// If an index is `>= ds.len()`, or a [`Scaling::Standardize`] was fitted on
+/// a different number of features than `ds.features()`.
+///
+/// ```
+/// use train::{gather_images, ImageDataset, Scaling};
+/// let ds = ImageDataset::new(vec![0, 255, 51, 102], vec![1, 0], 1, 2, 2)?;
+/// let (mut x, mut y) = (Vec::<f32>::new(), Vec::<usize>::new());
+/// gather_images(&ds, &[1, 0], &Scaling::divide_by_255(), &mut x, &mut y);
+/// assert_eq!(x, [0.2, 0.4, 0.0, 1.0]);
+/// assert_eq!(y, [0, 1]);
+/// # Ok::<(), train::DataError>(())
+/// ```
+pub fn gather_images<T: Element, L: From<u8>>(
+    ds: &ImageDataset,
+    indices: &[usize],
+    scaling: &Scaling,
+    x: &mut Vec<T>,
+    y: &mut Vec<L>,
+) {
+    check_indices(indices, ds.len());
+    let f = ds.features();
+    let op = Op::<T>::for_bytes(scaling, f);
+    x.resize(indices.len() * f, T::ZERO);
+    gather_bytes(ds.images(), f, indices, op, x);
+    let labels = ds.labels();
+    y.clear();
+    y.extend(indices.iter().map(|&i| L::from(labels[i])));
+}
+
+/// Gathers the rows at `indices` of a regression dataset into `x`
+/// (`indices.len() x features`, row-major, scaled by `scaling`) and their
+/// targets into `y`; buffers are resized as by [`gather_images`]. Targets
+/// are never scaled.
+///
+/// # Panics
+/// As [`gather_images`].
+pub fn gather_rows<T: Element>(
+    ds: &RegressionDataset<T>,
+    indices: &[usize],
+    scaling: &Scaling,
+    x: &mut Vec<T>,
+    y: &mut Vec<T>,
+) {
+    check_indices(indices, ds.len());
+    let f = ds.features();
+    let op = Op::<T>::for_reals(scaling, f);
+    x.resize(indices.len() * f, T::ZERO);
+    let src = ds.x();
+    for (dst, &i) in x.chunks_exact_mut(f).zip(indices) {
+        let row = &src[i * f..i * f + f];
+        match op {
+            Op::Identity => dst.copy_from_slice(row),
+            Op::Mul(k) => dst.iter_mut().zip(row).for_each(|(d, &s)| *d = s * k),
+            Op::Div(k) => dst.iter_mut().zip(row).for_each(|(d, &s)| *d = s / k),
+            Op::Standardize { mean, inv_std } => {
+                for (((d, &s), &m), &k) in dst.iter_mut().zip(row).zip(mean).zip(inv_std) {
+                    *d = T::from_f64((s.to_f64() - m) * k);
+                }
+            }
+        }
+    }
+    let targets = ds.y();
+    y.clear();
+    y.extend(indices.iter().map(|&i| targets[i]));
+}
+
+/// Runs the byte-conversion loop on the widest vector unit available.
+fn gather_bytes<T: Element>(
+    images: &[u8],
+    f: usize,
+    indices: &[usize],
+    op: Op<'_, T>,
+    x: &mut [T],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the CPU supports AVX-512F and AVX-512BW, the features
+            // `gather_bytes_avx512` is compiled for (checked just above).
+            unsafe { gather_bytes_avx512(images, f, indices, op, x) };
+            return;
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA, the features
+            // `gather_bytes_avx2` is compiled for (checked just above).
+            unsafe { gather_bytes_avx2(images, f, indices, op, x) };
+            return;
+        }
+    }
+    gather_bytes_body(images, f, indices, op, x);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+fn gather_bytes_avx512<T: Element>(
+    images: &[u8],
+    f: usize,
+    indices: &[usize],
+    op: Op<'_, T>,
+    x: &mut [T],
+) {
+    gather_bytes_body(images, f, indices, op, x);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn gather_bytes_avx2<T: Element>(
+    images: &[u8],
+    f: usize,
+    indices: &[usize],
+    op: Op<'_, T>,
+    x: &mut [T],
+) {
+    gather_bytes_body(images, f, indices, op, x);
+}
+
+/// The conversion loop: one slice bound check per row, then a zipped loop
+/// the compiler vectorises (widen bytes to 32-bit integers, convert, scale).
+#[inline(always)]
+fn gather_bytes_body<T: Element>(
+    images: &[u8],
+    f: usize,
+    indices: &[usize],
+    op: Op<'_, T>,
+    x: &mut [T],
+) {
+    for (dst, &i) in x.chunks_exact_mut(f).zip(indices) {
+        let src = &images[i * f..i * f + f];
+        match op {
+            Op::Identity => dst
+                .iter_mut()
+                .zip(src)
+                .for_each(|(d, &s)| *d = T::from_f64(f64::from(s))),
+            Op::Mul(k) => dst
+                .iter_mut()
+                .zip(src)
+                .for_each(|(d, &s)| *d = T::from_f64(f64::from(s)) * k),
+            Op::Div(k) => dst
+                .iter_mut()
+                .zip(src)
+                .for_each(|(d, &s)| *d = T::from_f64(f64::from(s)) / k),
+            Op::Standardize { mean, inv_std } => {
+                for (((d, &s), &m), &k) in dst.iter_mut().zip(src).zip(mean).zip(inv_std) {
+                    *d = T::from_f64((f64::from(s) - m) * k);
+                }
+            }
+        }
+    }
+}
