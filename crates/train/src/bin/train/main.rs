@@ -144,14 +144,7 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
         }
         None => LinearRegression::from_weights(&vec![0.0f32; d], 0.0)?,
     };
-    println!(
-        "training: {epochs} epochs, batch {}, lr {}, {} gradients, {} shards, {}",
-        config.batch_size,
-        config.sgd.lr,
-        config.grad,
-        config.shards,
-        threads_note()
-    );
+    print_plan(epochs, &config);
     let mut trainer = LinRegTrainer::new(&ds, &start, scaling, config)?;
     let mut reporter = Reporter::new(c.metrics.clone());
     for epoch in 1..=epochs {
@@ -296,14 +289,7 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
         }
         None => book_softmax_init::<f32, _>(d, q, &mut StdRng::seed_from_u64(c.seed))?,
     };
-    println!(
-        "training: {epochs} epochs, batch {}, lr {}, {} gradients, {} shards, {}",
-        config.batch_size,
-        config.sgd.lr,
-        config.grad,
-        config.shards,
-        threads_note()
-    );
+    print_plan(epochs, &config);
     let mut trainer = SoftmaxTrainer::new(train, model, scaling, config)?;
     let mut reporter = Reporter::new(c.metrics.clone());
     for epoch in 1..=epochs {
@@ -339,4 +325,17 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
         println!("saved weights to {}", path.display());
     }
     Ok(())
+}
+
+/// Prints the line that says how training will run.
+fn print_plan(epochs: usize, config: &FitConfig) {
+    println!(
+        "training: {epochs} epoch{}, batch {}, lr {}, {} gradients, {} shards, {}",
+        if epochs == 1 { "" } else { "s" },
+        config.batch_size,
+        config.sgd.lr,
+        config.grad,
+        config.shards,
+        threads_note()
+    );
 }
