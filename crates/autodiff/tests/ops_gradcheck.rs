@@ -269,3 +269,53 @@ proptest! {
         check(&Chain(steps), &[x, w, b])?;
     }
 }
+
+/// The matrix-vector paths (`A·x`, `Aᵀ·x`, `x·A`, `x·Bᵀ`, which sweep rows in
+/// groups of four) and column broadcasting (`(r, c) ∘ (r, 1)`, both sides)
+/// against plain loops, over row counts around the group size.
+#[test]
+fn matvec_and_column_broadcast_match_plain_loops() -> Result<()> {
+    for (r, c) in [
+        (1, 3),
+        (3, 1),
+        (4, 5),
+        (5, 4),
+        (7, 9),
+        (8, 2),
+        (13, 6),
+        (300, 3),
+    ] {
+        let a = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, (r * 31 + c) as u64);
+        let (ad, at) = (a.as_slice(), a.t()?);
+        let xr = Tensor::<f64>::rand_uniform([r], -1.0, 1.0, 7);
+        let xc = Tensor::<f64>::rand_uniform([c], -1.0, 1.0, 8);
+        let (xrd, xcd) = (xr.as_slice(), xc.as_slice());
+        let ax: Vec<f64> = (0..r)
+            .map(|i| (0..c).map(|j| ad[i * c + j] * xcd[j]).sum())
+            .collect();
+        let atx: Vec<f64> = (0..c)
+            .map(|j| (0..r).map(|i| ad[i * c + j] * xrd[i]).sum())
+            .collect();
+        let close = |got: &Tensor<f64>, want: &[f64]| {
+            got.as_slice().len() == want.len()
+                && got
+                    .as_slice()
+                    .iter()
+                    .zip(want)
+                    .all(|(g, w)| (g - w).abs() <= 1e-12)
+        };
+        assert!(close(&a.matmul(&xc)?, &ax), "A·x, {r}×{c}");
+        assert!(close(&a.matmul_t(&xr, true, false)?, &atx), "Aᵀ·x, {r}×{c}");
+        assert!(close(&xr.matmul(&a)?, &atx), "x·A, {r}×{c}");
+        assert!(close(&xc.matmul_t(&a, false, true)?, &ax), "x·Aᵀ, {r}×{c}");
+        assert!(close(&at.matmul(&xr)?, &atx), "(Aᵀ)·x, {r}×{c}");
+
+        let col = Tensor::<f64>::rand_uniform([r, 1], 0.5, 1.0, 9);
+        let cd = col.as_slice();
+        let left: Vec<f64> = (0..r * c).map(|k| ad[k] - cd[k / c]).collect();
+        let right: Vec<f64> = (0..r * c).map(|k| cd[k / c] / ad[k]).collect();
+        assert!(close(&a.sub(&col)?, &left), "(r, c) − (r, 1), {r}×{c}");
+        assert!(close(&col.div(&a)?, &right), "(r, 1) / (r, c), {r}×{c}");
+    }
+    Ok(())
+}

@@ -292,6 +292,18 @@ fn zip_broadcast<T: Element>(
         for row in xa.chunks_exact(xb.len()) {
             out.extend(row.iter().zip(xb).map(|(&u, &v)| f(u, v)));
         }
+    } else if let Some(cols) = column_broadcast(sa, sb, out_shape) {
+        // One value per row against full rows (a `keepdim` reduction, as in
+        // the log-softmax VJP): contiguous inner loops.
+        if sb.last() == 1 {
+            for (row, &v) in xa.chunks_exact(cols).zip(xb) {
+                out.extend(row.iter().map(|&u| f(u, v)));
+            }
+        } else {
+            for (&u, row) in xa.iter().zip(xb.chunks_exact(cols)) {
+                out.extend(row.iter().map(|&v| f(u, v)));
+            }
+        }
     } else {
         let (ta, tb) = (
             sa.broadcast_strides(&out_shape),
@@ -301,6 +313,17 @@ fn zip_broadcast<T: Element>(
         for_each_broadcast(&out_shape, &ta, &tb, |k, i, j| out[k] = f(xa[i], xb[j]));
     }
     Ok(Tensor::from_parts(out, out_shape))
+}
+
+/// `Some(cols)` if one operand has `out`'s shape and the other the same
+/// shape with the last axis of length 1 (one value per row of `cols`).
+fn column_broadcast(sa: Shape, sb: Shape, out: Shape) -> Option<usize> {
+    let cols = out.last();
+    let rank = out.rank();
+    let is_column =
+        |s: Shape| s.rank() == rank && s.last() == 1 && s[..rank - 1] == out[..rank - 1];
+    let fits = rank > 0 && cols > 0 && (sa == out && is_column(sb) || sb == out && is_column(sa));
+    fits.then_some(cols)
 }
 
 pub(crate) fn binary_forward<T: Element>(

@@ -134,6 +134,33 @@ fn axpy<T: Element>(alpha: T, x: &[T], y: &mut [T]) {
     }
 }
 
+/// `out ← out + Σ_p c[p]·rows[p]`, `rows` holding `c.len()` rows of
+/// `out.len()`. Short rows are taken four at a time, so `out` is loaded and
+/// stored once per four rows instead of once per row (a matrix-vector
+/// product's row loop, where `out` is short and the rows many).
+fn axpy_rows<T: Element>(c: &[T], rows: &[T], out: &mut [T]) {
+    let n = out.len();
+    if n == 0 {
+        return;
+    }
+    let mut p = 0;
+    if n < SHORT {
+        for (c4, r4) in c.chunks_exact(4).zip(rows.chunks_exact(4 * n)) {
+            let (r0, rest) = r4.split_at(n);
+            let (r1, rest) = rest.split_at(n);
+            let (r2, r3) = rest.split_at(n);
+            let quads = r0.iter().zip(r1).zip(r2).zip(r3);
+            for (o, (((&u0, &u1), &u2), &u3)) in out.iter_mut().zip(quads) {
+                *o += (c4[0] * u0 + c4[1] * u1) + (c4[2] * u2 + c4[3] * u3);
+            }
+        }
+        p = c.len() / 4 * 4;
+    }
+    for (&cp, row) in c[p..].iter().zip(rows[p * n..].chunks_exact(n)) {
+        axpy(cp, row, out);
+    }
+}
+
 /// Matrix-vector and vector-matrix products (`n = 1` or `m = 1`) as dot
 /// products or `axpy` sweeps over contiguous rows: for these shapes a GEMM's
 /// packing costs more than the arithmetic. A row of `op(A)` is contiguous
@@ -145,9 +172,7 @@ fn thin<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T
         // out[i] = ⟨op(A)[i, :], op(B)[:, 0]⟩; op(B)'s column is contiguous.
         if ta {
             // op(A) = Aᵀ with A stored k×m: out = Σ_p b[p]·A[p, :].
-            for (p, row) in a.chunks_exact(d.m).enumerate() {
-                axpy(b[p], row, out);
-            }
+            axpy_rows(&b[..k], a, out);
         } else {
             for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
                 *o = dot(row, &b[..k]);
@@ -160,9 +185,7 @@ fn thin<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T
         }
     } else {
         // m = 1, B stored k×n: out = Σ_p a[p]·B[p, :].
-        for (p, row) in b.chunks_exact(d.n).enumerate() {
-            axpy(a[p], row, out);
-        }
+        axpy_rows(&a[..k], b, out);
     }
 }
 
