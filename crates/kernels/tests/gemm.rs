@@ -206,6 +206,121 @@ proptest! {
     }
 }
 
+/// Shallow products (`k` up to one past the shallow limit 16, `m` and `n`
+/// past the skinny limit and one off the strips of 8, 16 and 32 rows and
+/// the column groups of 5): the transposed axpy path, with C's columns
+/// written as whole vectors when C is row-contiguous.
+fn shallow_case() -> impl Strategy<Value = Case> {
+    const SIDES: &[usize] = &[17, 20, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97];
+    (
+        prop::sample::select(SIDES),
+        1usize..=17,
+        prop::sample::select(SIDES),
+        layout(),
+        layout(),
+        layout(),
+        prop::sample::select(SCALARS),
+        prop::sample::select(SCALARS),
+        any::<u64>(),
+    )
+        .prop_map(|(m, k, n, la, lb, lc, alpha, beta, seed)| Case {
+            m,
+            k,
+            n,
+            la,
+            lb,
+            lc,
+            alpha,
+            beta,
+            seed,
+        })
+}
+
+/// Skinny products (`n` = 1..=16, every column-group remainder), `m` around
+/// the row blocks (1, 2, 4 rows for dot; 8, 16, 32 for axpy) and `k` not a
+/// multiple of the vector width, or one off the axpy depth block 256.
+fn skinny_case() -> impl Strategy<Value = Case> {
+    const DEEP: &[usize] = &[1, 6, 7, 9, 15, 17, 23, 25, 41, 255, 257, 263];
+    (
+        1usize..=70,
+        prop::sample::select(DEEP),
+        1usize..=16,
+        layout(),
+        layout(),
+        layout(),
+        prop::sample::select(SCALARS),
+        prop::sample::select(SCALARS),
+        any::<u64>(),
+    )
+        .prop_map(|(m, k, n, la, lb, lc, alpha, beta, seed)| Case {
+            m,
+            k,
+            n,
+            la,
+            lb,
+            lc,
+            alpha,
+            beta,
+            seed,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    #[test]
+    fn shallow_matches_reference(cs in shallow_case()) {
+        for isa in Isa::available() {
+            check::<f32>(isa, &cs);
+            check::<f64>(isa, &cs);
+        }
+    }
+
+    #[test]
+    fn skinny_edges_match_reference(cs in skinny_case()) {
+        for isa in Isa::available() {
+            check::<f32>(isa, &cs);
+            check::<f64>(isa, &cs);
+        }
+    }
+}
+
+/// A tall row-major A bigger than the skinny streaming threshold (1 MiB),
+/// so that the dot kernel prefetches the rows after its block, down to the
+/// last block and its one-row remainder (1031 = 2·515 + 1 = 4·257 + 3).
+#[test]
+fn tall_streamed_a_matches_reference() {
+    for (t, n) in [10usize, 3, 16].into_iter().enumerate() {
+        let cs = Case {
+            m: 1031,
+            k: 263,
+            n,
+            la: Layout {
+                col_major: false,
+                pad: 0,
+                spread: false,
+            },
+            lb: Layout {
+                col_major: t == 1,
+                pad: 0,
+                spread: false,
+            },
+            lc: Layout {
+                col_major: false,
+                pad: 1,
+                spread: false,
+            },
+            alpha: -0.5,
+            beta: if t == 2 { 0.5 } else { 0.0 },
+            seed: 77 + t as u64,
+        };
+        for isa in Isa::available() {
+            check::<f32>(isa, &cs);
+            check::<f64>(isa, &cs);
+        }
+    }
+}
+
 /// Bigger shapes that exercise the cache blocks (more than one MC, KC and
 /// NC block is not affordable here, but several MC blocks and two KC blocks
 /// are) and the skinny paths with their strips and depth blocks.
@@ -335,6 +450,8 @@ fn thread_independent<T: Element>() {
         (1001, 300, 10, false),
         (1001, 300, 10, true),
         (10, 300, 1001, false),
+        (300, 10, 1001, false),
+        (300, 10, 1001, true),
     ];
     for (m, k, n, at) in cases {
         let mut rng = Rng(m as u64 ^ (n as u64) << 20);

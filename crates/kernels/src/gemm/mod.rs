@@ -6,7 +6,8 @@
 //! - `kernel`: the microkernel contract and its shared body;
 //!   `avx512`, `avx2`, `portable`: the register tiles of each path.
 //! - `skinny`: `n` (or `m`) ≤ 16 — linear layers with few outputs and
-//!   matrix-vector products — streaming A once without packing it.
+//!   matrix-vector products — streaming A once without packing it; also
+//!   shallow products (`k` ≤ 16), through `Cᵀ = Bᵀ·Aᵀ`.
 //!
 //! Threads (`rayon::current_num_threads()`, so a rayon pool's `install`
 //! controls them) split C, never `k`, so results are bit-identical for any
@@ -24,7 +25,7 @@ mod skinny;
 
 use crate::element::{Dtype, Element, same};
 use crate::isa::{Isa, isa};
-use skinny::{SKINNY_N, Skinny};
+use skinny::{SHALLOW_K, SKINNY_N, Skinny};
 
 /// A read-only matrix view: `rows × cols` elements of `data`, element `(i, j)`
 /// at `data[i·rs + j·cs]` (BLIS names: `rs` row stride, `cs` column stride).
@@ -457,6 +458,11 @@ unsafe fn run<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
             run_skinny::<K>(a, b, c);
         } else if c.m <= SKINNY_N && streamable(&b) {
             run_skinny::<K>(b.t(), a.t(), c.t());
+        } else if a.cols <= SHALLOW_K && b.cs == 1 {
+            // Shallow (`k` small, `m` and `n` large): C is as big as the
+            // work, so write it once, unpacked, from `Cᵀ = Bᵀ·Aᵀ` with the
+            // column-contiguous Bᵀ swept along C's rows.
+            skinny::axpy::<K>(b.t(), a.t(), c.t());
         } else {
             loops::packed::<K>(a, b, c);
         }

@@ -9,7 +9,12 @@
 //! - A column-contiguous (`rsa = 1`, e.g. a transposed view): [`axpy`] — C's
 //!   columns accumulate `A[:, p]·B[p, j]`, vectorised along `m`, over `MV`
 //!   vectors of rows and `G` columns at once, with `k` cut into blocks of
-//!   [`AXPY_KC`] so that the A rows being swept stay in L2.
+//!   [`AXPY_KC`] so that the A rows being swept stay in L2. The same kernel
+//!   runs shallow products (`k ≤ SHALLOW_K`, `m`, `n` large) as
+//!   `Cᵀ = Bᵀ·Aᵀ`, writing C's rows as whole vectors.
+//!
+//! A row-contiguous A larger than an L2 ([`STREAM_BYTES`]) streams from
+//! memory; [`dot`] then prefetches the next block of rows.
 //!
 //! Threads split the rows of C; an element's arithmetic never depends on
 //! which block or thread computed it.
@@ -25,6 +30,16 @@ use crate::element::Element;
 /// The widest B (in columns) the skinny kernels take; wider goes to the
 /// packed path.
 pub(super) const SKINNY_N: usize = 16;
+
+/// The deepest `k` for which a product with `m` and `n` both large still
+/// takes [`axpy`] (on `Cᵀ = Bᵀ·Aᵀ`): there C costs as much to write as the
+/// product to compute, and packing would add a pass over B.
+pub(super) const SHALLOW_K: usize = 16;
+
+/// Bytes of A from which [`dot`] prefetches the next rows (about an L2):
+/// a bigger A streams from memory, a smaller one is mostly cached already
+/// and the prefetches would only crowd L1.
+const STREAM_BYTES: usize = 1 << 20;
 
 /// Depth of a block of `k` in [`axpy`]: the `MV·LANES × AXPY_KC` strip of A
 /// a kernel call sweeps is revisited once per group of G columns.
@@ -46,7 +61,9 @@ pub(super) trait Skinny: Microkernel {
 
     /// `C ← α·A·B + β·C` for `c.m` rows — `DOT_R` when `full`, else 1 — and
     /// `c.n = W` columns, A row-contiguous, column `j` of B at `bt + j·ldbt`,
-    /// contiguous.
+    /// contiguous. `a` runs on to the last row of A (at least `c.m` rows):
+    /// when what is left of it is large, the rows after the first `c.m` are
+    /// prefetched.
     ///
     /// # Safety
     /// The CPU supports the instruction set; the views are valid.
@@ -139,13 +156,20 @@ pub(super) unsafe fn dot_body<S: Simd, const R: usize, const W: usize>(
 ) {
     let k = a.cols;
     let kv = k - k % S::LANES;
+    let stream = a.rows * k * size_of::<S::T>() >= STREAM_BYTES;
     // SAFETY: reads stay within rows `< R` of A and `< G` of Bᵀ, columns `< k`.
     unsafe {
         let mut acc = [[S::zero(); W]; R];
         for p in (0..kv).step_by(S::LANES) {
             let mut av = [S::zero(); R];
             for (r, x) in av.iter_mut().enumerate() {
-                *x = S::load(a.ptr.add(r * a.rs + p));
+                let ar = a.ptr.add(r * a.rs + p);
+                *x = S::load(ar);
+                if stream {
+                    // The same place `R` rows on: the next call's A,
+                    // fetched while this one computes.
+                    S::prefetch(ar.wrapping_add(R * a.rs));
+                }
             }
             for g in 0..W {
                 let b = S::load(bt.add(g * ldbt + p));
@@ -197,6 +221,26 @@ pub(super) unsafe fn axpy_body<S: Simd, const MV: usize, const W: usize>(
                     row[g] = S::fmadd(x, bg, row[g]);
                 }
             }
+        }
+        if c.rs == 1 && c.m == MV * S::LANES {
+            // Columns of C contiguous (a transposed shallow product, see
+            // `mod.rs`): whole vectors, the same `α·s`, then `β·c + t`.
+            let alpha = S::splat(c.alpha);
+            let beta = S::splat(c.beta);
+            for g in 0..W {
+                let cg = c.ptr.add(g * c.cs);
+                for (v, row) in acc.iter().enumerate() {
+                    let p = cg.add(v * S::LANES);
+                    let t = S::mul(alpha, row[g]);
+                    let x = if c.beta == S::T::ZERO {
+                        t
+                    } else {
+                        S::fmadd(beta, S::load(p), t)
+                    };
+                    S::store(p, x);
+                }
+            }
+            return;
         }
         let mut col = [S::zero(); MV];
         for g in 0..W {
@@ -265,7 +309,7 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                 unsafe {
                     dot_group::<K>(
                         full,
-                        a.sub(i, 0, rr, k),
+                        a.sub(i, 0, m - i, k),
                         bt.get().add(j * ldbt),
                         ldbt,
                         &c.sub(i, j, rr, g),
