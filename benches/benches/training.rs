@@ -6,11 +6,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use train::data::synthetic::synthetic_data;
+use train::data::synthetic::{random_images, synthetic_data};
 use train::fit::book_softmax_init;
-use train::{FitConfig, ImageDataset, LinRegTrainer, Scaling, SoftmaxTrainer};
+use train::{FitConfig, LinRegTrainer, Scaling, SoftmaxTrainer};
 
 fn quick() -> bool {
     std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
@@ -23,22 +23,14 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("a rayon pool")
 }
 
-/// A seeded stand-in for the Fashion-MNIST training set: 60000 uniformly
-/// random 28x28 `u8` images with random labels of 10 classes (the work of
-/// an epoch does not depend on the pixel values).
-fn stand_in() -> ImageDataset {
-    let (n, rows, cols) = (60_000, 28, 28);
-    let mut rng = StdRng::seed_from_u64(0x5eed);
-    let mut pixels = vec![0u8; n * rows * cols];
-    rng.fill(&mut pixels[..]);
-    let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..10u8)).collect();
-    ImageDataset::new(pixels, labels, rows, cols, 10).expect("a valid stand-in")
-}
-
 /// Registers this area's benchmarks.
 pub fn benches(c: &mut Criterion) {
     let quick = quick();
-    let ds = stand_in();
+    // A seeded stand-in for the Fashion-MNIST training set (the work of an
+    // epoch does not depend on the pixel values). `cargo xtask bench --peers`
+    // writes the same data (same generator, sizes and seeds) for the PyTorch
+    // and JAX scripts in benches/peers/.
+    let ds = random_images(60_000, 28, 28, 10, 0x5eed).expect("a valid stand-in");
     for threads in [1, 2] {
         let pool = pool(threads);
         let mut g = c.benchmark_group(format!("train/softmax epoch 60000x784 b256 {threads}t"));

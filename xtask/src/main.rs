@@ -3,6 +3,8 @@
 //! `cargo xtask bench [--quick] [--filter AREA]` runs the workspace's criterion
 //! binary, then reads criterion's results and writes one comparison table to
 //! the terminal and to `target/bench/report.md`.
+//! With `--peers` it also runs the same experiments in PyTorch and JAX
+//! (`benches/peers/`, see `peers.rs`) and adds their medians to the table.
 //!
 //! Report conventions (shared with `benches/benches/main.rs`): a criterion
 //! group `area/case` holds one function per implementation. The baseline of a
@@ -12,7 +14,9 @@
 //! rows `grad 2.1×` means a gradient costs 2.1 evaluations of `f`. GEMM rows
 //! also show the fraction of this machine's FMA peak, which is measured here.
 
+mod charts;
 mod peak;
+mod peers;
 mod report;
 
 use std::path::PathBuf;
@@ -20,10 +24,12 @@ use std::process::{Command, ExitCode};
 use std::time::SystemTime;
 
 fn usage() -> &'static str {
-    "usage: cargo xtask bench [--quick] [--filter REGEX]\n\
+    "usage: cargo xtask bench [--quick] [--filter REGEX] [--peers]\n\
      \n\
      --quick         a short run (fewer sizes and samples)\n\
-     --filter REGEX  only benchmarks whose id matches (e.g. 'gemm/', 'softmax')\n"
+     --filter REGEX  only benchmarks whose id matches (e.g. 'gemm/', 'softmax')\n\
+     --peers         also run the same experiments in PyTorch and JAX\n\
+     \x20               (benches/peers/; needs `pip install torch jax numpy`)\n"
 }
 
 fn main() -> ExitCode {
@@ -52,11 +58,13 @@ fn workspace_root() -> PathBuf {
 
 fn bench(args: &[String]) -> Result<(), String> {
     let mut quick = false;
+    let mut with_peers = false;
     let mut filter: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--peers" => with_peers = true,
             "--filter" => {
                 filter = Some(it.next().ok_or("--filter needs a value")?.clone());
             }
@@ -97,7 +105,10 @@ fn bench(args: &[String]) -> Result<(), String> {
         return Err(format!("cargo bench failed ({status})"));
     }
 
-    let rows = report::collect(&root.join("target/criterion"), started)?;
+    let mut rows = report::collect(&root.join("target/criterion"), started)?;
+    if with_peers {
+        peers::merge(&mut rows, peers::run(&root, quick, filter.as_deref()));
+    }
     if rows.is_empty() {
         return Err("no benchmark results were produced (check --filter)".into());
     }
@@ -117,6 +128,13 @@ fn bench(args: &[String]) -> Result<(), String> {
     std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("report written to {}", path.display());
+    for (name, svg) in charts::render(&rows, &meta)? {
+        let path = out_dir.join(name);
+        let tmp = out_dir.join(format!("{name}.tmp"));
+        std::fs::write(&tmp, svg).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("chart written to {}", path.display());
+    }
     Ok(())
 }
 

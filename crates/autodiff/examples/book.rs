@@ -1,6 +1,6 @@
 //! The book's first autograd example: `y = 2·xᵀx` has gradient `4x`.
 //!
-//! Run with `cargo run -p autodiff --example book`.
+//! Run with `cargo run -p linear-nets-autodiff --example book`.
 
 use autodiff::{Result, Tensor, Value};
 

@@ -3,7 +3,7 @@
 //! tangent. Checked against the exact Hessian of `logsumexp`,
 //! `∇²lse(x) = diag(p) − p·pᵀ` with `p = softmax(x)`.
 //!
-//! Run with `cargo run -p autodiff --example hvp`.
+//! Run with `cargo run -p linear-nets-autodiff --example hvp`.
 
 use autodiff::{Result, Tensor, Value, hessian, hvp};
 

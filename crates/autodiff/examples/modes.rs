@@ -1,7 +1,7 @@
 //! One function, written once, run plainly, in forward mode and in reverse
 //! mode: `f(x) = logsumexp(A·x)`, whose gradient is `Aᵀ·softmax(A·x)`.
 //!
-//! Run with `cargo run -p autodiff --example modes`.
+//! Run with `cargo run -p linear-nets-autodiff --example modes`.
 
 use autodiff::{Result, Tensor, Value, grad, jacfwd, jacrev, jvp};
 

@@ -1,7 +1,7 @@
 //! A GEMM with a transposed operand: `C ← Xᵀ·G`, the weight gradient of a
 //! linear layer, where `X` is stored row-major and `Xᵀ` is only a view.
 //!
-//! Run with `cargo run --release -p kernels --example gemm`.
+//! Run with `cargo run --release -p linear-nets-kernels --example gemm`.
 
 use kernels::{MatMut, MatRef};
 

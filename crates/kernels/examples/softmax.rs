@@ -1,7 +1,7 @@
 //! The stable softmax: logits far outside `exp`'s range still give
 //! probabilities that sum to 1, and log-probabilities that are finite.
 //!
-//! Run with `cargo run --release -p kernels --example softmax`.
+//! Run with `cargo run --release -p linear-nets-kernels --example softmax`.
 
 fn main() {
     // Two rows of three logits; the second would overflow a naive exp.

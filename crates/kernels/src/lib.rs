@@ -29,3 +29,8 @@ pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};
 pub use softmax::{
     log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,
 };
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

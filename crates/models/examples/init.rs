@@ -1,7 +1,7 @@
 //! Initialisers as in `torch.nn.init`: a seeded Kaiming-uniform weight,
 //! PyTorch's default `nn.Linear` initialisation, and an orthogonal matrix.
 //!
-//! Run with `cargo run -p models --example init`.
+//! Run with `cargo run -p linear-nets-models --example init`.
 
 use models::Linear;
 use models::autodiff::Tensor;

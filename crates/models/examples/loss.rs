@@ -2,7 +2,7 @@
 //! (the gradient with respect to the logits) and in forward mode (a
 //! directional derivative), with PyTorch's `nn.CrossEntropyLoss` options.
 //!
-//! Run with `cargo run -p models --example loss`.
+//! Run with `cargo run -p linear-nets-models --example loss`.
 
 use models::autodiff::{Dual, Tensor, Var};
 use models::losses::{CrossEntropyLoss, Reduction};

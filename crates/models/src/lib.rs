@@ -30,3 +30,8 @@ pub use error::{Error, Result};
 pub use linear::{Linear, linear};
 pub use linreg::LinearRegression;
 pub use softmax_reg::{SoftmaxGrad, SoftmaxRegression, one_hot, softmax_regression_loss};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -3,7 +3,7 @@
 //! data, train by minibatch SGD for 3 epochs, compare with the truth and
 //! with the exact least-squares fit.
 //!
-//! Run with `cargo run --release -p train --example linreg`.
+//! Run with `cargo run --release -p linear-nets-train --example linreg`.
 
 use models::LinearRegression;
 use models::autodiff::Tensor;

@@ -181,7 +181,37 @@ pub fn load_linear<T: Element>(
         path: path.to_path_buf(),
         source,
     })?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| CheckpointError::Format {
+    load_linear_bytes(&bytes, path, out_features, in_features, bias)
+}
+
+/// Reads an `nn.Linear(in_features, out_features)` layer from safetensors
+/// bytes held in memory, as [`load_linear`] does from a file; `path` names
+/// the source in errors.
+///
+/// # Errors
+/// As [`load_linear`], except that there is no file to fail to read.
+///
+/// ```
+/// use models::Linear;
+/// use rand::SeedableRng;
+/// use std::path::Path;
+/// let layer = Linear::<f64>::new(3, 2, false, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("model.safetensors");
+/// train::checkpoint::save_linear(&path, &layer)?;
+/// let bytes = std::fs::read(&path)?;
+/// let back = train::checkpoint::load_linear_bytes::<f64>(&bytes, Path::new("in memory"), 2, 3, false)?;
+/// assert_eq!(back, layer);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_linear_bytes<T: Element>(
+    bytes: &[u8],
+    path: &Path,
+    out_features: usize,
+    in_features: usize,
+    bias: bool,
+) -> Result<Linear<T>, CheckpointError> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;

@@ -138,7 +138,7 @@ pub enum CsvProblem {
         /// Cells in this row.
         found: usize,
     },
-    /// A cell does not hold a finite number.
+    /// A cell does not hold a number that is finite in the dataset's type.
     NotANumber {
         /// The cell's text.
         cell: String,

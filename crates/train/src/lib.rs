@@ -65,3 +65,8 @@ pub use loader::{Batches, Loader, LoaderConfig, shard_ranges};
 pub use models::autodiff::Element;
 pub use schedule::StepLR;
 pub use sgd::{Param, Sgd, SgdConfig};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -72,6 +72,27 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
     /// elements (panel layout of [`super::pack`]), `b` holds `kc·NR`, and `c`
     /// addresses a valid, exclusively borrowed tile.
     unsafe fn tile(kc: usize, a: *const Self::T, b: *const Self::T, c: &Out<Self::T>);
+
+    /// Packs the `len × kc` block of A at `src` (element `(i, p)` at
+    /// `src[i·rsa + p·csa]`) into MR-row panels at `dst`, in
+    /// [`super::pack`]'s layout. The default is the portable copy; a path
+    /// overrides it where a vectorised transposition pays (a row-major A is
+    /// packed by transposing it).
+    ///
+    /// # Safety
+    /// As [`super::pack::pack`] with `w = MR`; the CPU supports the
+    /// kernel's instruction set.
+    unsafe fn pack_a(
+        len: usize,
+        kc: usize,
+        src: *const Self::T,
+        rsa: usize,
+        csa: usize,
+        dst: *mut Self::T,
+    ) {
+        // SAFETY: forwarded.
+        unsafe { super::pack::pack(Self::MR, len, kc, src, rsa, csa, dst) }
+    }
 }
 
 /// The body every SIMD microkernel shares: an `MR × NV·LANES` tile of

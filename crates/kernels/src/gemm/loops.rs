@@ -135,7 +135,7 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                     let beta = if pc == 0 { c.beta } else { K::T::ONE };
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);
-                        pack(mr, mc, kc, a.at(ic, pc), a.rs, a.cs, ap);
+                        K::pack_a(mc, kc, a.at(ic, pc), a.rs, a.cs, ap);
                         for jr in (0..nc).step_by(nr) {
                             for ir in (0..mc).step_by(mr) {
                                 let mut t =

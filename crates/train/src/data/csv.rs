@@ -1,8 +1,9 @@
 //! Regression data from CSV: a header row, then one numeric row per sample;
 //! one column is the target, all others are features.
 //!
-//! Cells are trimmed of surrounding whitespace and must parse as finite
-//! numbers (`f64` syntax, then rounded to the dataset's type); blank lines
+//! Cells are trimmed of surrounding whitespace and must parse as numbers
+//! (`f64` syntax, then rounded to the dataset's type) that are finite in
+//! the dataset's type — `1e39` is rejected in an `f32` dataset; blank lines
 //! are skipped. A problem is a [`DataError::Csv`] with the file name, the
 //! 1-based line and, for a bad cell, the 1-based column.
 
@@ -58,8 +59,8 @@ pub fn read_csv_file<T: Element>(
 /// # Errors
 /// [`DataError::Csv`] for an empty file ([`CsvProblem::Empty`]), a header
 /// without rows, fewer than two columns, a missing target column, a row
-/// with the wrong number of cells, a cell that is not a finite number, or
-/// invalid CSV syntax.
+/// with the wrong number of cells, a cell that is not a number finite in
+/// `T`, or invalid CSV syntax.
 ///
 /// ```
 /// use train::data::csv::{read_csv, Target};
@@ -150,8 +151,10 @@ pub fn read_csv<T: Element, R: Read>(
             ));
         }
         for (col, cell) in record.iter().enumerate() {
-            let value = match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => v,
+            // Finite in `T`, not only in f64: a cell beyond f32's range
+            // would otherwise become an infinity in an f32 dataset.
+            let value = match cell.parse::<f64>().map(T::from_f64) {
+                Ok(v) if v.to_f64().is_finite() => v,
                 _ => {
                     return Err(err(
                         line,
@@ -163,9 +166,9 @@ pub fn read_csv<T: Element, R: Read>(
                 }
             };
             if col == target_col {
-                y.push(T::from_f64(value));
+                y.push(value);
             } else {
-                x.push(T::from_f64(value));
+                x.push(value);
             }
         }
     }
