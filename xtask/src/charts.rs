@@ -102,84 +102,135 @@ fn autodiff_series(rows: &[Row]) -> Series {
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// The implementation a series belongs to: its name without the thread
+/// count (`"ours 2t"` → `"ours"`) or the mode (`"jax grad"` → `"jax"`).
+fn implementation(series: &str) -> &str {
+    series.split(' ').next().unwrap_or(series)
+}
+
+/// One colour per implementation, the same in every panel and chart.
+fn colours(series: &Series) -> BTreeMap<&str, RGBColor> {
+    let mut names: Vec<&str> = series.keys().map(|k| implementation(k)).collect();
+    names.dedup();
+    // `ours` first, so it keeps the first colour whatever the peers are.
+    names.sort_by_key(|&n| (n != "ours", n));
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (n, colour(i)))
+        .collect()
+}
+
+/// Two panels, one per thread count: GFLOP/s against log₂ n, one line per
+/// implementation, and the measured peak for that many cores.
 fn draw_gemm(series: &Series, meta: &Meta) -> DrawResult<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (1200, 520)).into_drawing_area();
         root.fill(&WHITE)?;
+        let body = root.titled(
+            &format!("f32 GEMM, n×n times n×n — {} ({})", meta.cpu, meta.isa),
+            ("sans-serif", 20),
+        )?;
+        let panels = body.split_evenly((1, 2));
+        let colours = colours(series);
         let (lo, hi) = x_range(series);
-        let peak = meta.peak2.or(meta.peak1).unwrap_or(0.0);
-        let ymax = series.values().flatten().map(|p| p.1).fold(peak, f64::max) * 1.08;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("f32 GEMM n×n×n — {} ({})", meta.cpu, meta.isa),
-                ("sans-serif", 18),
-            )
-            .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            // x is log2 n, so each doubling of the size is one step.
-            .build_cartesian_2d(lo.log2()..hi.log2(), 0.0..ymax.max(1.0))?;
-        chart
-            .configure_mesh()
-            .x_desc("n")
-            .y_desc("GFLOP/s")
-            .x_labels(16)
-            .x_label_formatter(&|x| {
-                // Label whole powers of two only.
-                if (x - x.round()).abs() < 1e-6 {
-                    format!("{:.0}", x.round().exp2())
-                } else {
-                    String::new()
-                }
-            })
-            .light_line_style(WHITE)
-            .draw()?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let c = colour(i);
-            let pts: Vec<(f64, f64)> = pts.iter().map(|&(n, g)| (n.log2(), g)).collect();
+        for (panel, (threads, peak)) in panels.iter().zip([(1, meta.peak1), (2, meta.peak2)]) {
+            let suffix = format!(" {threads}t");
+            let lines: Vec<(&str, &Vec<(f64, f64)>)> = series
+                .iter()
+                .filter_map(|(k, v)| k.strip_suffix(&suffix).map(|name| (name, v)))
+                .collect();
+            let ymax = lines
+                .iter()
+                .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+                .fold(peak.unwrap_or(0.0), f64::max)
+                * 1.08;
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    format!("{threads} thread{}", if threads > 1 { "s" } else { "" }),
+                    ("sans-serif", 16),
+                )
+                .margin(14)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                // x is log₂ n, so each doubling of the size is one step.
+                .build_cartesian_2d(lo.log2()..hi.log2(), 0.0..ymax.max(1.0))?;
             chart
-                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
-                .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
-        }
-        for (label, p) in [("peak, 1 core", meta.peak1), ("peak, 2 cores", meta.peak2)] {
-            if let Some(p) = p {
-                let grey = RGBColor(90, 90, 90);
+                .configure_mesh()
+                .x_desc("n")
+                .y_desc("GFLOP/s")
+                .x_labels(16)
+                .x_label_formatter(&|x| {
+                    // Label whole powers of two only.
+                    if (x - x.round()).abs() < 1e-6 {
+                        format!("{:.0}", x.round().exp2())
+                    } else {
+                        String::new()
+                    }
+                })
+                .light_line_style(WHITE)
+                .draw()?;
+            for (name, pts) in lines {
+                let c = colours[name];
+                let width = if name == "ours" { 3 } else { 2 };
+                let pts: Vec<(f64, f64)> = pts.iter().map(|&(n, g)| (n.log2(), g)).collect();
                 chart
-                    .draw_series(LineSeries::new([(lo.log2(), p), (hi.log2(), p)], grey))?
-                    .label(format!("{label} ({p:.0})"))
+                    .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(width)))?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
+                    });
+                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+            }
+            if let Some(p) = peak {
+                let grey = RGBColor(60, 60, 60);
+                chart
+                    .draw_series(LineSeries::new(
+                        [(lo.log2(), p), (hi.log2(), p)],
+                        grey.stroke_width(1),
+                    ))?
+                    .label(format!("measured FMA peak ({p:.0})"))
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
             }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
         root.present()?;
     }
     Ok(svg)
 }
 
+/// Cost in evaluations of `f` against n: for each implementation, the
+/// gradient by forward mode (`jacfwd`, n JVPs) and by reverse mode (`grad`,
+/// one VJP), in one colour per implementation — forward mode thick, reverse
+/// mode thin.
 fn draw_autodiff(series: &Series, meta: &Meta) -> DrawResult<String> {
+    let series: Series = series
+        .iter()
+        .filter(|(k, _)| k.ends_with(" grad") || k.ends_with(" jacfwd"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
         root.fill(&WHITE)?;
-        let (lo, hi) = x_range(series);
+        let colours = colours(&series);
+        let (lo, hi) = x_range(&series);
         let ys = series.values().flatten().map(|p| p.1);
         let ymin = ys.clone().fold(f64::INFINITY, f64::min).clamp(0.1, 1.0) * 0.8;
         let ymax = ys.fold(1.0, f64::max) * 1.5;
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 format!(
-                    "autodiff cost of logsumexp(A·x), A 100×n — {} ({})",
+                    "gradient of logsumexp(A·x), A 100×n: forward vs reverse mode — {} ({})",
                     meta.cpu, meta.isa
                 ),
-                ("sans-serif", 18),
+                ("sans-serif", 17),
             )
             .margin(14)
             .x_label_area_size(40)
@@ -188,17 +239,28 @@ fn draw_autodiff(series: &Series, meta: &Meta) -> DrawResult<String> {
         chart
             .configure_mesh()
             .x_desc("number of inputs n")
-            .y_desc("time / time of f")
+            .y_desc("time / time of f (same implementation)")
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.1}"))
             .draw()?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let c = colour(i);
+        for (name, pts) in &series {
+            let c = colours[implementation(name)];
+            let forward = name.ends_with(" jacfwd");
+            let style = if forward {
+                c.stroke_width(3)
+            } else {
+                c.mix(0.6).stroke_width(2)
+            };
+            let label = if forward {
+                format!("{}: forward mode (jacfwd, n JVPs)", implementation(name))
+            } else {
+                format!("{}: reverse mode (grad, one VJP)", implementation(name))
+            };
             chart
-                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
-                .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+                .draw_series(LineSeries::new(pts.iter().copied(), style))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, style.filled())))?;
         }
         chart
             .configure_series_labels()
@@ -337,11 +399,9 @@ mod tests {
         assert_eq!(names, ["gemm.svg", "autodiff.svg"]);
         for (name, svg) in &charts {
             assert!(svg.starts_with("<svg"), "{name}");
-            assert!(
-                svg.contains("ours 1t") || svg.contains("ours grad"),
-                "{name}"
-            );
         }
+        assert!(charts[0].1.contains("gemm-crate") && charts[0].1.contains("1 thread"));
+        assert!(charts[1].1.contains("ours: forward mode"));
         // One size is not a line: no chart.
         assert!(render(&rows[..1], &meta()).unwrap().is_empty());
     }
