@@ -19,7 +19,7 @@ mod peak;
 mod peers;
 mod report;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::SystemTime;
 
@@ -105,9 +105,12 @@ fn bench(args: &[String]) -> Result<(), String> {
         return Err(format!("cargo bench failed ({status})"));
     }
 
-    let mut rows = report::collect(&root.join("target/criterion"), started)?;
+    let mut rows = report::collect(&target_dir(&root).join("criterion"), started)?;
     if with_peers {
-        peers::merge(&mut rows, peers::run(&root, quick, filter.as_deref()));
+        peers::merge(
+            &mut rows,
+            peers::run(&root, &target_dir(&root), quick, filter.as_deref()),
+        );
     }
     if rows.is_empty() {
         return Err("no benchmark results were produced (check --filter)".into());
@@ -121,21 +124,32 @@ fn bench(args: &[String]) -> Result<(), String> {
     };
     let text = report::render(&rows, &meta);
     println!("\n{text}");
-    let out_dir = root.join("target/bench");
+    let out_dir = target_dir(&root).join("bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let path = out_dir.join("report.md");
-    let tmp = out_dir.join("report.md.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let path = write(&out_dir.join("report.md"), &text)?;
     println!("report written to {}", path.display());
     for (name, svg) in charts::render(&rows, &meta)? {
-        let path = out_dir.join(name);
-        let tmp = out_dir.join(format!("{name}.tmp"));
-        std::fs::write(&tmp, svg).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let path = write(&out_dir.join(name), &svg)?;
         println!("chart written to {}", path.display());
     }
     Ok(())
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so that a
+/// report from an earlier run is never left half overwritten.
+fn write(path: &Path, text: &str) -> Result<PathBuf, String> {
+    train::write_atomic(path, |w| w.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path.to_path_buf())
+}
+
+/// Where the inner `cargo bench` puts its results: `CARGO_TARGET_DIR` when
+/// set (relative to the workspace root, as cargo takes it), else `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if !d.is_empty() => root.join(d),
+        _ => root.join("target"),
+    }
 }
 
 fn cpu_model() -> String {

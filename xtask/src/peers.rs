@@ -68,10 +68,10 @@ const INSTALL: &str = "pip install torch jax numpy";
 
 /// Writes the shared data, runs each available peer script for 1 and 2
 /// threads and returns every measurement it printed.
-pub fn run(root: &Path, quick: bool, filter: Option<&str>) -> Vec<Measured> {
+pub fn run(root: &Path, target: &Path, quick: bool, filter: Option<&str>) -> Vec<Measured> {
     let started = Instant::now();
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let out_dir = root.join("target/bench/peers");
+    let out_dir = target.join("bench/peers");
     let data = match write_data(&out_dir) {
         Ok(path) => Some(path),
         Err(e) => {
