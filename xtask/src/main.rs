@@ -1,5 +1,8 @@
 //! Project automation.
 //!
+//! `cargo xtask asm-check [--fixture]` disassembles a release build of every
+//! kernel and fails when an inner loop keeps vectors on the stack (`asm.rs`).
+//!
 //! `cargo xtask bench [--quick] [--filter AREA]` runs the workspace's criterion
 //! binary, then reads criterion's results and writes one comparison table to
 //! the terminal and to `target/bench/report.md`.
@@ -14,6 +17,7 @@
 //! rows `grad 2.1×` means a gradient costs 2.1 evaluations of `f`. GEMM rows
 //! also show the fraction of this machine's FMA peak, which is measured here.
 
+mod asm;
 mod charts;
 mod peak;
 mod peers;
@@ -25,11 +29,16 @@ use std::time::SystemTime;
 
 fn usage() -> &'static str {
     "usage: cargo xtask bench [--quick] [--filter REGEX] [--peers]\n\
+     \x20      cargo xtask asm-check [--fixture]\n\
      \n\
      --quick         a short run (fewer sizes and samples)\n\
      --filter REGEX  only benchmarks whose id matches (e.g. 'gemm/', 'softmax')\n\
      --peers         also run the same experiments in PyTorch and JAX\n\
-     \x20               (benches/peers/; needs `pip install torch jax numpy`)\n"
+     \x20               (benches/peers/; needs `pip install torch jax numpy`)\n\
+     \n\
+     asm-check       fail when an inner loop of a kernel moves vectors to or\n\
+     \x20               from the stack (disassembles a release build; see asm.rs)\n\
+     --fixture       link a kernel that spills on purpose; expect it caught\n"
 }
 
 fn main() -> ExitCode {
@@ -39,6 +48,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some("asm-check") => match asm::main(&workspace_root(), &args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask asm-check: {e}");
                 ExitCode::FAILURE
             }
         },

@@ -1,6 +1,6 @@
 //! Which instruction-set path the kernels run, chosen once at run time.
 //!
-//! Detection prefers AVX-512F, then AVX2 with FMA, then the portable path.
+//! Detection prefers AVX-512, then AVX2 with FMA, then the portable path.
 //! Setting the environment variable `KERNELS_ISA` to `avx512`, `avx2` or
 //! `portable` before the first kernel call forces a path (tests use this to
 //! exercise every path the CPU has); forcing a path the CPU lacks panics with
@@ -19,7 +19,9 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 with FMA (256-bit vectors).
     Avx2,
-    /// x86-64 AVX-512F (512-bit vectors).
+    /// x86-64 AVX-512 at the x86-64-v4 level: F, VL, BW and DQ (512-bit
+    /// vectors, 32 registers; VL lets 128- and 256-bit instructions reach
+    /// all 32 of them, which the horizontal sums after a loop rely on).
     Avx512,
 }
 
@@ -54,6 +56,9 @@ impl Isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => {
                 std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512vl")
+                    && std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512dq")
                     && std::is_x86_feature_detected!("avx2")
                     && std::is_x86_feature_detected!("fma")
             }

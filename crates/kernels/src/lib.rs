@@ -1,7 +1,7 @@
 //! SIMD CPU kernels for `f32` and `f64`: slices in, slices out.
 //!
 //! - [`matmul`] / [`gemm()`]: `C ← α·A·B + β·C`, packed and cache-blocked in the
-//!   BLIS style, with register-tile microkernels for AVX-512F and AVX2+FMA
+//!   BLIS style, with register-tile microkernels for AVX-512 and AVX2+FMA
 //!   chosen at run time and a portable path for every other CPU.
 //! - [`exp`]: vectorised `eˣ` within 2 ULP.
 //! - [`softmax_rows`], [`log_softmax_rows`], [`logsumexp_rows`]: stable row-wise
@@ -15,6 +15,8 @@
 
 mod element;
 mod exp;
+#[cfg(feature = "asm-check-fixture")]
+mod fixture;
 pub mod gemm;
 mod isa;
 mod reduce;
@@ -23,6 +25,8 @@ mod softmax;
 
 pub use element::{Dtype, Element};
 pub use exp::{exp, exp_inplace};
+#[cfg(feature = "asm-check-fixture")]
+pub use fixture::asm_check_fixture;
 pub use gemm::{MatMut, MatRef, gemm, matmul};
 pub use isa::{Isa, isa};
 pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};

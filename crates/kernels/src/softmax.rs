@@ -390,7 +390,11 @@ unsafe fn row_exp_shift<V: Simd>(
         let zero = V::splat(V::E::ZERO);
         let (mut s0, mut s1, mut s2, mut s3) = (zero, zero, zero, zero);
         let mut i = 0;
-        while i + 4 * l <= n {
+        // Four vectors per step with 32 registers; one with 16, where the
+        // shift `m` and the running sums would otherwise be spilled beside
+        // the constants of `exp` (see `Simd::REGISTERS`). The iterations are
+        // independent, so the processor overlaps them all the same.
+        while V::REGISTERS >= 32 && i + 4 * l <= n {
             let e0 = V::load(src.add(i)).sub(mv).exp();
             let e1 = V::load(src.add(i + l)).sub(mv).exp();
             let e2 = V::load(src.add(i + 2 * l)).sub(mv).exp();
@@ -406,6 +410,17 @@ unsafe fn row_exp_shift<V: Simd>(
             s2 = s2.add(e2);
             s3 = s3.add(e3);
             i += 4 * l;
+        }
+        while V::REGISTERS >= 32 && i + 2 * l <= n {
+            let e0 = V::load(src.add(i)).sub(mv).exp();
+            let e1 = V::load(src.add(i + l)).sub(mv).exp();
+            if let Some(d) = dst {
+                e0.store(d.add(i));
+                e1.store(d.add(i + l));
+            }
+            s0 = s0.add(e0);
+            s1 = s1.add(e1);
+            i += 2 * l;
         }
         while i + l <= n {
             let e = V::load(src.add(i)).sub(mv).exp();

@@ -1,6 +1,6 @@
-//! `eˣ` on AVX-512F registers (16 × f32, 8 × f64).
+//! `eˣ` on AVX-512 registers (16 × f32, 8 × f64).
 //!
-//! The method is described in the parent module. AVX-512F's `vscalefps`/
+//! The method is described in the parent module. AVX-512's `vscalefps`/
 //! `vscalefpd` computes `p · 2ⁿ` with a single rounding, so gradual underflow
 //! into the subnormals and overflow to +∞ come out exactly as IEEE rounding
 //! of the true product.
@@ -14,10 +14,10 @@ const ROUND: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 /// `eˣ` for 16 `f32` lanes.
 ///
 /// # Safety
-/// The CPU supports AVX-512F.
+/// The CPU supports AVX-512.
 #[inline(always)]
 pub(crate) unsafe fn exp_f32x16(x: __m512) -> __m512 {
-    // SAFETY: the caller guarantees AVX-512F.
+    // SAFETY: the caller guarantees AVX-512.
     unsafe {
         // `max`/`min` return their second operand when either is NaN, so a
         // NaN in `x` survives the clamp.
@@ -39,10 +39,10 @@ pub(crate) unsafe fn exp_f32x16(x: __m512) -> __m512 {
 /// `eˣ` for 8 `f64` lanes.
 ///
 /// # Safety
-/// The CPU supports AVX-512F.
+/// The CPU supports AVX-512.
 #[inline(always)]
 pub(crate) unsafe fn exp_f64x8(x: __m512d) -> __m512d {
-    // SAFETY: the caller guarantees AVX-512F.
+    // SAFETY: the caller guarantees AVX-512.
     unsafe {
         let x = _mm512_min_pd(
             _mm512_set1_pd(f64c::X_MAX),

@@ -172,9 +172,10 @@ impl<E: Elem> Kernel<E> for ExpK<E> {
         // valid; each element is read before it is written, so `src == dst`
         // is fine. The caller of `run` guarantees `V`'s instruction set.
         unsafe {
-            // Four independent vectors per step, so that the dependent
-            // chains of the polynomial overlap.
-            while i + 4 * l <= n {
+            // Four independent vectors per step (two on a path with 16
+            // registers, where four would not fit beside the constants), so
+            // that the dependent chains of the polynomial overlap.
+            while V::REGISTERS >= 32 && i + 4 * l <= n {
                 let a = V::load(src.add(i));
                 let b = V::load(src.add(i + l));
                 let c = V::load(src.add(i + 2 * l));
@@ -184,6 +185,13 @@ impl<E: Elem> Kernel<E> for ExpK<E> {
                 c.exp().store(dst.add(i + 2 * l));
                 d.exp().store(dst.add(i + 3 * l));
                 i += 4 * l;
+            }
+            while i + 2 * l <= n {
+                let a = V::load(src.add(i));
+                let b = V::load(src.add(i + l));
+                a.exp().store(dst.add(i));
+                b.exp().store(dst.add(i + l));
+                i += 2 * l;
             }
             while i + l <= n {
                 V::load(src.add(i)).exp().store(dst.add(i));

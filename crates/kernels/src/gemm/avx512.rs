@@ -1,4 +1,4 @@
-//! AVX-512F kernels: 512-bit vectors, 32 registers.
+//! AVX-512 kernels: 512-bit vectors, 32 registers.
 //!
 //! f32: a 12×32 register tile (24 accumulators, 2 loads of B, 1 broadcast of
 //! A per row); f64: 12×16 with half the lanes. Two 512-bit FMAs per cycle
@@ -26,7 +26,7 @@ impl Simd for F32 {
 
     #[inline(always)]
     unsafe fn zero() -> __m512 {
-        // SAFETY: the caller runs on an AVX-512F CPU (as for every method here).
+        // SAFETY: the caller runs on an AVX-512 CPU (as for every method here).
         unsafe { _mm512_setzero_ps() }
     }
     #[inline(always)]
@@ -56,8 +56,16 @@ impl Simd for F32 {
     }
     #[inline(always)]
     unsafe fn hsum(v: __m512) -> f32 {
-        // SAFETY: as above.
-        unsafe { _mm512_reduce_add_ps(v) }
+        // SAFETY: as above. Halving in registers: `_mm512_reduce_add_ps`
+        // goes through memory, which keeps a whole array of accumulators on
+        // the stack inside the loop that feeds it.
+        unsafe {
+            let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+            let s = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+            let s = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
+            let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
+        }
     }
     #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
@@ -73,7 +81,7 @@ impl Simd for F64 {
 
     #[inline(always)]
     unsafe fn zero() -> __m512d {
-        // SAFETY: the caller runs on an AVX-512F CPU (as for every method here).
+        // SAFETY: the caller runs on an AVX-512 CPU (as for every method here).
         unsafe { _mm512_setzero_pd() }
     }
     #[inline(always)]
@@ -103,8 +111,12 @@ impl Simd for F64 {
     }
     #[inline(always)]
     unsafe fn hsum(v: __m512d) -> f64 {
-        // SAFETY: as above.
-        unsafe { _mm512_reduce_add_pd(v) }
+        // SAFETY: as above; halving in registers, as for f32.
+        unsafe {
+            let s = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd::<1>(v));
+            let s = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd::<1>(s));
+            _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+        }
     }
     #[inline(always)]
     unsafe fn prefetch(p: *const f64) {
@@ -122,7 +134,7 @@ impl Microkernel for F32 {
     const NC: usize = 4096;
 
     unsafe fn tile(kc: usize, a: *const f32, b: *const f32, c: &Out<f32>) {
-        // SAFETY: forwarded; the caller checked the CPU supports AVX-512F.
+        // SAFETY: forwarded; the caller checked the CPU supports AVX-512.
         unsafe { tile_f32(kc, a, b, c) }
     }
 }
@@ -136,7 +148,7 @@ impl Microkernel for F64 {
     const NC: usize = 2048;
 
     unsafe fn tile(kc: usize, a: *const f64, b: *const f64, c: &Out<f64>) {
-        // SAFETY: forwarded; the caller checked the CPU supports AVX-512F.
+        // SAFETY: forwarded; the caller checked the CPU supports AVX-512.
         unsafe { tile_f64(kc, a, b, c) }
     }
 }
@@ -152,7 +164,7 @@ impl Skinny for F32 {
         ldbt: usize,
         c: &Out<f32>,
     ) {
-        // SAFETY: forwarded; the caller checked the CPU supports AVX-512F.
+        // SAFETY: forwarded; the caller checked the CPU supports AVX-512.
         unsafe {
             if full {
                 dot_f32::<4, W>(a, bt, ldbt, c)
@@ -163,7 +175,7 @@ impl Skinny for F32 {
     }
 
     unsafe fn axpy<const W: usize>(a: In<f32>, b: *const f32, ldb: usize, c: &Out<f32>) {
-        // SAFETY: forwarded; the caller checked the CPU supports AVX-512F.
+        // SAFETY: forwarded; the caller checked the CPU supports AVX-512.
         unsafe { axpy_f32::<2, W>(a, b, ldb, c) }
     }
 }
@@ -179,7 +191,7 @@ impl Skinny for F64 {
         ldbt: usize,
         c: &Out<f64>,
     ) {
-        // SAFETY: forwarded; the caller checked the CPU supports AVX-512F.
+        // SAFETY: forwarded; the caller checked the CPU supports AVX-512.
         unsafe {
             if full {
                 dot_f64::<4, W>(a, bt, ldbt, c)
@@ -190,35 +202,35 @@ impl Skinny for F64 {
     }
 
     unsafe fn axpy<const W: usize>(a: In<f64>, b: *const f64, ldb: usize, c: &Out<f64>) {
-        // SAFETY: forwarded; the caller checked the CPU supports AVX-512F.
+        // SAFETY: forwarded; the caller checked the CPU supports AVX-512.
         unsafe { axpy_f64::<2, W>(a, b, ldb, c) }
     }
 }
 
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn tile_f32(kc: usize, a: *const f32, b: *const f32, c: &Out<f32>) {
-    // SAFETY: compiled for AVX-512F; the panel contract is the caller's.
+    // SAFETY: compiled for AVX-512; the panel contract is the caller's.
     unsafe { kernel::tile::<F32, 12, 2>(kc, a, b, c) }
 }
 
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn tile_f64(kc: usize, a: *const f64, b: *const f64, c: &Out<f64>) {
     // SAFETY: as `tile_f32`.
     unsafe { kernel::tile::<F64, 12, 2>(kc, a, b, c) }
 }
 
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn dot_f32<const R: usize, const W: usize>(
     a: In<f32>,
     bt: *const f32,
     ldbt: usize,
     c: &Out<f32>,
 ) {
-    // SAFETY: compiled for AVX-512F; the view contract is the caller's.
+    // SAFETY: compiled for AVX-512; the view contract is the caller's.
     unsafe { skinny::dot_body::<F32, R, W>(a, bt, ldbt, c) }
 }
 
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn dot_f64<const R: usize, const W: usize>(
     a: In<f64>,
     bt: *const f64,
@@ -229,18 +241,18 @@ unsafe fn dot_f64<const R: usize, const W: usize>(
     unsafe { skinny::dot_body::<F64, R, W>(a, bt, ldbt, c) }
 }
 
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn axpy_f32<const MV: usize, const W: usize>(
     a: In<f32>,
     b: *const f32,
     ldb: usize,
     c: &Out<f32>,
 ) {
-    // SAFETY: compiled for AVX-512F; the view contract is the caller's.
+    // SAFETY: compiled for AVX-512; the view contract is the caller's.
     unsafe { skinny::axpy_body::<F32, MV, W>(a, b, ldb, c) }
 }
 
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn axpy_f64<const MV: usize, const W: usize>(
     a: In<f64>,
     b: *const f64,

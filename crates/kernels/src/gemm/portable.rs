@@ -93,9 +93,13 @@ impl Microkernel for F64 {
     }
 }
 
+// The skinny kernels take one vector of rows (or one row) per call: with
+// `G` = 5 columns that is 5 accumulators of two baseline registers each, plus
+// the loaded operands, within the 16 registers of x86-64's baseline; two
+// would spill them.
 impl Skinny for F32 {
-    const DOT_R: usize = 2;
-    const AXPY_ROWS: usize = 16;
+    const DOT_R: usize = 1;
+    const AXPY_ROWS: usize = 8;
 
     unsafe fn dot<const W: usize>(
         full: bool,
@@ -106,23 +110,20 @@ impl Skinny for F32 {
     ) {
         // SAFETY: forwarded.
         unsafe {
-            if full {
-                skinny::dot_body::<F32, 2, W>(a, bt, ldbt, c)
-            } else {
-                skinny::dot_body::<F32, 1, W>(a, bt, ldbt, c)
-            }
+            let _ = full;
+            skinny::dot_body::<F32, 1, W>(a, bt, ldbt, c)
         }
     }
 
     unsafe fn axpy<const W: usize>(a: In<f32>, b: *const f32, ldb: usize, c: &Out<f32>) {
         // SAFETY: forwarded.
-        unsafe { skinny::axpy_body::<F32, 2, W>(a, b, ldb, c) }
+        unsafe { skinny::axpy_body::<F32, 1, W>(a, b, ldb, c) }
     }
 }
 
 impl Skinny for F64 {
-    const DOT_R: usize = 2;
-    const AXPY_ROWS: usize = 8;
+    const DOT_R: usize = 1;
+    const AXPY_ROWS: usize = 4;
 
     unsafe fn dot<const W: usize>(
         full: bool,
@@ -133,16 +134,13 @@ impl Skinny for F64 {
     ) {
         // SAFETY: forwarded.
         unsafe {
-            if full {
-                skinny::dot_body::<F64, 2, W>(a, bt, ldbt, c)
-            } else {
-                skinny::dot_body::<F64, 1, W>(a, bt, ldbt, c)
-            }
+            let _ = full;
+            skinny::dot_body::<F64, 1, W>(a, bt, ldbt, c)
         }
     }
 
     unsafe fn axpy<const W: usize>(a: In<f64>, b: *const f64, ldb: usize, c: &Out<f64>) {
         // SAFETY: forwarded.
-        unsafe { skinny::axpy_body::<F64, 2, W>(a, b, ldb, c) }
+        unsafe { skinny::axpy_body::<F64, 1, W>(a, b, ldb, c) }
     }
 }

@@ -178,9 +178,20 @@ pub(super) unsafe fn dot_body<S: Simd, const R: usize, const W: usize>(
                 }
             }
         }
-        for (r, row) in acc.iter().enumerate() {
-            for (g, &x) in row.iter().enumerate() {
-                let mut s = S::hsum(x);
+        // The horizontal sums first, in a loop nest of constant trip counts
+        // that unrolls fully, so that `acc` is only ever indexed by constants
+        // and stays in registers through the loop above; a loop of unknown
+        // length here (the tail) would index it at run time, and the
+        // compiler would then keep it in memory, stored on every step of `k`.
+        let mut sums = [[S::T::ZERO; W]; R];
+        for (srow, row) in sums.iter_mut().zip(&acc) {
+            for (s, &x) in srow.iter_mut().zip(row) {
+                *s = S::hsum(x);
+            }
+        }
+        for (r, srow) in sums.iter().enumerate() {
+            for (g, &s0) in srow.iter().enumerate() {
+                let mut s = s0;
                 for p in kv..k {
                     s = (*a.ptr.add(r * a.rs + p)).mul_add(*bt.add(g * ldbt + p), s);
                 }

@@ -1,5 +1,7 @@
-//! [`Simd`] on AVX2+FMA: 8 × f32 and 4 × f64 in a ymm register. Tails go
-//! through a small stack buffer.
+//! [`Simd`] on AVX2+FMA: 8 × f32 and 4 × f64 in a ymm register. Tails are
+//! masked loads and stores (`vmaskmov`), which touch only the lanes asked
+//! for and keep the vector in a register (a copy through a stack buffer
+//! would put it on the stack in every loop that handles a tail).
 
 use core::arch::x86_64::*;
 
@@ -14,6 +16,31 @@ pub(crate) struct F32x8(__m256);
 #[derive(Clone, Copy)]
 pub(crate) struct F64x4(__m256d);
 
+/// A lane mask with the low `n` of eight 32-bit lanes set.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[inline(always)]
+unsafe fn mask32(n: usize) -> __m256i {
+    // SAFETY: the caller guarantees AVX2.
+    unsafe {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(n as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+}
+
+/// A lane mask with the low `n` of four 64-bit lanes set.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[inline(always)]
+unsafe fn mask64(n: usize) -> __m256i {
+    // SAFETY: the caller guarantees AVX2.
+    unsafe { _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_setr_epi64x(0, 1, 2, 3)) }
+}
+
 // SAFETY (for every `unsafe` block in the safe methods below): a value of
 // these types is made only by the `unsafe` constructors, whose contract is
 // that the CPU supports AVX2 and FMA; so the instructions are available.
@@ -21,6 +48,7 @@ pub(crate) struct F64x4(__m256d);
 impl Simd for F32x8 {
     type E = f32;
     const LANES: usize = 8;
+    const REGISTERS: usize = 16;
 
     #[inline(always)]
     unsafe fn splat(v: f32) -> Self {
@@ -35,11 +63,16 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn load_tail(p: *const f32, n: usize, fill: f32) -> Self {
         debug_assert!(n < 8);
-        let mut b = [fill; 8];
-        // SAFETY: the caller guarantees `n` readable elements; `b` holds 8.
+        // SAFETY: the masked load reads only the low `n` elements, which the
+        // caller guarantees readable; the caller guarantees AVX2.
         unsafe {
-            core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), n);
-            Self(_mm256_loadu_ps(b.as_ptr()))
+            let m = mask32(n);
+            let v = _mm256_maskload_ps(p, m);
+            Self(_mm256_blendv_ps(
+                _mm256_set1_ps(fill),
+                v,
+                _mm256_castsi256_ps(m),
+            ))
         }
     }
     #[inline(always)]
@@ -50,12 +83,9 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f32, n: usize) {
         debug_assert!(n < 8);
-        let mut b = [0f32; 8];
-        // SAFETY: `b` holds 8; the caller guarantees `n` writable elements.
-        unsafe {
-            _mm256_storeu_ps(b.as_mut_ptr(), self.0);
-            core::ptr::copy_nonoverlapping(b.as_ptr(), p, n);
-        }
+        // SAFETY: the masked store writes only the low `n` elements, which
+        // the caller guarantees writable.
+        unsafe { _mm256_maskstore_ps(p, mask32(n), self.0) }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -127,6 +157,7 @@ impl Simd for F32x8 {
 impl Simd for F64x4 {
     type E = f64;
     const LANES: usize = 4;
+    const REGISTERS: usize = 16;
 
     #[inline(always)]
     unsafe fn splat(v: f64) -> Self {
@@ -141,11 +172,15 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn load_tail(p: *const f64, n: usize, fill: f64) -> Self {
         debug_assert!(n < 4);
-        let mut b = [fill; 4];
-        // SAFETY: the caller guarantees `n` readable elements; `b` holds 4.
+        // SAFETY: as for f32.
         unsafe {
-            core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), n);
-            Self(_mm256_loadu_pd(b.as_ptr()))
+            let m = mask64(n);
+            let v = _mm256_maskload_pd(p, m);
+            Self(_mm256_blendv_pd(
+                _mm256_set1_pd(fill),
+                v,
+                _mm256_castsi256_pd(m),
+            ))
         }
     }
     #[inline(always)]
@@ -156,12 +191,8 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f64, n: usize) {
         debug_assert!(n < 4);
-        let mut b = [0f64; 4];
-        // SAFETY: `b` holds 4; the caller guarantees `n` writable elements.
-        unsafe {
-            _mm256_storeu_pd(b.as_mut_ptr(), self.0);
-            core::ptr::copy_nonoverlapping(b.as_ptr(), p, n);
-        }
+        // SAFETY: as for f32.
+        unsafe { _mm256_maskstore_pd(p, mask64(n), self.0) }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {

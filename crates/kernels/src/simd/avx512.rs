@@ -21,6 +21,7 @@ pub(crate) struct F64x8(__m512d);
 impl Simd for F32x16 {
     type E = f32;
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
 
     #[inline(always)]
     unsafe fn splat(v: f32) -> Self {
@@ -107,6 +108,7 @@ impl Simd for F32x16 {
 impl Simd for F64x8 {
     type E = f64;
     const LANES: usize = 8;
+    const REGISTERS: usize = 32;
 
     #[inline(always)]
     unsafe fn splat(v: f64) -> Self {

@@ -3,7 +3,7 @@
 //! once and instantiated for every instruction-set path.
 //!
 //! [`Simd`] is a vector of [`Simd::LANES`] elements. Each path implements it
-//! with its own registers (`__m512`/`__m512d` for AVX-512F, `__m256`/`__m256d`
+//! with its own registers (`__m512`/`__m512d` for AVX-512, `__m256`/`__m256d`
 //! for AVX2+FMA, plain arrays for the portable path). Every method is
 //! `#[inline(always)]`, and a kernel generic over `V: Simd` is entered through
 //! [`dispatch`], which calls it from inside a `#[target_feature]` function of
@@ -34,6 +34,11 @@ pub(crate) trait Simd: Copy {
     type E: Elem;
     /// Elements per vector.
     const LANES: usize;
+    /// Vector registers of the path (16 for AVX2 and the x86-64 baseline,
+    /// 32 for AVX-512). Loops unrolled to overlap long dependency chains
+    /// (the `exp` polynomial) take as many independent vectors per step as
+    /// fit in them with the constants: four with 32 registers, two with 16.
+    const REGISTERS: usize;
 
     /// Every lane `v`.
     ///
@@ -92,13 +97,13 @@ pub(crate) trait Elem: Element {
     /// The AVX2+FMA vector.
     #[cfg(target_arch = "x86_64")]
     type Avx2: Simd<E = Self>;
-    /// The AVX-512F vector.
+    /// The AVX-512 vector.
     #[cfg(target_arch = "x86_64")]
     type Avx512: Simd<E = Self>;
 }
 
 impl Elem for f32 {
-    type Portable = portable::F32x8;
+    type Portable = portable::F32x4;
     #[cfg(target_arch = "x86_64")]
     type Avx2 = avx2::F32x8;
     #[cfg(target_arch = "x86_64")]
@@ -106,7 +111,7 @@ impl Elem for f32 {
 }
 
 impl Elem for f64 {
-    type Portable = portable::F64x4;
+    type Portable = portable::F64x2;
     #[cfg(target_arch = "x86_64")]
     type Avx2 = avx2::F64x4;
     #[cfg(target_arch = "x86_64")]
@@ -135,7 +140,7 @@ pub(crate) fn dispatch<E: Elem, K: Kernel<E>>(isa: Isa, k: K) -> K::Out {
     isa.assert_supported();
     match isa {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `assert_supported` just checked that the CPU has AVX-512F,
+        // SAFETY: `assert_supported` just checked that the CPU has AVX-512,
         // AVX2 and FMA.
         Isa::Avx512 => unsafe { run_avx512::<E, K>(k) },
         #[cfg(target_arch = "x86_64")]
@@ -147,7 +152,7 @@ pub(crate) fn dispatch<E: Elem, K: Kernel<E>>(isa: Isa, k: K) -> K::Out {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn run_avx512<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
     // SAFETY: this function's contract is the kernel's.
     unsafe { k.run::<E::Avx512>() }

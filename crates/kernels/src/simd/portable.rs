@@ -24,6 +24,7 @@ macro_rules! portable_vector {
         impl Simd for $name {
             type E = $t;
             const LANES: usize = $lanes;
+            const REGISTERS: usize = 16;
 
             #[inline(always)]
             unsafe fn splat(v: $t) -> Self {
@@ -112,5 +113,8 @@ macro_rules! portable_vector {
     };
 }
 
-portable_vector!(F32x8, f32, 8, exp_f32, "8 `f32` lanes.");
-portable_vector!(F64x4, f64, 4, exp_f64, "4 `f64` lanes.");
+// One 128-bit register of the x86-64 baseline (and of most other targets)
+// per vector: the kernels' unrolling is sized for 16 vector registers, which
+// holds only if a vector is one register.
+portable_vector!(F32x4, f32, 4, exp_f32, "4 `f32` lanes.");
+portable_vector!(F64x2, f64, 2, exp_f64, "2 `f64` lanes.");
