@@ -1,47 +1,14 @@
 //! The microkernel contract: a register tile `C[MR×NR] ← α·Ã·B̃ + β·C` over
 //! packed panels, with the blocking constants of the loops around it.
 //!
-//! Each instruction-set file implements [`Simd`] (a handful of vector
-//! operations) and [`Microkernel`] (its constants and a `#[target_feature]`
-//! entry that instantiates [`tile`] for its vector type).
+//! The body, [`tile`], is written once over the crate's vector type
+//! ([`crate::simd::Simd`], the same one the element-wise kernels use);
+//! `paths.rs` instantiates it for each instruction set behind a
+//! `#[target_feature]` entry.
 
 use super::Out;
 use crate::element::Element;
-
-/// The vector operations the GEMM kernels are written in.
-///
-/// Implementations are `#[inline(always)]` wrappers over `core::arch`
-/// intrinsics (or `wide` on the portable path); the generic kernels that use
-/// them are inlined into `#[target_feature]` functions, where the intrinsics
-/// compile to single instructions.
-pub(super) trait Simd: Copy + Send + Sync + 'static {
-    /// The element type.
-    type T: Element;
-    /// A vector of `LANES` elements.
-    type V: Copy;
-    /// Elements per vector.
-    const LANES: usize;
-
-    /// All lanes zero.
-    ///
-    /// # Safety
-    /// The CPU supports this instruction set (as for every method here).
-    unsafe fn zero() -> Self::V;
-    /// All lanes `x`.
-    unsafe fn splat(x: Self::T) -> Self::V;
-    /// `LANES` elements from `p` (no alignment needed).
-    unsafe fn load(p: *const Self::T) -> Self::V;
-    /// Stores `LANES` elements at `p` (no alignment needed).
-    unsafe fn store(p: *mut Self::T, v: Self::V);
-    /// `a·b` lane-wise.
-    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
-    /// `a·b + c` lane-wise (fused where the instruction set has FMA).
-    unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    /// The sum of the lanes.
-    unsafe fn hsum(v: Self::V) -> Self::T;
-    /// Hints that the cache line holding `p` will be used soon (may do nothing).
-    unsafe fn prefetch(p: *const Self::T);
-}
+use crate::simd::{Simd, prefetch};
 
 /// A register-tile microkernel and the cache blocking of the five loops
 /// around it (BLIS order: jc by NC, pc by KC, ic by MC, jr by NR, ir by MR).
@@ -101,40 +68,40 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
 ///
 /// # Safety
 /// As [`Microkernel::tile`] with `NR = NV·LANES`; inline only into a function
-/// compiled for `S`'s instruction set.
+/// compiled for `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
+pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize>(
     kc: usize,
-    a: *const S::T,
-    b: *const S::T,
-    c: &Out<S::T>,
+    a: *const V::E,
+    b: *const V::E,
+    c: &Out<V::E>,
 ) {
     // SAFETY: the caller guarantees the CPU features and the panel extents:
     // step `p` reads `a[p·MR .. p·MR + MR]` and `b[p·NR .. p·NR + NR]`.
     unsafe {
-        let nr = NV * S::LANES;
+        let nr = NV * V::LANES;
         // Fetch C's tile while the FMAs run (its rows are far apart in memory).
         for i in 0..c.m {
-            S::prefetch(c.ptr.add(i * c.rs));
-            S::prefetch(c.ptr.add(i * c.rs + (c.n - 1) * c.cs));
+            prefetch(c.ptr.add(i * c.rs));
+            prefetch(c.ptr.add(i * c.rs + (c.n - 1) * c.cs));
         }
-        let mut acc = [[S::zero(); NV]; MR];
+        let mut acc = [[V::splat(V::E::ZERO); NV]; MR];
         // Four steps per trip, with the A panel prefetched a few steps ahead.
         let (mut a, mut b) = (a, b);
         for _ in 0..kc / 4 {
-            S::prefetch(a.add(8 * MR));
+            prefetch(a.add(8 * MR));
             for u in 0..4 {
-                step::<S, MR, NV>(&mut acc, a.add(u * MR), b.add(u * nr));
+                step::<V, MR, NV>(&mut acc, a.add(u * MR), b.add(u * nr));
             }
             a = a.add(4 * MR);
             b = b.add(4 * nr);
         }
         for _ in 0..kc % 4 {
-            step::<S, MR, NV>(&mut acc, a, b);
+            step::<V, MR, NV>(&mut acc, a, b);
             a = a.add(MR);
             b = b.add(nr);
         }
-        store_tile::<S, MR, NV>(&acc, c);
+        store_tile::<V, MR, NV>(&acc, c);
     }
 }
 
@@ -143,22 +110,19 @@ pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
 /// # Safety
 /// As [`tile`], for one step of the panels at `a` and `b`.
 #[inline(always)]
-unsafe fn step<S: Simd, const MR: usize, const NV: usize>(
-    acc: &mut [[S::V; NV]; MR],
-    a: *const S::T,
-    b: *const S::T,
+unsafe fn step<V: Simd, const MR: usize, const NV: usize>(
+    acc: &mut [[V; NV]; MR],
+    a: *const V::E,
+    b: *const V::E,
 ) {
     // SAFETY: reads `MR` elements at `a` and `NV·LANES` at `b`, as the caller
     // guarantees.
     unsafe {
-        let mut bv = [S::zero(); NV];
-        for (v, x) in bv.iter_mut().enumerate() {
-            *x = S::load(b.add(v * S::LANES));
-        }
+        let bv: [V; NV] = core::array::from_fn(|v| V::load(b.add(v * V::LANES)));
         for (i, row) in acc.iter_mut().enumerate() {
-            let ai = S::splat(*a.add(i));
+            let ai = V::splat(*a.add(i));
             for (x, &bj) in row.iter_mut().zip(&bv) {
-                *x = S::fmadd(ai, bj, *x);
+                *x = ai.mul_add(bj, *x);
             }
         }
     }
@@ -174,21 +138,21 @@ unsafe fn step<S: Simd, const MR: usize, const NV: usize>(
 /// # Safety
 /// As [`tile`].
 #[inline(always)]
-pub(super) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
-    acc: &[[S::V; NV]; MR],
-    c: &Out<S::T>,
+pub(super) unsafe fn store_tile<V: Simd, const MR: usize, const NV: usize>(
+    acc: &[[V; NV]; MR],
+    c: &Out<V::E>,
 ) {
     // SAFETY: the caller guarantees `c` addresses `c.m × c.n` valid elements;
     // `buf` holds MR·NV vectors = MR·NR elements, row `i` at `i·NR`.
     unsafe {
-        let nr = NV * S::LANES;
-        let alpha = S::splat(c.alpha);
-        let beta = S::splat(c.beta);
-        let read_c = c.beta != S::T::ZERO;
-        let update = |x: S::V, p: *const S::T| {
-            let t = S::mul(alpha, x);
+        let nr = NV * V::LANES;
+        let alpha = V::splat(c.alpha);
+        let beta = V::splat(c.beta);
+        let read_c = c.beta != V::E::ZERO;
+        let update = |x: V, p: *const V::E| {
+            let t = alpha.mul(x);
             if read_c {
-                S::fmadd(beta, S::load(p), t)
+                beta.mul_add(V::load(p), t)
             } else {
                 t
             }
@@ -197,13 +161,13 @@ pub(super) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
             for (i, row) in acc.iter().enumerate() {
                 let ci = c.ptr.add(i * c.rs);
                 for (v, &x) in row.iter().enumerate() {
-                    let p = ci.add(v * S::LANES);
-                    S::store(p, update(x, p));
+                    let p = ci.add(v * V::LANES);
+                    update(x, p).store(p);
                 }
             }
         } else {
-            let mut buf = [[S::zero(); NV]; MR];
-            let bp = buf.as_mut_ptr().cast::<S::T>();
+            let mut buf = [[V::splat(V::E::ZERO); NV]; MR];
+            let bp = buf.as_mut_ptr().cast::<V::E>();
             if read_c {
                 for i in 0..c.m {
                     for j in 0..c.n {
@@ -213,8 +177,8 @@ pub(super) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
             }
             for (i, row) in acc.iter().enumerate() {
                 for (v, &x) in row.iter().enumerate() {
-                    let p = bp.add(i * nr + v * S::LANES);
-                    S::store(p, update(x, p));
+                    let p = bp.add(i * nr + v * V::LANES);
+                    update(x, p).store(p);
                 }
             }
             for i in 0..c.m {

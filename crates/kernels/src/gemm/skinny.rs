@@ -21,11 +21,12 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{Microkernel, Simd};
+use super::kernel::Microkernel;
 use super::loops::{block, with_scratch};
 use super::pack::pack;
 use super::{In, Out};
 use crate::element::Element;
+use crate::simd::{Simd, prefetch};
 
 /// The widest B (in columns) the skinny kernels take; wider goes to the
 /// packed path.
@@ -146,35 +147,34 @@ fn update<T: Element>(s: T, c: *mut T, alpha: T, beta: T) {
 ///
 /// # Safety
 /// As [`Skinny::dot`], with `c.m = R`, `c.n = W`; inline only into a function
-/// compiled for `S`'s instruction set.
+/// compiled for `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn dot_body<S: Simd, const R: usize, const W: usize>(
-    a: In<S::T>,
-    bt: *const S::T,
+pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
+    a: In<V::E>,
+    bt: *const V::E,
     ldbt: usize,
-    c: &Out<S::T>,
+    c: &Out<V::E>,
 ) {
     let k = a.cols;
-    let kv = k - k % S::LANES;
-    let stream = a.rows * k * size_of::<S::T>() >= STREAM_BYTES;
+    let kv = k - k % V::LANES;
+    let stream = a.rows * k * size_of::<V::E>() >= STREAM_BYTES;
     // SAFETY: reads stay within rows `< R` of A and `< G` of Bᵀ, columns `< k`.
     unsafe {
-        let mut acc = [[S::zero(); W]; R];
-        for p in (0..kv).step_by(S::LANES) {
-            let mut av = [S::zero(); R];
-            for (r, x) in av.iter_mut().enumerate() {
+        let mut acc = [[V::splat(V::E::ZERO); W]; R];
+        for p in (0..kv).step_by(V::LANES) {
+            let av: [V; R] = core::array::from_fn(|r| {
                 let ar = a.ptr.add(r * a.rs + p);
-                *x = S::load(ar);
                 if stream {
                     // The same place `R` rows on: the next call's A,
                     // fetched while this one computes.
-                    S::prefetch(ar.wrapping_add(R * a.rs));
+                    prefetch(ar.wrapping_add(R * a.rs));
                 }
-            }
+                V::load(ar)
+            });
             for g in 0..W {
-                let b = S::load(bt.add(g * ldbt + p));
+                let b = V::load(bt.add(g * ldbt + p));
                 for (row, &x) in acc.iter_mut().zip(&av) {
-                    row[g] = S::fmadd(x, b, row[g]);
+                    row[g] = x.mul_add(b, row[g]);
                 }
             }
         }
@@ -183,10 +183,10 @@ pub(super) unsafe fn dot_body<S: Simd, const R: usize, const W: usize>(
         // and stays in registers through the loop above; a loop of unknown
         // length here (the tail) would index it at run time, and the
         // compiler would then keep it in memory, stored on every step of `k`.
-        let mut sums = [[S::T::ZERO; W]; R];
+        let mut sums = [[V::E::ZERO; W]; R];
         for (srow, row) in sums.iter_mut().zip(&acc) {
             for (s, &x) in srow.iter_mut().zip(row) {
-                *s = S::hsum(x);
+                *s = x.reduce_add();
             }
         }
         for (r, srow) in sums.iter().enumerate() {
@@ -207,58 +207,55 @@ pub(super) unsafe fn dot_body<S: Simd, const R: usize, const W: usize>(
 ///
 /// # Safety
 /// As [`Skinny::axpy`] with `AXPY_ROWS = MV·LANES`, `c.n = W`; inline only into
-/// a function compiled for `S`'s instruction set.
+/// a function compiled for `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn axpy_body<S: Simd, const MV: usize, const W: usize>(
-    a: In<S::T>,
-    b: *const S::T,
+pub(super) unsafe fn axpy_body<V: Simd, const MV: usize, const W: usize>(
+    a: In<V::E>,
+    b: *const V::E,
     ldb: usize,
-    c: &Out<S::T>,
+    c: &Out<V::E>,
 ) {
     // SAFETY: reads stay within `MV·LANES` rows and `k` columns of A and the
     // first `G` elements of `k` rows of B; writes within the `c.m × G` tile.
     unsafe {
-        let mut acc = [[S::zero(); W]; MV];
+        let mut acc = [[V::splat(V::E::ZERO); W]; MV];
         for p in 0..a.cols {
             let ap = a.ptr.add(p * a.cs);
-            let mut av = [S::zero(); MV];
-            for (v, x) in av.iter_mut().enumerate() {
-                *x = S::load(ap.add(v * S::LANES));
-            }
+            let av: [V; MV] = core::array::from_fn(|v| V::load(ap.add(v * V::LANES)));
             let bp = b.add(p * ldb);
             for g in 0..W {
-                let bg = S::splat(*bp.add(g));
+                let bg = V::splat(*bp.add(g));
                 for (row, &x) in acc.iter_mut().zip(&av) {
-                    row[g] = S::fmadd(x, bg, row[g]);
+                    row[g] = x.mul_add(bg, row[g]);
                 }
             }
         }
-        if c.rs == 1 && c.m == MV * S::LANES {
+        if c.rs == 1 && c.m == MV * V::LANES {
             // Columns of C contiguous (a transposed shallow product, see
             // `mod.rs`): whole vectors, the same `α·s`, then `β·c + t`.
-            let alpha = S::splat(c.alpha);
-            let beta = S::splat(c.beta);
+            let alpha = V::splat(c.alpha);
+            let beta = V::splat(c.beta);
             for g in 0..W {
                 let cg = c.ptr.add(g * c.cs);
                 for (v, row) in acc.iter().enumerate() {
-                    let p = cg.add(v * S::LANES);
-                    let t = S::mul(alpha, row[g]);
-                    let x = if c.beta == S::T::ZERO {
+                    let p = cg.add(v * V::LANES);
+                    let t = alpha.mul(row[g]);
+                    let x = if c.beta == V::E::ZERO {
                         t
                     } else {
-                        S::fmadd(beta, S::load(p), t)
+                        beta.mul_add(V::load(p), t)
                     };
-                    S::store(p, x);
+                    x.store(p);
                 }
             }
             return;
         }
-        let mut col = [S::zero(); MV];
+        let mut col = [V::splat(V::E::ZERO); MV];
         for g in 0..W {
             for (x, row) in col.iter_mut().zip(&acc) {
                 *x = row[g];
             }
-            let s = col.as_ptr().cast::<S::T>();
+            let s = col.as_ptr().cast::<V::E>();
             for i in 0..c.m {
                 update(*s.add(i), c.ptr.add(i * c.rs + g * c.cs), c.alpha, c.beta);
             }

@@ -10,10 +10,12 @@ use crate::exp::avx2::{exp_f32x8, exp_f64x4};
 
 /// 8 `f32` lanes.
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub(crate) struct F32x8(__m256);
 
 /// 4 `f64` lanes.
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub(crate) struct F64x4(__m256d);
 
 /// A lane mask with the low `n` of eight 32-bit lanes set.

@@ -8,10 +8,12 @@ use crate::exp::avx512::{exp_f32x16, exp_f64x8};
 
 /// 16 `f32` lanes.
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub(crate) struct F32x16(__m512);
 
 /// 8 `f64` lanes.
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub(crate) struct F64x8(__m512d);
 
 // SAFETY (for every `unsafe` block in the safe methods below): a value of

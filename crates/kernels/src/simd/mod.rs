@@ -24,7 +24,9 @@ pub(crate) mod avx2;
 pub(crate) mod avx512;
 pub(crate) mod portable;
 
-/// A vector of `LANES` elements of type `E`.
+/// A vector of `LANES` elements of type `E`, laid out as `[E; LANES]`
+/// (every implementation is `#[repr(transparent)]` over its register or
+/// array, so an array of vectors may be read as an array of elements).
 ///
 /// # Safety (of the constructors)
 /// The CPU must support the instruction set of the implementing type, and
@@ -88,6 +90,19 @@ pub(crate) trait Simd: Copy {
     fn reduce_max(self) -> Self::E;
     /// Bit `i` set when lane `i` equals `v` (`==` on floats: never for NaN).
     fn eq_mask(self, v: Self::E) -> u64;
+}
+
+/// Hints that the cache line holding `p` will be used soon. Never faults,
+/// whatever the address; does nothing off x86-64.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of x86-64, and a prefetch never faults.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// An element type with a vector type for every path.

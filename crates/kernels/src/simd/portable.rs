@@ -8,6 +8,7 @@ macro_rules! portable_vector {
     ($name:ident, $t:ty, $lanes:expr, $exp:path, $doc:literal) => {
         #[doc = $doc]
         #[derive(Clone, Copy)]
+        #[repr(transparent)]
         pub(crate) struct $name([$t; $lanes]);
 
         impl $name {
