@@ -5,7 +5,7 @@
 
 #![allow(clippy::needless_range_loop)] // index loops read like the formulas they check
 
-mod common;
+use crate::common;
 
 use models::autodiff::{Function, Result as AdResult, Tensor, Value, check_grads};
 use models::losses::*;
