@@ -3,7 +3,7 @@
 mod common;
 
 mod init;
+mod linear_models;
 mod loss_edges;
 mod loss_grads;
 mod loss_values;
-mod linear_models;
