@@ -2,8 +2,15 @@
 
 mod atomic;
 // Runs the `train` program, which needs the `cli` feature.
+mod checkpoint;
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_checkpoints;
+#[cfg(feature = "cli")]
+mod cli_messages;
+#[cfg(feature = "cli")]
+mod cli_outputs;
 mod csv;
 mod embedded;
 mod fit;
