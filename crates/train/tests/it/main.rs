@@ -11,6 +11,8 @@ mod cli_checkpoints;
 mod cli_messages;
 #[cfg(feature = "cli")]
 mod cli_outputs;
+#[cfg(feature = "cli")]
+mod cli_plots;
 mod csv;
 mod embedded;
 mod fit;

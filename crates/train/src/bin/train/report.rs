@@ -300,8 +300,11 @@ fn epoch_axis(history: &[EpochMetrics]) -> Range<i32> {
     first - 1..last.saturating_add(1)
 }
 
+/// Beyond this many epochs the markers would crowd into a thick line.
+const MAX_MARKERS: usize = 60;
+
 /// One panel: its curves as lines with a marker at each epoch (so that a
-/// single epoch shows as points).
+/// single epoch shows as points; up to [`MAX_MARKERS`] epochs).
 fn panel<DB, Y>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
@@ -345,11 +348,13 @@ where
     for c in curves {
         let style = c.colour.stroke_width(2);
         chart.draw_series(LineSeries::new(c.points.iter().copied(), style))?;
-        chart.draw_series(
-            c.points
-                .iter()
-                .map(|&p| Circle::new(p, 3, c.colour.filled())),
-        )?;
+        if c.points.len() <= MAX_MARKERS {
+            chart.draw_series(
+                c.points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, c.colour.filled())),
+            )?;
+        }
     }
     Ok(())
 }
