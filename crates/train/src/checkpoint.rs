@@ -328,12 +328,13 @@ fn save_with_metadata<T: Element>(
     write_atomic(path, |w| w.write_all(&bytes)).map_err(io)
 }
 
-/// The per-feature affine map `x ↦ (x − shift_j) · factor_j` a scaling
-/// applies, or `None` for the identity.
-fn affine(
-    scaling: &Scaling,
-    features: usize,
-) -> Result<Option<(Vec<f64>, Vec<f64>)>, CheckpointError> {
+/// The per-feature `(shift, factor)` of the affine map
+/// `x ↦ (x − shift_j) · factor_j`.
+type Affine = (Vec<f64>, Vec<f64>);
+
+/// The per-feature affine map a scaling applies, or `None` for the
+/// identity.
+fn affine(scaling: &Scaling, features: usize) -> Result<Option<Affine>, CheckpointError> {
     match scaling {
         Scaling::Identity => Ok(None),
         Scaling::Divide(d) => Ok(Some((vec![0.0; features], vec![1.0 / d.max(); features]))),
