@@ -2,6 +2,7 @@
 //! line. See the crate README for examples.
 
 mod args;
+mod glyphs;
 mod out;
 mod paths;
 mod report;

@@ -5,7 +5,6 @@
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
@@ -15,6 +14,7 @@ use plotters::style::text_anchor;
 use train::{EpochMetrics, write_atomic};
 
 use crate::Failure;
+use crate::glyphs::GlyphBackend;
 use crate::out::say;
 use crate::paths::plain_io;
 
@@ -81,12 +81,12 @@ impl Reporter {
             return Ok(());
         };
         let cannot = |e: String| Failure(format!("--plot {}: cannot draw ({e})", path.display()));
-        register_font();
         let size = size(&self.history);
         if is_png(path) {
             let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
             {
-                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                let root =
+                    GlyphBackend(BitMapBackend::with_buffer(&mut rgb, size)).into_drawing_area();
                 draw(&root, &self.history, title).map_err(|e| cannot(e.to_string()))?;
                 root.present().map_err(|e| cannot(e.to_string()))?;
             }
@@ -134,21 +134,6 @@ fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::E
         writer.finish()?;
     }
     Ok(out)
-}
-
-/// The typeface of every plot, shipped with the program (DejaVu Sans cut
-/// down to ASCII and a few symbols; licence in `font/LICENSE`) so that a
-/// PNG has text on a machine without fonts and an SVG is laid out with
-/// the same measures.
-const FONT: &[u8] = include_bytes!("font/DejaVuSans-subset.ttf");
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The font is part of the program; a failure would be a damaged
-        // build, and the drawing would then report the missing font.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
 }
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
