@@ -195,19 +195,15 @@ fn list(items: &[String]) -> String {
     s
 }
 
-/// An I/O error without the name of the temporary file it happened on
-/// (the `tempfile` crate adds it), so that messages name only the user's
-/// file.
+/// An I/O error without the name of the temporary file it happened on, so
+/// that messages name only the user's file. The `tempfile` crate wraps
+/// errors in a private type that appends ` at path "…"` to the message and
+/// exposes neither the cause nor the path, so the suffix is cut from the
+/// text; the kind is kept.
 fn plain_io(e: io::Error) -> io::Error {
-    let inner = e
-        .get_ref()
-        .and_then(|inner| std::error::Error::source(inner))
-        .and_then(|s| s.downcast_ref::<io::Error>());
-    match inner {
-        Some(inner) => match inner.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::new(inner.kind(), inner.to_string()),
-        },
+    let msg = e.to_string();
+    match msg.find(" at path \"") {
+        Some(i) => io::Error::new(e.kind(), &msg[..i]),
         None => e,
     }
 }

@@ -298,3 +298,19 @@ fn non_finite_weights_are_refused() {
         Err(CheckpointError::NonFinite { index: 0, .. })
     ));
 }
+
+#[test]
+fn a_failed_save_names_the_file_not_its_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("w.safetensors");
+    let l = layer(1, 2, &mut StdRng::seed_from_u64(3));
+    for e in [
+        save_linear(&path, &l).unwrap_err(),
+        save_for_raw_inputs(&path, &l, &Scaling::Identity).unwrap_err(),
+    ] {
+        let msg = e.to_string();
+        assert!(matches!(e, CheckpointError::Io { .. }), "{e:?}");
+        assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+        assert!(!msg.contains(".tmp-") && !msg.contains(".part"), "{msg}");
+    }
+}

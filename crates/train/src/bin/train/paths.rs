@@ -96,18 +96,14 @@ fn check_output(flag: &str, path: &Path) -> Result<(), Failure> {
 }
 
 /// An I/O error's message without the name of the temporary file it
-/// happened on (the `tempfile` crate adds it): a message should name only
-/// the user's file.
+/// happened on, so that a message names only the user's file. The
+/// `tempfile` crate wraps errors in a private type that appends
+/// ` at path "…"` to the message and exposes neither the cause nor the
+/// path, so the suffix is cut from the text.
 pub fn plain_io(e: &io::Error) -> String {
-    let inner = e
-        .get_ref()
-        .and_then(|inner| std::error::Error::source(inner))
-        .and_then(|s| s.downcast_ref::<io::Error>());
-    match inner {
-        Some(inner) => match inner.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code).to_string(),
-            None => inner.to_string(),
-        },
-        None => e.to_string(),
+    let msg = e.to_string();
+    match msg.find(" at path \"") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
     }
 }
