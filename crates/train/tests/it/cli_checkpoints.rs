@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::checkpoint::write_state_dict;
-use crate::cli::{text, train};
+use crate::cli::{error_lines, text, train};
 
 /// The numbers of the line that starts with `key` (`sgd:`, …), in order.
 fn numbers(stdout: &str, key: &str) -> Vec<f64> {
@@ -248,7 +248,7 @@ fn the_program_loads_pytorch_state_dicts() {
     );
     let (_, stderr) = text(&out);
     assert!(!out.status.success());
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(error_lines(&stderr), 1, "{stderr}");
     assert!(
         stderr.contains("a.weight F32 [1, 2], fc.weight F32 [1, 2]") && stderr.contains("--prefix"),
         "{stderr}"

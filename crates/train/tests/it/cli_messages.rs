@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::cli::{text, train};
+use crate::cli::{error_lines, text, train};
 
 /// Runs the program, expecting one error line that contains `message`.
 fn one_error(args: &[&str], message: &str) -> String {
@@ -11,7 +11,7 @@ fn one_error(args: &[&str], message: &str) -> String {
     let out = train(args, dir.path());
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "{args:?}: {stdout}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert_eq!(error_lines(&stderr), 1, "{args:?}: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.contains(message), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::cli::{jsonl, text, train};
+use crate::cli::{error_lines, jsonl, text, train};
 
 #[test]
 fn a_closed_standard_output_neither_panics_nor_loses_the_files() {
@@ -60,7 +60,7 @@ fn fails_before_training(args: &[&str], dir: &Path, message: &str) {
     let out = train(args, dir);
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "{args:?}: {stdout}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(error_lines(&stderr), 1, "{stderr}");
     assert!(stderr.contains(message), "{args:?}: {stderr}");
     assert!(
         !stderr.contains(".tmp-") && !stderr.contains(".part"),
