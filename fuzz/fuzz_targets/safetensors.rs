@@ -1,5 +1,6 @@
-//! The checkpoint loader (`load_linear_bytes`, the body of `load_linear`)
-//! in `f32` and `f64`, with and without a bias.
+//! The checkpoint loader (`load_checkpoint_bytes`, the body of
+//! `load_checkpoint`, `load_linear` and `load_linear_bytes`) in `f32` and
+//! `f64`, with and without a bias, finding the layer's prefix itself.
 //!
 //! Input: a selector byte, two size bytes, then the safetensors file.
 //! * selector bit 0 — 1: expect a bias;
@@ -8,7 +9,8 @@
 //!   check and converts the data), 0: `out_features` and `in_features` are
 //!   the two size bytes.
 //!
-//! Every loaded layer is compared with the file's tensors decoded here.
+//! Every loaded layer is compared with the file's tensors decoded here,
+//! under the prefix the loader reports, and must hold only finite values.
 
 #![no_main]
 
@@ -18,7 +20,7 @@ use libfuzzer_sys::fuzz_target;
 use safetensors::SafeTensors;
 use safetensors::tensor::Dtype;
 use train::Element;
-use train::checkpoint::{CheckpointError, load_linear_bytes};
+use train::checkpoint::{CheckpointError, LoadOptions, load_checkpoint_bytes};
 
 /// The file's tensor `name` as `f64`, if it is `F32` or `F64`.
 fn decode(st: &SafeTensors<'_>, name: &str) -> Option<Vec<f64>> {
@@ -42,18 +44,25 @@ fn decode(st: &SafeTensors<'_>, name: &str) -> Option<Vec<f64>> {
 /// Loads in `T` and checks the layer against the file.
 fn check<T: Element>(file: &[u8], out_features: usize, in_features: usize, bias: bool) {
     let source = Path::new("fuzz.safetensors");
-    let loaded = load_linear_bytes::<T>(file, source, out_features, in_features, bias);
-    let layer = match loaded {
-        Ok(layer) => layer,
+    let options = LoadOptions {
+        prefix: None,
+        no_bias: !bias,
+    };
+    let loaded = load_checkpoint_bytes::<T>(file, source, out_features, in_features, &options);
+    let (layer, prefix) = match loaded {
+        Ok(loaded) => (loaded.layer, loaded.prefix),
         Err(e) => {
             match &e {
                 CheckpointError::Io { .. } => panic!("an in-memory load did I/O: {e}"),
                 CheckpointError::Format { path, .. }
                 | CheckpointError::Missing { path, .. }
+                | CheckpointError::Ambiguous { path, .. }
                 | CheckpointError::Shape { path, .. }
-                | CheckpointError::Dtype { path, .. } => {
+                | CheckpointError::Dtype { path, .. }
+                | CheckpointError::NonFinite { path, .. } => {
                     assert_eq!(path, source, "the error names the source");
                 }
+                other => panic!("a load gave an error of saving: {other}"),
             }
             // Rendering the message must not panic either.
             let _ = e.to_string();
@@ -69,21 +78,25 @@ fn check<T: Element>(file: &[u8], out_features: usize, in_features: usize, bias:
         for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
             let w = T::from_f64(w).to_f64();
             let g = g.to_f64();
+            assert!(g.is_finite(), "{what}[{i}]: a non-finite weight was accepted");
             assert!(
-                g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                g.to_bits() == w.to_bits(),
                 "{what}[{i}]: loaded {g}, file holds {w}"
             );
         }
     };
     let weight = layer.parameter("weight").expect("a layer has a weight");
     assert_eq!(weight.shape().dims(), [out_features, in_features]);
-    let want = decode(&st, "weight").expect("the loader accepted the weight's type");
+    // Under the prefix the loader chose (`""` for the bare names).
+    let want = decode(&st, &format!("{prefix}weight"))
+        .expect("the loader accepted the weight's type");
     same(weight.as_slice(), &want, "weight");
 
     match (bias, layer.parameter("bias")) {
         (true, Some(b)) => {
             assert_eq!(b.shape().dims(), [out_features]);
-            let want = decode(&st, "bias").expect("the loader accepted the bias's type");
+            let want = decode(&st, &format!("{prefix}bias"))
+                .expect("the loader accepted the bias's type");
             same(b.as_slice(), &want, "bias");
         }
         (false, None) => {}

@@ -4,7 +4,8 @@
 //! Setting the environment variable `KERNELS_ISA` to `avx512`, `avx2` or
 //! `portable` before the first kernel call forces a path (tests use this to
 //! exercise every path the CPU has); forcing a path the CPU lacks panics with
-//! a message naming it.
+//! a message naming it. A program checks the variable without panicking by
+//! calling [`try_isa`] first (at start-up, before any thread runs a kernel).
 //!
 //! Each kernel is also reachable for an explicit [`Isa`] through the
 //! `Isa::…` methods (`Isa::Portable.exp(…)`), which is how the tests run every
@@ -99,21 +100,126 @@ impl core::fmt::Display for Isa {
     }
 }
 
+/// Why `KERNELS_ISA` cannot be honoured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IsaError {
+    /// The variable names no known path.
+    Unknown {
+        /// The variable's value.
+        value: String,
+    },
+    /// The variable names a path this CPU cannot run.
+    Unsupported {
+        /// The path named.
+        isa: Isa,
+    },
+}
+
+impl core::fmt::Display for IsaError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            IsaError::Unknown { value } => write!(
+                f,
+                "KERNELS_ISA={value:?} is not one of portable, avx2, avx512"
+            ),
+            IsaError::Unsupported { isa } => write!(
+                f,
+                "KERNELS_ISA={isa}: this CPU does not support the {isa} path (it supports {})",
+                Isa::available()
+                    .iter()
+                    .map(|i| i.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for IsaError {}
+
+/// The path `KERNELS_ISA` asks for, or [`Isa::detect`] when it is unset or
+/// blank, without panicking.
+fn from_env() -> Result<Isa, IsaError> {
+    choose(std::env::var("KERNELS_ISA").ok())
+}
+
+/// The path a `KERNELS_ISA` value (`None` when unset) asks for.
+fn choose(value: Option<String>) -> Result<Isa, IsaError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => {
+            let isa = Isa::from_name(&v).ok_or(IsaError::Unknown { value: v })?;
+            if isa.is_supported() {
+                Ok(isa)
+            } else {
+                Err(IsaError::Unsupported { isa })
+            }
+        }
+        _ => Ok(Isa::detect()),
+    }
+}
+
 static CHOSEN: OnceLock<Isa> = OnceLock::new();
+
+/// The path [`isa`] will use, or why `KERNELS_ISA` cannot be honoured —
+/// the check a program makes at start-up, to report a bad setting as one
+/// error instead of a panic in whichever thread first runs a kernel.
+///
+/// Once [`isa`] has chosen its path (the first kernel call), this returns
+/// that path.
+///
+/// # Errors
+/// [`IsaError::Unknown`] if `KERNELS_ISA` names no path;
+/// [`IsaError::Unsupported`] if it names one this CPU lacks.
+///
+/// ```
+/// // Unset here, so this is the best path the CPU has.
+/// assert!(kernels::try_isa().is_ok());
+/// ```
+pub fn try_isa() -> Result<Isa, IsaError> {
+    match CHOSEN.get() {
+        Some(&isa) => Ok(isa),
+        None => from_env(),
+    }
+}
 
 /// The path every top-level kernel uses: `KERNELS_ISA` if set, else [`Isa::detect`].
 ///
 /// # Panics
-/// If `KERNELS_ISA` names an unknown path or one this CPU does not support.
+/// If `KERNELS_ISA` names an unknown path or one this CPU does not support
+/// (see [`try_isa`] for the same check without a panic).
 pub fn isa() -> Isa {
-    *CHOSEN.get_or_init(|| match std::env::var("KERNELS_ISA") {
-        Ok(v) if !v.trim().is_empty() => {
-            let isa = Isa::from_name(&v).unwrap_or_else(|| {
-                panic!("kernels: KERNELS_ISA={v:?} is not one of portable, avx2, avx512")
-            });
-            isa.assert_supported();
-            isa
+    *CHOSEN.get_or_init(|| from_env().unwrap_or_else(|e| panic!("kernels: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choose_reports_bad_settings_without_panicking() {
+        assert_eq!(choose(None), Ok(Isa::detect()));
+        assert_eq!(choose(Some("  ".into())), Ok(Isa::detect()));
+        assert_eq!(choose(Some("Portable".into())), Ok(Isa::Portable));
+        let e = choose(Some("sse9".into())).unwrap_err();
+        assert_eq!(
+            e,
+            IsaError::Unknown {
+                value: "sse9".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "KERNELS_ISA=\"sse9\" is not one of portable, avx2, avx512"
+        );
+        for isa in [Isa::Avx2, Isa::Avx512] {
+            let got = choose(Some(isa.name().into()));
+            if isa.is_supported() {
+                assert_eq!(got, Ok(isa));
+            } else {
+                assert_eq!(got, Err(IsaError::Unsupported { isa }));
+                assert!(got.unwrap_err().to_string().contains("does not support"));
+            }
         }
-        _ => Isa::detect(),
-    })
+    }
 }

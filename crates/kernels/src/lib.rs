@@ -28,7 +28,7 @@ pub use exp::{exp, exp_inplace};
 #[cfg(feature = "asm-check-fixture")]
 pub use fixture::asm_check_fixture;
 pub use gemm::{MatMut, MatRef, gemm, matmul};
-pub use isa::{Isa, isa};
+pub use isa::{Isa, IsaError, isa, try_isa};
 pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};
 pub use softmax::{
     log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,

@@ -123,6 +123,8 @@ pub enum CsvProblem {
     NoSuchColumn {
         /// The requested name.
         name: String,
+        /// The header's column names, in order.
+        columns: Vec<String>,
     },
     /// The requested target column index is past the last column.
     ColumnOutOfRange {
@@ -159,7 +161,14 @@ impl fmt::Display for CsvProblem {
                 f,
                 "{columns} column(s): need a target and at least one feature"
             ),
-            CsvProblem::NoSuchColumn { name } => write!(f, "no column named {name:?}"),
+            CsvProblem::NoSuchColumn { name, columns } => {
+                let names: Vec<String> = columns.iter().map(|c| format!("{c:?}")).collect();
+                write!(
+                    f,
+                    "no column named {name:?}; the columns are {}",
+                    names.join(", ")
+                )
+            }
             CsvProblem::ColumnOutOfRange { index, columns } => {
                 write!(
                     f,

@@ -120,6 +120,7 @@ pub fn read_csv<T: Element, R: Read>(
                     None,
                     CsvProblem::NoSuchColumn {
                         name: want.to_owned(),
+                        columns: header.iter().map(str::to_owned).collect(),
                     },
                 )
             })?,

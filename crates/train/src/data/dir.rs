@@ -34,9 +34,17 @@ pub fn debian_fashion_mnist_dir() -> Option<PathBuf> {
 /// MNIST family).
 ///
 /// # Errors
-/// [`DataError::Io`] (kind `NotFound`, naming the `.gz` path) for a missing
-/// file, else any error of [`ImageDataset::from_idx_files`].
+/// [`DataError::Io`] naming the directory if it does not exist or is not a
+/// directory (kind `NotFound` / `NotADirectory`); [`DataError::Io`] (kind
+/// `NotFound`, naming the `.gz` path) for a missing file, else any error of
+/// [`ImageDataset::from_idx_files`].
+///
+/// ```
+/// let err = train::data::dir::load_idx_dir("/no/such/dir".as_ref(), 10).unwrap_err();
+/// assert_eq!(err.to_string(), "/no/such/dir: the directory does not exist");
+/// ```
 pub fn load_idx_dir(dir: &Path, classes: usize) -> Result<TrainTest<ImageDataset>, DataError> {
+    check_dir(dir)?;
     let [train_images, train_labels, test_images, test_labels] = IDX_FILE_NAMES;
     Ok(TrainTest {
         train: ImageDataset::from_idx_files(
@@ -49,6 +57,22 @@ pub fn load_idx_dir(dir: &Path, classes: usize) -> Result<TrainTest<ImageDataset
             &find(dir, test_labels)?,
             classes,
         )?,
+    })
+}
+
+/// An error naming `dir` unless it is an existing directory.
+fn check_dir(dir: &Path) -> Result<(), DataError> {
+    let problem = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            io::Error::new(io::ErrorKind::NotFound, "the directory does not exist")
+        }
+        Err(e) => e,
+    };
+    Err(DataError::Io {
+        file: dir.display().to_string(),
+        source: problem,
     })
 }
 

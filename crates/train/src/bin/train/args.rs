@@ -36,13 +36,13 @@ pub struct Common {
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Learning rate [default: linreg 0.03, softmax 0.1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// SGD momentum.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub momentum: f64,
     /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub weight_decay: f64,
     /// Seed of the data, the initial weights and the shuffles.
     #[arg(long, default_value_t = 0)]
@@ -59,15 +59,22 @@ pub struct Common {
     /// Write one JSON object per epoch to this file (JSON Lines).
     #[arg(long, value_name = "FILE.jsonl")]
     pub metrics: Option<PathBuf>,
-    /// Draw the loss and accuracy curves into this SVG file.
-    #[arg(long, value_name = "FILE.svg")]
+    /// Draw the loss and accuracy curves into this file: PNG if its name
+    /// ends in .png, SVG otherwise.
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub plot: Option<PathBuf>,
     /// Save the trained weights (PyTorch nn.Linear names) to this file.
     #[arg(long, value_name = "FILE.safetensors")]
     pub save: Option<PathBuf>,
-    /// Start from the weights in this safetensors file.
+    /// Start from the weights in this safetensors file (ours, or a PyTorch
+    /// state dict holding one nn.Linear).
     #[arg(long, value_name = "FILE.safetensors")]
     pub load: Option<PathBuf>,
+    /// The module prefix of the layer to load from a state dict holding
+    /// several (`1` for `1.weight`, `fc` for `fc.weight`) [default: the one
+    /// layer of the right shape].
+    #[arg(long, value_name = "NAME", requires = "load")]
+    pub prefix: Option<String>,
 }
 
 fn parse_grad(s: &str) -> Result<GradPath, String> {
@@ -83,14 +90,18 @@ pub struct LinregArgs {
     /// The CSV column to predict (its header name) [default: the last one].
     #[arg(long, value_name = "COL", requires = "csv")]
     pub target: Option<String>,
-    /// Standardise each feature (mean 0, standard deviation 1) before training.
-    #[arg(long)]
+    /// How features are scaled: `none`, or `standardize` (each feature to
+    /// mean 0, standard deviation 1, with the training set's statistics).
+    #[arg(long, value_enum, default_value_t = LinregScale::None)]
+    pub scale: LinregScale,
+    /// The same as `--scale standardize`.
+    #[arg(long, hide = true, conflicts_with = "scale")]
     pub standardize: bool,
     /// Synthetic examples to draw.
     #[arg(long, default_value_t = 1000, conflicts_with = "csv")]
     pub examples: usize,
     /// Standard deviation of the synthetic noise.
-    #[arg(long, default_value_t = train::data::synthetic::DEFAULT_NOISE_STD, conflicts_with = "csv")]
+    #[arg(long, default_value_t = train::data::synthetic::DEFAULT_NOISE_STD, conflicts_with = "csv", allow_negative_numbers = true)]
     pub noise: f64,
     /// Also print the exact least-squares solution.
     #[arg(long)]
@@ -100,13 +111,32 @@ pub struct LinregArgs {
     pub common: Common,
 }
 
+impl LinregArgs {
+    /// True when the features are standardised (`--scale standardize`, or
+    /// the older `--standardize`).
+    pub fn standardized(&self) -> bool {
+        self.standardize || self.scale == LinregScale::Standardize
+    }
+}
+
+/// How regression features are scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LinregScale {
+    /// Use the raw feature values.
+    None,
+    /// Standardise each feature with the training set's mean and deviation.
+    #[value(alias = "standardise")]
+    Standardize,
+}
+
 /// How image pixels are scaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScaleArg {
-    /// Divide by the format's largest value: 16 for the embedded digits,
-    /// 255 for IDX files.
+    /// Divide by the format's largest value: 16 for the 8x8 digits (embedded
+    /// or from a directory whose pixels stop at 16), 255 for other IDX files.
     Max,
     /// Standardise each pixel with the training set's mean and deviation.
+    #[value(alias = "standardise")]
     Standardize,
     /// Use the raw pixel values.
     None,
@@ -122,10 +152,24 @@ pub struct SoftmaxArgs {
     /// How pixels are scaled.
     #[arg(long, value_enum, default_value_t = ScaleArg::Max)]
     pub scale: ScaleArg,
+    /// The same as `--scale standardize`.
+    #[arg(long, hide = true, conflicts_with = "scale")]
+    pub standardize: bool,
     /// Number of classes.
     #[arg(long, default_value_t = 10)]
     pub classes: usize,
     /// Options every command takes.
     #[command(flatten)]
     pub common: Common,
+}
+
+impl SoftmaxArgs {
+    /// The pixel scaling asked for (`--standardize` is `--scale standardize`).
+    pub fn scale(&self) -> ScaleArg {
+        if self.standardize {
+            ScaleArg::Standardize
+        } else {
+            self.scale
+        }
+    }
 }

@@ -2,28 +2,36 @@
 //! line. See the crate README for examples.
 
 mod args;
+mod glyphs;
+mod out;
+mod paths;
 mod report;
 
 use std::fmt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use models::LinearRegression;
 use models::autodiff::Tensor;
+use models::{Linear, LinearRegression};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use train::checkpoint::{load_linear, save_linear};
+use train::checkpoint::{
+    CheckpointError, LoadOptions, fold_scaling, load_checkpoint, save_for_raw_inputs,
+    unfold_scaling,
+};
 use train::data::csv::{Target, read_csv_file};
 use train::data::dir::{debian_fashion_mnist_dir, load_idx_dir};
 use train::data::embedded::{DIGITS8X8_MAX, digits8x8};
 use train::data::synthetic::synthetic_data;
 use train::fit::book_softmax_init;
 use train::{
-    FitConfig, ImageDataset, LinRegTrainer, RegressionDataset, Scaling, SgdConfig, SoftmaxTrainer,
-    Standardizer, Stats,
+    ConfigError, FitConfig, ImageDataset, LinRegTrainer, RegressionDataset, Scaling, SgdConfig,
+    SoftmaxTrainer, Standardizer, Stats, TrainError,
 };
 
 use args::{Cli, Command, Common, LinregArgs, ScaleArg, SoftmaxArgs};
+use out::{note, say};
 use report::Reporter;
 
 /// A failure, reported as one line on standard error.
@@ -48,25 +56,38 @@ const TRUE_B: f64 = 4.2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match start(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            note!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Checks everything that can be checked before any data is read, then runs.
+fn start(cli: &Cli) -> Result<(), Failure> {
+    // A bad KERNELS_ISA would otherwise panic in each thread that first
+    // runs a kernel.
+    models::autodiff::kernels::try_isa()?;
     let common = match &cli.command {
-        Command::Linreg(a) => &a.common,
-        Command::Softmax(a) => &a.common,
+        Command::Linreg(a) => {
+            check_linreg(a)?;
+            &a.common
+        }
+        Command::Softmax(a) => {
+            check_softmax(a)?;
+            &a.common
+        }
     };
-    let result = match common.threads {
-        Some(0) => Err(Failure("--threads must be at least 1".into())),
+    check_common(common)?;
+    match common.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()
             .map_err(Failure::from)
-            .and_then(|pool| pool.install(|| run(&cli))),
-        None => run(&cli),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+            .and_then(|pool| pool.install(|| run(cli))),
+        None => run(cli),
     }
 }
 
@@ -77,16 +98,105 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
 }
 
-fn fit_config(c: &Common, batch: usize, lr: f64) -> Result<FitConfig, Failure> {
-    let sgd = SgdConfig::new(c.lr.unwrap_or(lr))
+/// The option a setting of the library is given by.
+fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
+}
+
+/// A settings error in the words of the command line.
+fn config_failure(e: &ConfigError) -> Failure {
+    Failure(match e {
+        ConfigError::Invalid { name, value, rule } => {
+            format!("invalid {} {value}: {rule}", flag(name))
+        }
+        ConfigError::ZeroBatchSize => "--batch-size must be at least 1".into(),
+        other => other.to_string(),
+    })
+}
+
+/// A training error in the words of the command line; `scale_hint` is the
+/// option that scales the inputs, if they are not scaled yet.
+fn train_failure(e: TrainError, scale_hint: Option<&str>) -> Failure {
+    match e {
+        TrainError::Diverged {
+            epoch,
+            step,
+            loss,
+            lr,
+        } => {
+            let mut msg = format!(
+                "training diverged: the loss is {loss} at epoch {epoch}, step {step}; \
+                 try a smaller --lr (now {lr})"
+            );
+            if let Some(hint) = scale_hint {
+                msg.push_str(&format!(" or scale the inputs with {hint}"));
+            }
+            Failure(msg)
+        }
+        TrainError::Config(c) => config_failure(&c),
+        TrainError::ZeroShards => Failure("--shards must be at least 1".into()),
+        other => Failure(other.to_string()),
+    }
+}
+
+fn sgd_config(c: &Common, lr: f64) -> SgdConfig {
+    SgdConfig::new(c.lr.unwrap_or(lr))
         .with_momentum(c.momentum)
-        .with_weight_decay(c.weight_decay);
-    sgd.validate()?;
-    Ok(FitConfig::new(c.batch_size.unwrap_or(batch), sgd.lr)
+        .with_weight_decay(c.weight_decay)
+}
+
+/// The checks of the options every command takes.
+fn check_common(c: &Common) -> Result<(), Failure> {
+    if c.batch_size == Some(0) {
+        return Err(Failure("--batch-size must be at least 1".into()));
+    }
+    if c.shards == 0 {
+        return Err(Failure("--shards must be at least 1".into()));
+    }
+    if c.threads == Some(0) {
+        return Err(Failure("--threads must be at least 1".into()));
+    }
+    // The learning rate's default does not matter for its check.
+    sgd_config(c, 0.0)
+        .validate()
+        .map_err(|e| config_failure(&e))?;
+    paths::check_outputs(&[
+        ("--save", c.save.as_ref()),
+        ("--metrics", c.metrics.as_ref()),
+        ("--plot", c.plot.as_ref()),
+    ])
+}
+
+fn check_linreg(a: &LinregArgs) -> Result<(), Failure> {
+    if a.csv.is_none() && a.examples == 0 {
+        return Err(Failure("--examples must be at least 1".into()));
+    }
+    if !(a.noise.is_finite() && a.noise >= 0.0) {
+        return Err(Failure(format!(
+            "invalid --noise {}: must be finite and >= 0",
+            a.noise
+        )));
+    }
+    Ok(())
+}
+
+fn check_softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
+    if !(1..=256).contains(&a.classes) {
+        return Err(Failure(format!(
+            "invalid --classes {}: must be in 1..=256",
+            a.classes
+        )));
+    }
+    Ok(())
+}
+
+fn fit_config(c: &Common, batch: usize, lr: f64) -> FitConfig {
+    let sgd = sgd_config(c, lr);
+    FitConfig::new(c.batch_size.unwrap_or(batch), sgd.lr)
         .sgd(sgd)
         .seed(c.seed)
         .shards(c.shards)
-        .grad(c.grad))
+        .grad(c.grad)
 }
 
 fn threads_note() -> String {
@@ -99,16 +209,55 @@ fn fmt_vec(v: &[f64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// Loads the starting weights for a model trained on `scaling(x)`: a file
+/// saved for raw inputs is turned back into the units of the scaled inputs;
+/// a file that does not say (PyTorch's) is taken as it is, in those units.
+fn load_start(
+    c: &Common,
+    path: &Path,
+    out: usize,
+    inputs: usize,
+    scaling: &Scaling,
+    scaling_name: &str,
+) -> Result<Linear<f32>, Failure> {
+    let options = LoadOptions {
+        prefix: c.prefix.clone(),
+        no_bias: false,
+    };
+    let loaded = load_checkpoint::<f32>(path, out, inputs, &options).map_err(|e| match e {
+        CheckpointError::Ambiguous { .. } => Failure(format!("{e} (--prefix NAME)")),
+        e => Failure::from(e),
+    })?;
+    let layer_note = if loaded.prefix.is_empty() {
+        String::new()
+    } else {
+        format!(" (layer '{}')", loaded.prefix.trim_end_matches('.'))
+    };
+    say!("loaded weights from {}{layer_note}", path.display());
+    if loaded.raw_inputs {
+        Ok(unfold_scaling(&loaded.layer, scaling)?)
+    } else {
+        if *scaling != Scaling::Identity {
+            note!(
+                "note: {} does not say which inputs its weights take; \
+                 they are used as weights for {scaling_name}",
+                path.display()
+            );
+        }
+        Ok(loaded.layer)
+    }
+}
+
 fn linreg(a: &LinregArgs) -> Result<(), Failure> {
     let c = &a.common;
-    let config = fit_config(c, 10, 0.03)?;
+    let config = fit_config(c, 10, 0.03);
     let epochs = c.epochs.unwrap_or(3);
     let mut rng = StdRng::seed_from_u64(c.seed);
     let (ds, truth): (RegressionDataset<f32>, _) = match &a.csv {
         Some(path) => {
             let target = a.target.as_deref().map_or(Target::Last, Target::Name);
             let table = read_csv_file(path, target)?;
-            println!(
+            say!(
                 "data: {}: {} rows, features [{}], target '{}'",
                 path.display(),
                 table.data.len(),
@@ -120,7 +269,7 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
         None => {
             let w: Vec<f32> = TRUE_W.iter().map(|&x| x as f32).collect();
             let ds = synthetic_data(&w, TRUE_B as f32, a.examples, a.noise, &mut rng)?;
-            println!(
+            say!(
                 "data: synthetic, {} examples, y = X·{} + {} + N(0, {}²) noise",
                 ds.len(),
                 fmt_vec(&TRUE_W),
@@ -130,23 +279,26 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
             (ds, Some((TRUE_W.to_vec(), TRUE_B)))
         }
     };
-    let scaling = if a.standardize {
+    let standardized = a.standardized();
+    let scaling = if standardized {
+        say!("scaling: each feature standardised with the training set's mean and deviation");
         Scaling::Standardize(Standardizer::fit_rows(&ds, Stats::PerFeature)?)
     } else {
         Scaling::Identity
     };
+    let hint = (!standardized).then_some("--scale standardize");
     let d = ds.features();
     let start = match &c.load {
-        Some(path) => {
-            let layer = load_linear::<f32>(path, 1, d, true)?;
-            println!("loaded weights from {}", path.display());
-            LinearRegression { linear: layer }
-        }
+        Some(path) => LinearRegression {
+            linear: load_start(c, path, 1, d, &scaling, "standardised features")?,
+        },
         None => LinearRegression::from_weights(&vec![0.0f32; d], 0.0)?,
     };
     print_plan(epochs, &config);
-    let mut trainer = LinRegTrainer::new(&ds, &start, scaling, config)?;
-    let mut reporter = Reporter::new(c.metrics.clone());
+    let mut trainer = LinRegTrainer::new(&ds, &start, scaling.clone(), config)
+        .map_err(|e| train_failure(e, hint))?;
+    let mut reporter = Reporter::new(c.metrics.clone(), c.plot.clone());
+    reporter.start()?;
     for epoch in 1..=epochs {
         let bar = reporter.bar(epoch, epochs, trainer.steps_per_epoch());
         let mut tick = |done: usize, _: usize| {
@@ -158,51 +310,77 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        let mut m = result?;
+        let mut m = result.map_err(|e| train_failure(e, hint))?;
         let mut line = format!(
             "epoch {epoch}, loss {:.6} ({:.3} ms)",
             m.train_loss,
             m.seconds * 1e3
         );
         if let Some((w, b)) = &truth {
-            let err = trainer.param_error(w, *b);
-            m.w_error = Some(err.w);
-            m.b_error = Some(err.b);
-            line.push_str(&format!(
-                ", |w - w_true| {:.2e}, |b - b_true| {:.2e}",
-                err.w, err.b
-            ));
+            let (ew, eb) = param_error(&raw_model(&trainer)?, w, *b);
+            m.w_error = Some(ew);
+            m.b_error = Some(eb);
+            line.push_str(&format!(", |w - w_true| {ew:.2e}, |b - b_true| {eb:.2e}"));
         }
         reporter.epoch(m, line)?;
     }
-    let w: Vec<f64> = trainer.weights().iter().map(|&x| f64::from(x)).collect();
-    println!(
-        "sgd:         w = {}, b = {:.6}",
-        fmt_vec(&w),
-        trainer.bias()
-    );
+    // The weights for raw features, whatever the training scaling.
+    let raw = raw_model(&trainer)?;
+    let w: Vec<f64> = raw.weights().iter().map(|&x| f64::from(x)).collect();
+    say!("sgd:         w = {}, b = {:.6}", fmt_vec(&w), raw.bias());
     if let Some((tw, tb)) = &truth {
         let dw: Vec<f64> = tw.iter().zip(&w).map(|(t, x)| t - x).collect();
-        println!(
+        say!(
             "error in estimating w: {}, b: {:.6}",
             fmt_vec(&dw),
-            tb - f64::from(trainer.bias())
+            tb - f64::from(raw.bias())
         );
     }
     if a.closed_form {
         let (x, y) = scaled_rows(&ds, trainer.scaling())?;
-        let exact = LinearRegression::fit_closed_form(&x, &y)?;
+        let exact = LinearRegression::fit_closed_form(&x, &y).map_err(|e| {
+            let msg = e.to_string();
+            let msg = msg
+                .strip_prefix("LinearRegression::fit_closed_form: ")
+                .unwrap_or(&msg)
+                .to_owned();
+            Failure(format!("--closed-form: {msg}"))
+        })?;
+        let exact = fold_scaling(&exact.linear, trainer.scaling())?;
+        let exact = LinearRegression { linear: exact };
         let ew: Vec<f64> = exact.weights().iter().map(|&x| f64::from(x)).collect();
-        println!("closed form: w = {}, b = {:.6}", fmt_vec(&ew), exact.bias());
+        say!("closed form: w = {}, b = {:.6}", fmt_vec(&ew), exact.bias());
     }
-    if let Some(path) = &c.plot {
-        reporter.plot(path, "linear regression")?;
-    }
+    let name = match &a.csv {
+        Some(path) => path.display().to_string(),
+        None => "synthetic data".to_owned(),
+    };
+    reporter.plot(&format!("linear regression on {name}"))?;
     if let Some(path) = &c.save {
-        save_linear(path, &trainer.model()?.linear)?;
-        println!("saved weights to {}", path.display());
+        save_for_raw_inputs(path, &trainer.model()?.linear, trainer.scaling())?;
+        say!("saved weights to {}", path.display());
     }
     Ok(())
+}
+
+/// The trained linear regression for raw (unscaled) features.
+fn raw_model(trainer: &LinRegTrainer<'_, f32>) -> Result<LinearRegression<f32>, Failure> {
+    let model = trainer.model().map_err(|e| train_failure(e, None))?;
+    Ok(LinearRegression {
+        linear: fold_scaling(&model.linear, trainer.scaling())?,
+    })
+}
+
+/// `‖w − w_true‖₂` and `|b − b_true|`.
+fn param_error(model: &LinearRegression<f32>, w_true: &[f64], b_true: f64) -> (f64, f64) {
+    let w = model
+        .weights()
+        .iter()
+        .zip(w_true)
+        .map(|(&w, &t)| (f64::from(w) - t).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    (w, (f64::from(model.bias()) - b_true).abs())
 }
 
 /// The whole dataset as `(X, y)` tensors, scaled as in training.
@@ -218,6 +396,22 @@ fn scaled_rows(
         Tensor::from_vec(x, [n, ds.features()])?,
         Tensor::from_vec(y, [n])?,
     ))
+}
+
+/// The largest pixel value of the 8x8 digits, as a divisor.
+const DIGITS_MAX: f64 = DIGITS8X8_MAX as f64;
+
+/// The divisor of `--scale max` for images read from a directory: 255 for
+/// 8-bit images, but 16 when no pixel exceeds 16 (the 8x8 digits, whose
+/// pixels are counts 0..=16), since dividing those by 255 squeezes them
+/// into [0, 0.063] and training crawls.
+fn idx_max(train: &ImageDataset, test: &ImageDataset) -> f64 {
+    let top = train.max_pixel().max(test.max_pixel());
+    if top > 0 && f64::from(top) <= DIGITS_MAX {
+        DIGITS_MAX
+    } else {
+        255.0
+    }
 }
 
 fn image_scaling(arg: ScaleArg, max: f64, train: &ImageDataset) -> Result<Scaling, Failure> {
@@ -240,17 +434,18 @@ fn describe_scaling(s: &Scaling) -> String {
 
 fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
     let c = &a.common;
-    let config = fit_config(c, 256, 0.1)?;
+    let config = fit_config(c, 256, 0.1);
     let epochs = c.epochs.unwrap_or(10);
-    let (data, name, max) = match &a.data {
-        Some(dir) => (
-            load_idx_dir(dir, a.classes)?,
-            dir.display().to_string(),
-            255.0,
-        ),
+    let (data, name, max, short) = match &a.data {
+        Some(dir) => {
+            let data = load_idx_dir(dir, a.classes)?;
+            let max = idx_max(&data.train, &data.test);
+            let shown = dir.display().to_string();
+            (data, shown.clone(), max, shown)
+        }
         None => {
             if let Some(dir) = debian_fashion_mnist_dir() {
-                println!(
+                note!(
                     "note: Fashion-MNIST is installed in {0}; train on it with --data {0} \
                      (using the embedded digits now)",
                     dir.display()
@@ -258,40 +453,46 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
             }
             if a.classes != 10 {
                 return Err(Failure(format!(
-                    "the embedded digits have 10 classes, not {}",
+                    "the embedded digits have 10 classes, not --classes {}",
                     a.classes
                 )));
             }
             (
                 digits8x8()?,
                 "embedded 8x8 digits (scikit-learn's copy of the UCI optical digits)".into(),
-                f64::from(DIGITS8X8_MAX),
+                DIGITS_MAX,
+                "the embedded 8x8 digits".into(),
             )
         }
     };
     let (train, test) = (&data.train, &data.test);
-    let scaling = image_scaling(a.scale, max, train)?;
-    println!(
-        "data: {name}: {} train / {} test images of {}x{}, {} classes, {}",
+    let scale = a.scale();
+    let scaling = image_scaling(scale, max, train)?;
+    let mut described = describe_scaling(&scaling);
+    if a.data.is_some() && scale == ScaleArg::Max && max == DIGITS_MAX {
+        described.push_str(" (no pixel exceeds 16, as in the 8x8 digits)");
+    }
+    say!(
+        "data: {name}: {} train / {} test images of {}x{}, {} classes, {described}",
         train.len(),
         test.len(),
         train.rows(),
         train.cols(),
         train.classes(),
-        describe_scaling(&scaling)
     );
+    let hint = (scale == ScaleArg::None).then_some("--scale max");
     let (d, q) = (train.features(), train.classes());
     let model = match &c.load {
-        Some(path) => {
-            let linear = load_linear::<f32>(path, q, d, true)?;
-            println!("loaded weights from {}", path.display());
-            models::SoftmaxRegression { linear }
-        }
+        Some(path) => models::SoftmaxRegression {
+            linear: load_start(c, path, q, d, &scaling, &described)?,
+        },
         None => book_softmax_init::<f32, _>(d, q, &mut StdRng::seed_from_u64(c.seed))?,
     };
     print_plan(epochs, &config);
-    let mut trainer = SoftmaxTrainer::new(train, model, scaling, config)?;
-    let mut reporter = Reporter::new(c.metrics.clone());
+    let mut trainer =
+        SoftmaxTrainer::new(train, model, scaling, config).map_err(|e| train_failure(e, hint))?;
+    let mut reporter = Reporter::new(c.metrics.clone(), c.plot.clone());
+    reporter.start()?;
     for epoch in 1..=epochs {
         let bar = reporter.bar(epoch, epochs, trainer.steps_per_epoch());
         let mut tick = |done: usize, _: usize| {
@@ -303,8 +504,8 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        let mut m = result?;
-        m.test_acc = Some(trainer.accuracy(test)?);
+        let mut m = result.map_err(|e| train_failure(e, hint))?;
+        m.test_acc = Some(trainer.accuracy(test).map_err(|e| train_failure(e, hint))?);
         let line = format!(
             "epoch {epoch}: loss {:.4}, train acc {:.4}, test acc {:.4} ({:.1} ms)",
             m.train_loss,
@@ -315,21 +516,21 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
         reporter.epoch(m, line)?;
     }
     if epochs == 0 {
-        println!("test acc {:.4}", trainer.accuracy(test)?);
+        let acc = trainer.accuracy(test).map_err(|e| train_failure(e, hint))?;
+        say!("test acc {acc:.4}");
     }
-    if let Some(path) = &c.plot {
-        reporter.plot(path, "softmax regression")?;
-    }
+    reporter.plot(&format!("softmax regression on {short}"))?;
     if let Some(path) = &c.save {
-        save_linear(path, &trainer.model()?.linear)?;
-        println!("saved weights to {}", path.display());
+        let model = trainer.model().map_err(|e| train_failure(e, hint))?;
+        save_for_raw_inputs(path, &model.linear, trainer.scaling())?;
+        say!("saved weights to {}", path.display());
     }
     Ok(())
 }
 
 /// Prints the line that says how training will run.
 fn print_plan(epochs: usize, config: &FitConfig) {
-    println!(
+    say!(
         "training: {epochs} epoch{}, batch {}, lr {}, {} gradients, {} shards, {}",
         if epochs == 1 { "" } else { "s" },
         config.batch_size,

@@ -3,7 +3,7 @@
 
 #![allow(clippy::needless_range_loop)] // index loops read like the formulas they check
 
-mod common;
+use crate::common;
 
 use common::{assert_close, rand_vec, t};
 use models::autodiff::{Tensor, Value, Var};

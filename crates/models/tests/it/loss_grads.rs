@@ -5,8 +5,6 @@
 
 #![allow(clippy::needless_range_loop)] // index loops read like the formulas they check
 
-mod common;
-
 use models::autodiff::{Function, Result as AdResult, Tensor, Value, check_grads};
 use models::losses::*;
 use proptest::prelude::*;

@@ -88,7 +88,8 @@ fn structural_errors() {
     assert_eq!(
         csv_err("a,b\n1,2\n", Target::Name("price")).2,
         CsvProblem::NoSuchColumn {
-            name: "price".into()
+            name: "price".into(),
+            columns: vec!["a".into(), "b".into()],
         }
     );
     assert_eq!(

@@ -2,7 +2,7 @@
 //! formula (plain f64 loops in `common/oracle.rs`), for every reduction, and
 //! against literal values worked out by hand.
 
-mod common;
+use crate::common;
 
 use common::oracle::{self as o, Red};
 use common::{assert_close, rand_vec, t};

@@ -1,7 +1,7 @@
 //! Extreme inputs give finite losses and gradients where PyTorch's are
 //! finite; invalid arguments are typed errors, never NaN.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, t};
 use models::Error;

@@ -1,0 +1,9 @@
+//! The integration tests, in one binary (one link instead of one per file).
+
+mod common;
+
+mod init;
+mod linear_models;
+mod loss_edges;
+mod loss_grads;
+mod loss_values;
