@@ -9,6 +9,11 @@
 //! With `--peers` it also runs the same experiments in PyTorch and JAX
 //! (`benches/peers/`, see `peers.rs`) and adds their medians to the table.
 //!
+//! On a CPU with more than one fast path (AVX-512 and AVX2), our side of
+//! every benchmark runs a second time with the narrower path forced
+//! (`KERNELS_ISA=avx2`, results in `criterion-avx2/`), and the report gains
+//! a per-path table; `--no-isa-table` skips it.
+//!
 //! Report conventions (shared with `benches/benches/main.rs`): a criterion
 //! group `area/case` holds one function per implementation. The baseline of a
 //! row is `ours` (or `f`, the plain function, in the autodiff rows); every
@@ -35,6 +40,8 @@ fn usage() -> &'static str {
      --filter REGEX  only benchmarks whose id matches (e.g. 'gemm/', 'softmax')\n\
      --peers         also run the same experiments in PyTorch and JAX\n\
      \x20               (benches/peers/; needs `pip install torch jax numpy`)\n\
+     --no-isa-table  skip the second run of our kernels with a narrower path\n\
+     \x20               forced (AVX2 on an AVX-512 CPU)\n\
      \n\
      asm-check       fail when an inner loop of a kernel moves vectors to or\n\
      \x20               from the stack (disassembles a release build; see asm.rs)\n\
@@ -75,12 +82,14 @@ fn workspace_root() -> PathBuf {
 fn bench(args: &[String]) -> Result<(), String> {
     let mut quick = false;
     let mut with_peers = false;
+    let mut isa_table = true;
     let mut filter: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
             "--peers" => with_peers = true,
+            "--no-isa-table" => isa_table = false,
             "--filter" => {
                 filter = Some(it.next().ok_or("--filter needs a value")?.clone());
             }
@@ -122,6 +131,11 @@ fn bench(args: &[String]) -> Result<(), String> {
     }
 
     let mut rows = report::collect(&target_dir(&root).join("criterion"), started)?;
+    let paths = if isa_table {
+        per_path(&root, isa, quick, filter.as_deref(), &rows)?
+    } else {
+        None
+    };
     if with_peers {
         peers::merge(
             &mut rows,
@@ -138,7 +152,10 @@ fn bench(args: &[String]) -> Result<(), String> {
         peak2,
         quick,
     };
-    let text = report::render(&rows, &meta);
+    let mut text = report::render(&rows, &meta);
+    if let Some(p) = &paths {
+        text.push_str(&p.render());
+    }
     println!("\n{text}");
     let out_dir = target_dir(&root).join("bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
@@ -149,6 +166,54 @@ fn bench(args: &[String]) -> Result<(), String> {
         println!("chart written to {}", path.display());
     }
     Ok(())
+}
+
+/// Runs our side of every benchmark again with each narrower path this CPU
+/// supports forced (`KERNELS_ISA`), into a criterion directory of its own,
+/// and returns the per-path table; `None` when there is no other path to
+/// compare (the portable path is left out: it is not a speed path).
+fn per_path(
+    root: &Path,
+    default: kernels::Isa,
+    quick: bool,
+    filter: Option<&str>,
+    rows: &[report::Row],
+) -> Result<Option<report::PathTable>, String> {
+    let narrower: Vec<kernels::Isa> = [kernels::Isa::Avx2]
+        .into_iter()
+        .filter(|&i| i < default && i.is_supported())
+        .collect();
+    let mut runs = Vec::new();
+    for isa in narrower {
+        println!("\nour kernels again, with KERNELS_ISA={isa}");
+        let home = target_dir(root).join(format!("criterion-{isa}"));
+        let started = SystemTime::now();
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(root)
+            .env("KERNELS_ISA", isa.name())
+            .env("CRITERION_HOME", &home)
+            .args(["bench", "-p", "benches", "--bench", "main", "--"]);
+        if quick {
+            cmd.env("BENCH_QUICK", "1");
+            cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+        }
+        // Our implementation only (criterion's filter is one regex).
+        cmd.arg(match filter {
+            Some(f) => format!("{f}.*/ours$"),
+            None => "/ours$".to_string(),
+        });
+        let status = cmd
+            .status()
+            .map_err(|e| format!("could not run cargo bench: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo bench with KERNELS_ISA={isa} failed ({status})"));
+        }
+        runs.push((format!("{isa} forced"), report::collect(&home, started)?));
+    }
+    if runs.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(report::PathTable::new((default.name(), rows), &runs)))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename, so that a

@@ -181,3 +181,83 @@ pub fn render(rows: &[Row], meta: &Meta) -> String {
     }
     s
 }
+
+/// The `ours` medians of one run per instruction-set path: the default
+/// run's path first, then each forced one.
+pub struct PathTable {
+    /// Path names, in column order.
+    pub paths: Vec<String>,
+    /// Case → median (ns) per path, `None` where that path's run lacks it.
+    pub rows: BTreeMap<String, Vec<Option<f64>>>,
+}
+
+impl PathTable {
+    /// Builds the table from the default run's rows and each forced run's.
+    pub fn new(default: (&str, &[Row]), forced: &[(String, Vec<Row>)]) -> PathTable {
+        let mut paths = vec![default.0.to_string()];
+        paths.extend(forced.iter().map(|(p, _)| p.clone()));
+        let mut rows: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
+        for (col, run) in std::iter::once(default.1).chain(forced.iter().map(|(_, r)| r.as_slice())).enumerate() {
+            for row in run {
+                if let Some(&m) = row.medians.get("ours") {
+                    rows.entry(row.group.clone()).or_insert_with(|| vec![None; paths.len()])[col] = Some(m);
+                }
+            }
+        }
+        // Only cases measured on more than one path say anything here.
+        rows.retain(|_, v| v.iter().filter(|m| m.is_some()).count() > 1);
+        PathTable { paths, rows }
+    }
+
+    /// The table in Markdown: each path's median and its time over the
+    /// default path's (above 1: the default path is that many times faster).
+    pub fn render(&self) -> String {
+        let mut s = String::from("\n## By instruction-set path\n\n");
+        s.push_str(&format!(
+            "Our median on each path, the first being the one this CPU runs by default; \
+             in brackets, the time over the default path's (above 1: the default path \
+             is that many times faster). Paths are forced with `KERNELS_ISA`.\n\n| case | {} |\n|---|{}\n",
+            self.paths.join(" | "),
+            "---|".repeat(self.paths.len())
+        ));
+        for (case, meds) in &self.rows {
+            let cells: Vec<String> = meds
+                .iter()
+                .enumerate()
+                .map(|(col, m)| match (m, meds[0]) {
+                    (Some(m), Some(d)) if col > 0 => format!("{} ({:.2}×)", fmt_time(*m), m / d),
+                    (Some(m), _) => fmt_time(*m),
+                    (None, _) => "–".into(),
+                })
+                .collect();
+            s.push_str(&format!("| {case} | {} |\n", cells.join(" | ")));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(group: &str, ours: f64) -> Row {
+        Row {
+            group: group.into(),
+            medians: BTreeMap::from([("ours".to_string(), ours), ("peer".to_string(), 1.0)]),
+            elements: None,
+        }
+    }
+
+    #[test]
+    fn the_path_table_keeps_cases_measured_on_several_paths() {
+        let default = [row("gemm/a", 100.0), row("exp/b", 10.0)];
+        let forced = [("avx2 forced".to_string(), vec![row("gemm/a", 150.0)])];
+        let t = PathTable::new(("avx512", &default), &forced);
+        assert_eq!(t.paths, ["avx512", "avx2 forced"]);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows["gemm/a"], [Some(100.0), Some(150.0)]);
+        let md = t.render();
+        assert!(md.contains("| avx512 | avx2 forced |"), "{md}");
+        assert!(md.contains("(1.50×)"), "{md}");
+    }
+}
