@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod check;
 mod dual;
@@ -15,7 +16,8 @@ pub use check::{Function, GradCheck, Tolerance, check_grads, check_grads_with};
 pub use dual::Dual;
 pub use error::{Error, Result};
 pub use functional::{
-    Linearized, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp,
+    Linearized, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacrev, jvp, jvp_batched, linearize,
+    value_and_grad, vjp, vjp_batched,
 };
 pub use kernels;
 pub use kernels::Element;

@@ -162,12 +162,20 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     fn log_sigmoid(&self) -> Result<Self> {
         self.unary(Unary::LogSigmoid)
     }
-    /// `min(max(x, lo), hi)`; derivative 1 on the closed interval `[lo, hi]`, 0 outside.
+    /// `min(max(x, lo), hi)` for scalar bounds; derivative 1 strictly inside
+    /// `(lo, hi)` and 0 elsewhere, including exactly at a bound (PyTorch 2.15).
     fn clamp(&self, lo: f64, hi: f64) -> Result<Self> {
         self.unary(Unary::Clamp(
             Self::Elem::from_f64(lo),
             Self::Elem::from_f64(hi),
         ))
+    }
+    /// `min(max(x, lo), hi)` with tensor bounds (broadcasting), which may
+    /// themselves be differentiated. Where `x` equals a bound the derivative
+    /// is split evenly, ½ to `x` and ½ to the bound (PyTorch 2.15), as for
+    /// [`Value::maximum`] and [`Value::minimum`].
+    fn clamp_tensor(&self, lo: &Self, hi: &Self) -> Result<Self> {
+        self.maximum(lo)?.minimum(hi)
     }
     /// Applies a unary elementwise op.
     fn unary(&self, u: Unary<Self::Elem>) -> Result<Self> {
@@ -261,19 +269,31 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
         )
     }
 
-    // ---- softmax family (last axis) ----
+    // ---- softmax family ----
 
     /// Softmax along the last axis.
     fn softmax(&self) -> Result<Self> {
-        Self::apply(&Op::Softmax, &[self])
+        self.softmax_axis(last_axis(self))
     }
     /// `x − logsumexp(x)` along the last axis.
     fn log_softmax(&self) -> Result<Self> {
-        Self::apply(&Op::LogSoftmax, &[self])
+        self.log_softmax_axis(last_axis(self))
     }
     /// `log Σ exp x` along the last axis (which is removed).
     fn logsumexp(&self) -> Result<Self> {
-        Self::apply(&Op::LogSumExp, &[self])
+        self.logsumexp_axis(last_axis(self), false)
+    }
+    /// Softmax along `axis` (PyTorch's `softmax(x, dim=axis)`).
+    fn softmax_axis(&self, axis: usize) -> Result<Self> {
+        Self::apply(&Op::Softmax { axis }, &[self])
+    }
+    /// Log-softmax along `axis`.
+    fn log_softmax_axis(&self, axis: usize) -> Result<Self> {
+        Self::apply(&Op::LogSoftmax { axis }, &[self])
+    }
+    /// `log Σ exp x` along `axis`, keeping it as length 1 if `keepdim`.
+    fn logsumexp_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(&Op::LogSumExp { axis, keepdim }, &[self])
     }
 
     // ---- indexing ----
@@ -292,4 +312,10 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     fn scatter(&self, index: Arc<[usize]>, cols: usize) -> Result<Self> {
         Self::apply(&Op::Scatter { index, cols }, &[self])
     }
+}
+
+/// The last axis of `x` (0 for a scalar, for which the op then reports
+/// [`crate::Error::AxisOutOfRange`]).
+fn last_axis<V: Value>(x: &V) -> usize {
+    x.shape().rank().saturating_sub(1)
 }

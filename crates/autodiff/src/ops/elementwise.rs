@@ -169,10 +169,16 @@ impl<T: Element> Unary<T> {
             Unary::Softplus => Deriv::Elementwise(x.sigmoid()?),
             // (ln σ(x))′ = σ′/σ = 1 − σ(x) = σ(−x).
             Unary::LogSigmoid => Deriv::Elementwise(x.neg()?.sigmoid()?),
-            // clamp′ = [lo ≤ x ≤ hi] (1 on the closed interval, as PyTorch).
-            Unary::Clamp(lo, hi) => Deriv::Elementwise(mask_of(x, |v| {
-                if v >= lo && v <= hi { T::ONE } else { T::ZERO }
-            })),
+            // clamp′ = [lo < x < hi]: 1 strictly inside, 0 outside and at
+            // exactly a bound (PyTorch 2.15's rule for scalar bounds).
+            Unary::Clamp(lo, hi) => {
+                Deriv::Elementwise(mask_of(
+                    x,
+                    |v| {
+                        if v > lo && v < hi { T::ONE } else { T::ZERO }
+                    },
+                ))
+            }
         })
     }
 }
@@ -358,8 +364,31 @@ pub(crate) fn binary_jvp<V: Value>(
     y: &V,
     da: Option<&V>,
     db: Option<&V>,
+    batch: Option<usize>,
 ) -> Result<Option<V>> {
-    let shape = y.shape();
+    if batch.is_some() {
+        // Lift each batch of tangents to the output's rank so that the
+        // primal operands broadcast over the lanes, then apply the same rule.
+        let r = y.shape().rank();
+        let da = da.map(|d| super::lift(d, batch, r)).transpose()?;
+        let db = db.map(|d| super::lift(d, batch, r)).transpose()?;
+        let shape = super::batched_shape(batch, y.shape());
+        return binary_jvp_rule(op, a, b, y, da.as_ref(), db.as_ref(), shape);
+    }
+    binary_jvp_rule(op, a, b, y, da, db, y.shape())
+}
+
+/// The JVP of a binary op, for tangents that broadcast against the
+/// operands, summed into a tangent of shape `shape`.
+fn binary_jvp_rule<V: Value>(
+    op: Binary,
+    a: &V,
+    b: &V,
+    y: &V,
+    da: Option<&V>,
+    db: Option<&V>,
+    shape: Shape,
+) -> Result<Option<V>> {
     match op {
         // (a ± b)˙ = ȧ ± ḃ.
         Binary::Add => add_opt(da.cloned(), db.cloned(), shape),
@@ -457,10 +486,17 @@ pub(crate) fn select_jvp<V: Value>(
     y: &V,
     da: Option<&V>,
     db: Option<&V>,
+    batch: Option<usize>,
 ) -> Result<Option<V>> {
-    // ẏ = mask ? ȧ : ḃ.
-    let z = y.zeros_like();
-    Ok(Some(V::select(m, da.unwrap_or(&z), db.unwrap_or(&z))?))
+    // ẏ = mask ? ȧ : ḃ; over a batch, the mask is repeated for every lane.
+    let shape = super::batched_shape(batch, y.shape());
+    let z = V::constant(Tensor::zeros(shape));
+    let m = if batch.is_some() {
+        super::reduce::broadcast_forward(m, shape)?
+    } else {
+        m.clone()
+    };
+    Ok(Some(V::select(&m, da.unwrap_or(&z), db.unwrap_or(&z))?))
 }
 
 pub(crate) fn select_vjp<V: Value>(

@@ -190,6 +190,13 @@ fn thin<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T
 }
 
 /// `(AB)˙ = Ȧ·B + A·Ḃ` (bilinear), with the same transposition flags.
+///
+/// Over a batch of `k` tangents each term is one matrix product of the
+/// whole batch: the `k` copies of `op(Ȧ)` (`m × k'` each) are stacked into
+/// the rows of one `(k·m) × k'` matrix multiplied by `op(B)`; for `A·Ḃ` the
+/// stacked `op(Ḃ)ᵀ` (`(k·n) × k'`) is multiplied by `op(A)ᵀ`, giving the
+/// lanes transposed (a vector `B` needs no transpose at all: the `k`
+/// tangents of a vector are already the rows of a `k × k'` matrix).
 pub(crate) fn jvp<V: Value>(
     ta: bool,
     tb: bool,
@@ -197,12 +204,48 @@ pub(crate) fn jvp<V: Value>(
     b: &V,
     da: Option<&V>,
     db: Option<&V>,
+    batch: Option<usize>,
 ) -> Result<Option<V>> {
-    let shape = dims(ta, tb, a.shape(), b.shape())?.out;
+    let d = dims(ta, tb, a.shape(), b.shape())?;
+    let Some(k) = batch else {
+        return add_opt(
+            da.map(|x| x.matmul_t(b, ta, tb)).transpose()?,
+            db.map(|x| a.matmul_t(x, ta, tb)).transpose()?,
+            d.out,
+        );
+    };
+    let out = d.out.prepend(k);
+    let a_term = |da: &V| -> Result<V> {
+        let rows = if a.shape().rank() == 1 {
+            da.clone()
+        } else {
+            let p = if ta { da.t()? } else { da.clone() };
+            p.reshape([k * d.m, d.k])?
+        };
+        rows.matmul_t(b, false, tb)?.reshape(out)
+    };
+    let b_term = |db: &V| -> Result<V> {
+        let a_rank = a.shape().rank();
+        if b.shape().rank() == 1 {
+            // Lanes op(A)·ḃ_l = rows of Ḃ·op(A)ᵀ.
+            return if a_rank == 1 {
+                db.matmul(a)
+            } else {
+                db.matmul_t(a, false, !ta)
+            };
+        }
+        let qt = if tb { db.clone() } else { db.t()? };
+        let rows = qt.reshape([k * d.n, d.k])?;
+        if a_rank == 1 {
+            rows.matmul(a)?.reshape([k, d.n])
+        } else {
+            rows.matmul_t(a, false, !ta)?.reshape([k, d.n, d.m])?.t()
+        }
+    };
     add_opt(
-        da.map(|d| d.matmul_t(b, ta, tb)).transpose()?,
-        db.map(|d| a.matmul_t(d, ta, tb)).transpose()?,
-        shape,
+        da.map(a_term).transpose()?,
+        db.map(b_term).transpose()?,
+        out,
     )
 }
 

@@ -13,6 +13,13 @@
 //!
 //! Missing tangents (`None`) stand for zero so constants cost nothing, and
 //! `vjp` only computes the cotangents whose `needs` flag is set.
+//!
+//! Every JVP rule also takes a *batch*: `Some(k)` when each tangent holds
+//! `k` directions on a leading axis (shape `[k] ++ the primal's shape`, see
+//! [`crate::Dual::batched`]). Elementwise rules work on a batch as they are,
+//! by broadcasting the primal values over the leading axis; rules that name
+//! axes shift them by one, and the matrix product folds the batch into the
+//! rows of a single GEMM.
 
 mod elementwise;
 mod index;
@@ -63,12 +70,23 @@ pub enum Op<T> {
         /// Factor applied to the sum (`1/n` for a mean).
         scale: T,
     },
-    /// Softmax along the last axis.
-    Softmax,
-    /// Log-softmax along the last axis.
-    LogSoftmax,
-    /// Logsumexp along the last axis (removing it).
-    LogSumExp,
+    /// Softmax along an axis.
+    Softmax {
+        /// The axis.
+        axis: usize,
+    },
+    /// Log-softmax along an axis.
+    LogSoftmax {
+        /// The axis.
+        axis: usize,
+    },
+    /// Logsumexp along an axis.
+    LogSumExp {
+        /// The axis.
+        axis: usize,
+        /// Keep the reduced axis as length 1.
+        keepdim: bool,
+    },
     /// `y[i] = x[i, index[i]]`.
     Gather(Arc<[usize]>),
     /// `y[i, index[i]] = x[i]`, zero elsewhere.
@@ -93,9 +111,9 @@ impl<T: Element> Op<T> {
             Op::BroadcastTo(_) => "broadcast_to",
             Op::SumTo(_) => "sum_to",
             Op::Sum { .. } => "sum",
-            Op::Softmax => "softmax",
-            Op::LogSoftmax => "log_softmax",
-            Op::LogSumExp => "logsumexp",
+            Op::Softmax { .. } => "softmax",
+            Op::LogSoftmax { .. } => "log_softmax",
+            Op::LogSumExp { .. } => "logsumexp",
             Op::Gather(_) => "gather",
             Op::Scatter { .. } => "scatter",
         }
@@ -138,36 +156,56 @@ impl<T: Element> Op<T> {
                 keepdim,
                 scale,
             } => reduce::sum_forward(xs[0], *axis, *keepdim, *scale),
-            Op::Softmax | Op::LogSoftmax | Op::LogSumExp => softmax::forward(self, xs[0]),
+            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LogSumExp { .. } => {
+                softmax::forward(self, xs[0])
+            }
             Op::Gather(i) => index::gather_forward(xs[0], i),
             Op::Scatter { index, cols } => index::scatter_forward(xs[0], index, *cols),
         }
     }
 
-    /// JVP rule: the output's tangent from the inputs' tangents (`None` = zero).
+    /// JVP rule: the output's tangent from the inputs' tangents (`None` =
+    /// zero), each holding `k` directions on a leading axis if `batch` is `Some(k)`.
     pub(crate) fn jvp<V: Value<Elem = T>>(
         &self,
         xs: &[&V],
         y: &V,
         dxs: &[Option<&V>],
+        batch: Option<usize>,
     ) -> Result<Option<V>> {
         if dxs.iter().all(Option::is_none) {
             return Ok(None);
         }
+        let b = batch;
         let t = match self {
             Op::Unary(u) => elementwise::unary_jvp(*u, xs[0], y, dxs[0])?,
-            Op::Binary(b) => elementwise::binary_jvp(*b, xs[0], xs[1], y, dxs[0], dxs[1])?,
-            Op::Select(m) => elementwise::select_jvp(m, y, dxs[0], dxs[1])?,
-            Op::MatMul { ta, tb } => matmul::jvp(*ta, *tb, xs[0], xs[1], dxs[0], dxs[1])?,
+            Op::Binary(op) => elementwise::binary_jvp(*op, xs[0], xs[1], y, dxs[0], dxs[1], b)?,
+            Op::Select(m) => elementwise::select_jvp(m, y, dxs[0], dxs[1], b)?,
+            Op::MatMul { ta, tb } => matmul::jvp(*ta, *tb, xs[0], xs[1], dxs[0], dxs[1], b)?,
+            Op::Transpose if xs[0].shape().rank() < 2 => dxs[0].cloned(),
             Op::Transpose => dxs[0].map(V::t).transpose()?,
-            Op::Reshape(s) => dxs[0].map(|d| d.reshape(*s)).transpose()?,
-            Op::BroadcastTo(s) => dxs[0].map(|d| d.broadcast_to(*s)).transpose()?,
-            Op::SumTo(s) => dxs[0].map(|d| d.sum_to(*s)).transpose()?,
-            Op::Sum { .. } => dxs[0].map(|d| V::apply(self, &[d])).transpose()?,
-            Op::Softmax | Op::LogSoftmax | Op::LogSumExp => softmax::jvp(self, xs[0], y, dxs[0])?,
-            Op::Gather(i) => dxs[0].map(|d| d.gather_arc(i.clone())).transpose()?,
+            Op::Reshape(s) => dxs[0]
+                .map(|d| d.reshape(batched_shape(b, *s)))
+                .transpose()?,
+            Op::BroadcastTo(s) => dxs[0]
+                .map(|d| lift(d, b, s.rank())?.broadcast_to(batched_shape(b, *s)))
+                .transpose()?,
+            Op::SumTo(s) => dxs[0]
+                .map(|d| reduce::sum_to_jvp(d, b, *s, xs[0].shape()))
+                .transpose()?,
+            Op::Sum {
+                axis,
+                keepdim,
+                scale,
+            } => dxs[0]
+                .map(|d| reduce::sum_jvp(d, b, *axis, *keepdim, *scale, y.shape()))
+                .transpose()?,
+            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LogSumExp { .. } => {
+                softmax::jvp(self, xs[0], y, dxs[0], b)?
+            }
+            Op::Gather(i) => dxs[0].map(|d| index::gather_jvp(d, i, b)).transpose()?,
             Op::Scatter { index, cols } => dxs[0]
-                .map(|d| d.scatter(index.clone(), *cols))
+                .map(|d| index::scatter_jvp(d, index, *cols, b))
                 .transpose()?,
         };
         Ok(t)
@@ -193,7 +231,9 @@ impl<T: Element> Op<T> {
             Op::BroadcastTo(_) => one(gy.sum_to(xs[0].shape())),
             Op::SumTo(_) => one(gy.broadcast_to(xs[0].shape())),
             Op::Sum { axis, scale, .. } => one(reduce::sum_vjp(xs[0], gy, *axis, *scale)),
-            Op::Softmax | Op::LogSoftmax | Op::LogSumExp => one(softmax::vjp(self, xs[0], y, gy)),
+            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LogSumExp { .. } => {
+                one(softmax::vjp(self, xs[0], y, gy))
+            }
             Op::Gather(i) => one(gy.scatter(i.clone(), xs[0].shape().last())),
             Op::Scatter { index, .. } => one(gy.gather_arc(index.clone())),
         }
@@ -208,4 +248,29 @@ pub(crate) fn add_opt<V: Value>(a: Option<V>, b: Option<V>, shape: Shape) -> Res
         (None, Some(b)) => Some(b.broadcast_to(shape)?),
         (None, None) => None,
     })
+}
+
+/// The shape of a tangent of a value of shape `s`: `s`, or `[k] ++ s` for a batch of `k`.
+pub(crate) fn batched_shape(batch: Option<usize>, s: Shape) -> Shape {
+    match batch {
+        None => s,
+        Some(k) => s.prepend(k),
+    }
+}
+
+/// A tangent `d` (of shape `[k] ++ s` in a batch) seen as `[k, 1, …, 1] ++ s`
+/// of rank `1 + r`, so that it broadcasts lane by lane against values of
+/// rank up to `r`. Unbatched tangents are returned as they are (numpy
+/// broadcasting already aligns them).
+pub(crate) fn lift<V: Value>(d: &V, batch: Option<usize>, r: usize) -> Result<V> {
+    match batch {
+        None => Ok(d.clone()),
+        Some(k) => {
+            let s = d.shape().tail();
+            if s.rank() >= r {
+                return Ok(d.clone());
+            }
+            d.reshape(s.pad_to(r).prepend(k))
+        }
+    }
 }

@@ -1,14 +1,15 @@
 //! Every op, and random compositions of ops, checked with the library's
 //! gradient checker: JVP and VJP against `f64` central differences and
 //! against each other, in `f64` (tight default tolerances) and in `f32`
-//! (default `f32` tolerances, justified on `autodiff::Tolerance::for_dtype`).
+//! (default `f32` tolerances, justified on `autodiff::Tolerance::for_dtype`);
+//! and every op's JVP on a batch of tangents against one JVP per tangent.
 //!
 //! Inputs are drawn away from kinks (0 for abs/relu, the clamp bounds, ties
 //! of max/min) and from domain edges (log, sqrt, recip, powf get positive
 //! inputs ≥ 0.2), where a derivative does not exist or finite differences
 //! straddle a discontinuity of the derivative.
 
-use autodiff::{Function, Result, Tensor, Value, check_grads};
+use autodiff::{Dual, Function, Result, Shape, Tensor, Value, check_grads};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -125,6 +126,72 @@ fn check<F: Function + std::fmt::Debug>(
     check_grads(op, xs).map_err(|e| TestCaseError::fail(format!("f64 {op:?}: {e}")))?;
     let x32: Vec<Tensor<f32>> = xs.iter().map(Tensor::cast).collect();
     check_grads(op, &x32).map_err(|e| TestCaseError::fail(format!("f32 {op:?}: {e}")))?;
+    check_batch(op, xs).map_err(|e| TestCaseError::fail(format!("batch {op:?}: {e}")))?;
+    Ok(())
+}
+
+/// The JVP of `op` on a batch of `K` tangents (every input carrying `K`,
+/// then only the first) against `K` separate JVPs, lane by lane.
+fn check_batch<F: Function + std::fmt::Debug>(op: &F, xs: &[Tensor<f64>]) -> Result<()> {
+    const K: usize = 3;
+    for only_first in [false, true] {
+        let ts: Vec<Tensor<f64>> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let shape = Shape::of(&[&[K][..], x.shape().dims()].concat());
+                Tensor::rand_uniform(shape, -1.0, 1.0, 17 + i as u64)
+            })
+            .collect();
+        let carries = |i: usize| !only_first || i == 0;
+        let batched: Vec<Dual<Tensor<f64>>> = xs
+            .iter()
+            .zip(&ts)
+            .enumerate()
+            .map(|(i, (x, t))| {
+                if carries(i) {
+                    Dual::batched(x.clone(), t.clone())
+                } else {
+                    Ok(Dual::constant_of(x.clone()))
+                }
+            })
+            .collect::<Result<_>>()?;
+        let y = op.eval(&batched)?;
+        let tb = y.tangent();
+        let m = y.numel();
+        assert_eq!(tb.shape().dims()[0], K, "{op:?}: batch axis");
+        assert_eq!(
+            &tb.shape().dims()[1..],
+            y.shape().dims(),
+            "{op:?}: lane shape"
+        );
+        for l in 0..K {
+            let single: Vec<Dual<Tensor<f64>>> = xs
+                .iter()
+                .zip(&ts)
+                .enumerate()
+                .map(|(i, (x, t))| {
+                    if carries(i) {
+                        let n = x.numel();
+                        let lane = t.as_slice()[l * n..(l + 1) * n].to_vec();
+                        Dual::new(x.clone(), Tensor::from_vec(lane, x.shape())?)
+                    } else {
+                        Ok(Dual::constant_of(x.clone()))
+                    }
+                })
+                .collect::<Result<_>>()?;
+            let y1 = op.eval(&single)?;
+            assert_eq!(y1.primal(), y.primal(), "{op:?}: primal");
+            let want = y1.tangent();
+            let got = &tb.as_slice()[l * m..(l + 1) * m];
+            for (g, w) in got.iter().zip(want.as_slice()) {
+                assert!(
+                    (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "{op:?} lane {l} (only first: {only_first}): {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
     Ok(())
 }
 
