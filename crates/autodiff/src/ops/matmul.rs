@@ -82,9 +82,12 @@ pub(crate) fn forward<T: Element>(
     let d = dims(ta, tb, a.shape(), b.shape())?;
     let mut out = vec![T::ZERO; d.m * d.n];
     if d.k == 0 {
-    } else if d.n == 1 || d.m == 1 {
-        thin(ta, tb, &d, a.as_slice(), b.as_slice(), &mut out);
+    } else if d.m == 1 && d.n == 1 {
+        // A dot product: a row of op(A) and a column of op(B) of length k
+        // are contiguous whatever the flags (one of their dimensions is 1).
+        out[0] = kernels::dot(a.as_slice(), b.as_slice());
     } else {
+        // Matrix-vector shapes take the kernels' skinny paths.
         kernels::gemm(
             T::ONE,
             view(a.as_slice(), d.a2, ta),
@@ -94,99 +97,6 @@ pub(crate) fn forward<T: Element>(
         );
     }
     Ok(Tensor::from_parts(out, d.out))
-}
-
-/// Below this length a kernel call (dispatch, blocked accumulators) costs
-/// more than the arithmetic: short dot products and `axpy`s run inline.
-const SHORT: usize = 256;
-
-/// `⟨x, y⟩`: inline for short vectors, `kernels::dot` otherwise.
-#[inline]
-fn dot<T: Element>(x: &[T], y: &[T]) -> T {
-    if x.len() < SHORT {
-        // Eight independent partial sums, so the loop is not one chain of
-        // dependent additions.
-        let mut acc = [T::ZERO; 8];
-        let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-        let tail = xc.remainder().iter().zip(yc.remainder());
-        for (u, v) in xc.zip(yc) {
-            for l in 0..8 {
-                acc[l] += u[l] * v[l];
-            }
-        }
-        let head =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        tail.fold(head, |s, (&u, &v)| s + u * v)
-    } else {
-        kernels::dot(x, y)
-    }
-}
-
-/// `y ← y + α·x`: inline for short vectors, `kernels::axpy` otherwise.
-#[inline]
-fn axpy<T: Element>(alpha: T, x: &[T], y: &mut [T]) {
-    if x.len() < SHORT {
-        for (o, &v) in y.iter_mut().zip(x) {
-            *o += alpha * v;
-        }
-    } else {
-        kernels::axpy(alpha, x, y);
-    }
-}
-
-/// `out ← out + Σ_p c[p]·rows[p]`, `rows` holding `c.len()` rows of
-/// `out.len()`. Short rows are taken four at a time, so `out` is loaded and
-/// stored once per four rows instead of once per row (a matrix-vector
-/// product's row loop, where `out` is short and the rows many).
-fn axpy_rows<T: Element>(c: &[T], rows: &[T], out: &mut [T]) {
-    let n = out.len();
-    if n == 0 {
-        return;
-    }
-    let mut p = 0;
-    if n < SHORT {
-        for (c4, r4) in c.chunks_exact(4).zip(rows.chunks_exact(4 * n)) {
-            let (r0, rest) = r4.split_at(n);
-            let (r1, rest) = rest.split_at(n);
-            let (r2, r3) = rest.split_at(n);
-            let quads = r0.iter().zip(r1).zip(r2).zip(r3);
-            for (o, (((&u0, &u1), &u2), &u3)) in out.iter_mut().zip(quads) {
-                *o += (c4[0] * u0 + c4[1] * u1) + (c4[2] * u2 + c4[3] * u3);
-            }
-        }
-        p = c.len() / 4 * 4;
-    }
-    for (&cp, row) in c[p..].iter().zip(rows[p * n..].chunks_exact(n)) {
-        axpy(cp, row, out);
-    }
-}
-
-/// Matrix-vector and vector-matrix products (`n = 1` or `m = 1`) as dot
-/// products or `axpy` sweeps over contiguous rows: for these shapes a GEMM's
-/// packing costs more than the arithmetic. A row of `op(A)` is contiguous
-/// unless `A` is transposed, and then a row of the stored `A` is a column
-/// of `op(A)`, which `axpy` sweeps instead (and likewise for `B`).
-fn thin<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T]) {
-    let k = d.k;
-    if d.n == 1 {
-        // out[i] = ⟨op(A)[i, :], op(B)[:, 0]⟩; op(B)'s column is contiguous.
-        if ta {
-            // op(A) = Aᵀ with A stored k×m: out = Σ_p b[p]·A[p, :].
-            axpy_rows(&b[..k], a, out);
-        } else {
-            for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
-                *o = dot(row, &b[..k]);
-            }
-        }
-    } else if tb {
-        // m = 1, op(B) = Bᵀ with B stored n×k: out[j] = ⟨a, B[j, :]⟩.
-        for (o, row) in out.iter_mut().zip(b.chunks_exact(k)) {
-            *o = dot(&a[..k], row);
-        }
-    } else {
-        // m = 1, B stored k×n: out = Σ_p a[p]·B[p, :].
-        axpy_rows(&a[..k], b, out);
-    }
 }
 
 /// `(AB)˙ = Ȧ·B + A·Ḃ` (bilinear), with the same transposition flags.
