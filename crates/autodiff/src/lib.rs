@@ -6,6 +6,7 @@ mod check;
 mod dual;
 mod error;
 mod functional;
+mod operators;
 pub mod ops;
 mod shape;
 mod tensor;

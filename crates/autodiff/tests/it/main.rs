@@ -2,4 +2,5 @@
 
 mod book;
 mod modes;
+mod operators;
 mod ops_gradcheck;
