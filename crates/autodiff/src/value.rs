@@ -296,6 +296,80 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
         Self::apply(&Op::LogSumExp { axis, keepdim }, &[self])
     }
 
+    // ---- reductions along an axis ----
+
+    /// The largest element along `axis` (PyTorch's `amax`); where several
+    /// elements tie for it, the derivative is split evenly among them.
+    fn amax(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(
+            &Op::Extremum {
+                axis,
+                keepdim,
+                max: true,
+            },
+            &[self],
+        )
+    }
+    /// The smallest element along `axis` (PyTorch's `amin`), ties as [`Value::amax`].
+    fn amin(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(
+            &Op::Extremum {
+                axis,
+                keepdim,
+                max: false,
+            },
+            &[self],
+        )
+    }
+    /// The position of the largest element along `axis` (the first of
+    /// equal ones; a NaN counts as largest), row-major over the other axes
+    /// (the shape of `amax(axis, false)`). Not differentiable: read off the value.
+    ///
+    /// # Errors
+    /// [`crate::Error::AxisOutOfRange`]; [`crate::Error::BadRank`] for an empty axis.
+    fn argmax(&self, axis: usize) -> Result<Vec<usize>> {
+        Ok(crate::ops::extremum_lines("argmax", &self.tensor(), axis, true)?.0)
+    }
+    /// The position of the smallest element along `axis`, as [`Value::argmax`].
+    ///
+    /// # Errors
+    /// As [`Value::argmax`].
+    fn argmin(&self, axis: usize) -> Result<Vec<usize>> {
+        Ok(crate::ops::extremum_lines("argmin", &self.tensor(), axis, false)?.0)
+    }
+    /// The Euclidean norm of all elements (rank 0), PyTorch's
+    /// `linalg.vector_norm`; its derivative `x/‖x‖` is taken as 0 at `x = 0`.
+    fn norm(&self) -> Result<Self> {
+        Self::apply(
+            &Op::Norm {
+                axis: None,
+                keepdim: false,
+            },
+            &[self],
+        )
+    }
+    /// The Euclidean norm along `axis`, keeping it as length 1 if `keepdim`.
+    fn norm_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(
+            &Op::Norm {
+                axis: Some(axis),
+                keepdim,
+            },
+            &[self],
+        )
+    }
+
+    // ---- permutation ----
+
+    /// The axes reordered: axis `i` of the result is axis `perm[i]` of this
+    /// value (PyTorch's `permute`). Copies the elements.
+    fn permute(&self, perm: &[usize]) -> Result<Self> {
+        if perm.iter().enumerate().all(|(i, &p)| i == p) && perm.len() == self.shape().rank() {
+            return Ok(self.clone());
+        }
+        Self::apply(&Op::Permute(Arc::from(perm)), &[self])
+    }
+
     // ---- indexing ----
 
     /// For a `(rows, cols)` matrix, picks `x[i, index[i]]` from each row (a

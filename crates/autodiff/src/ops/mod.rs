@@ -21,6 +21,7 @@
 //! axes shift them by one, and the matrix product folds the batch into the
 //! rows of a single GEMM.
 
+mod axes;
 mod elementwise;
 mod index;
 mod layout;
@@ -28,6 +29,7 @@ mod matmul;
 mod reduce;
 mod softmax;
 
+pub(crate) use axes::extremum_lines;
 pub use elementwise::{Binary, Unary};
 
 use crate::error::{Error, Result};
@@ -87,6 +89,25 @@ pub enum Op<T> {
         /// Keep the reduced axis as length 1.
         keepdim: bool,
     },
+    /// The largest (`max`) or smallest element along an axis; the
+    /// derivative is split evenly among tied elements.
+    Extremum {
+        /// The axis.
+        axis: usize,
+        /// Keep the reduced axis as length 1.
+        keepdim: bool,
+        /// `true` for the maximum, `false` for the minimum.
+        max: bool,
+    },
+    /// The Euclidean norm over one axis (`Some`) or all (`None`).
+    Norm {
+        /// The axis, or all of them.
+        axis: Option<usize>,
+        /// Keep the reduced axes as length 1.
+        keepdim: bool,
+    },
+    /// Axis `i` of the output is axis `perm[i]` of the input.
+    Permute(Arc<[usize]>),
     /// `y[i] = x[i, index[i]]`.
     Gather(Arc<[usize]>),
     /// `y[i, index[i]] = x[i]`, zero elsewhere.
@@ -114,6 +135,10 @@ impl<T: Element> Op<T> {
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::LogSumExp { .. } => "logsumexp",
+            Op::Extremum { max: true, .. } => "amax",
+            Op::Extremum { max: false, .. } => "amin",
+            Op::Norm { .. } => "norm",
+            Op::Permute(_) => "permute",
             Op::Gather(_) => "gather",
             Op::Scatter { .. } => "scatter",
         }
@@ -159,6 +184,11 @@ impl<T: Element> Op<T> {
             Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LogSumExp { .. } => {
                 softmax::forward(self, xs[0])
             }
+            Op::Extremum { axis, keepdim, max } => {
+                axes::extremum_forward(xs[0], *axis, *keepdim, *max)
+            }
+            Op::Norm { axis, keepdim } => axes::norm_forward(xs[0], *axis, *keepdim),
+            Op::Permute(p) => axes::permute_forward(xs[0], p),
             Op::Gather(i) => index::gather_forward(xs[0], i),
             Op::Scatter { index, cols } => index::scatter_forward(xs[0], index, *cols),
         }
@@ -203,6 +233,18 @@ impl<T: Element> Op<T> {
             Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LogSumExp { .. } => {
                 softmax::jvp(self, xs[0], y, dxs[0], b)?
             }
+            Op::Extremum { axis, keepdim, .. } => dxs[0]
+                .map(|d| axes::extremum_jvp(xs[0], y, d, *axis, *keepdim, b))
+                .transpose()?,
+            Op::Norm { axis, keepdim } => dxs[0]
+                .map(|d| axes::norm_jvp(xs[0], y, d, *axis, *keepdim, b))
+                .transpose()?,
+            Op::Permute(p) => dxs[0]
+                .map(|d| match b {
+                    None => d.permute(p),
+                    Some(_) => d.permute(&axes::lane_perm(p)),
+                })
+                .transpose()?,
             Op::Gather(i) => dxs[0].map(|d| index::gather_jvp(d, i, b)).transpose()?,
             Op::Scatter { index, cols } => dxs[0]
                 .map(|d| index::scatter_jvp(d, index, *cols, b))
@@ -234,6 +276,9 @@ impl<T: Element> Op<T> {
             Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LogSumExp { .. } => {
                 one(softmax::vjp(self, xs[0], y, gy))
             }
+            Op::Extremum { axis, .. } => one(axes::extremum_vjp(xs[0], y, gy, *axis)),
+            Op::Norm { axis, .. } => one(axes::norm_vjp(xs[0], y, gy, *axis)),
+            Op::Permute(p) => one(gy.permute(&axes::inverse(p))),
             Op::Gather(i) => one(gy.scatter(i.clone(), xs[0].shape().last())),
             Op::Scatter { index, .. } => one(gy.gather_arc(index.clone())),
         }

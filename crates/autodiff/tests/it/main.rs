@@ -1,5 +1,6 @@
 //! The crate's integration tests, in one binary.
 
+mod axes;
 mod book;
 mod modes;
 mod operators;

@@ -52,6 +52,14 @@ enum Op {
     LogSumExp,
     Gather(Vec<usize>),
     Scatter(Vec<usize>),
+    SoftmaxAxis(usize),
+    LogSoftmaxAxis(usize),
+    LogSumExpAxis(usize, bool),
+    Amax(usize, bool),
+    Amin(usize, bool),
+    Norm,
+    NormAxis(usize, bool),
+    Permute(Vec<usize>),
 }
 
 impl Function for Op {
@@ -100,6 +108,14 @@ impl Function for Op {
             Op::LogSumExp => x.logsumexp(),
             Op::Gather(i) => x.gather(i),
             Op::Scatter(i) => x.sum_axis(1, false)?.scatter(Arc::from(&i[..]), 4),
+            Op::SoftmaxAxis(a) => x.softmax_axis(*a),
+            Op::LogSoftmaxAxis(a) => x.log_softmax_axis(*a),
+            Op::LogSumExpAxis(a, k) => x.logsumexp_axis(*a, *k),
+            Op::Amax(a, k) => x.amax(*a, *k),
+            Op::Amin(a, k) => x.amin(*a, *k),
+            Op::Norm => x.norm(),
+            Op::NormAxis(a, k) => x.norm_axis(*a, *k),
+            Op::Permute(p) => x.permute(p),
         }
     }
 }
@@ -281,6 +297,24 @@ proptest! {
         for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp] {
             check(&op, std::slice::from_ref(&x1))?;
         }
+    }
+
+    #[test]
+    fn ops_along_any_axis(d0 in 1usize..4, d1 in 1usize..4, d2 in 1usize..4, v in away(27)) {
+        let x = t(v[..d0 * d1 * d2].to_vec(), &[d0, d1, d2]);
+        for a in 0..3 {
+            for k in [false, true] {
+                for op in [Op::SoftmaxAxis(a), Op::LogSoftmaxAxis(a), Op::LogSumExpAxis(a, k),
+                           Op::Amax(a, k), Op::Amin(a, k), Op::NormAxis(a, k),
+                           Op::SumAxis(a, k), Op::MeanAxis(a, k)] {
+                    check(&op, std::slice::from_ref(&x))?;
+                }
+            }
+        }
+        for p in [vec![0, 1, 2], vec![2, 0, 1], vec![1, 0, 2], vec![2, 1, 0]] {
+            check(&Op::Permute(p), std::slice::from_ref(&x))?;
+        }
+        check(&Op::Norm, std::slice::from_ref(&x))?;
     }
 
     #[test]
