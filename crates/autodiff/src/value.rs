@@ -184,14 +184,38 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
 
     // ---- linear algebra and layout ----
 
-    /// Matrix product with numpy's rules for ranks 1 and 2: `(m,k)·(k,n)`,
-    /// `(m,k)·(k)`, `(k)·(k,n)`, `(k)·(k)` (a dot product, rank 0).
+    /// Matrix product with `torch.matmul`'s rules: `(m,k)·(k,n)`,
+    /// `(m,k)·(k)`, `(k)·(k,n)`, `(k)·(k)` (a dot product, rank 0), and for
+    /// operands of rank 3 or more a stack of matrix products over the
+    /// leading (batch) axes, which broadcast (`(b,m,k)·(k,n)`,
+    /// `(b,1,m,k)·(c,k,n)`, …; a vector against a stack is a row or a column).
     fn matmul(&self, other: &Self) -> Result<Self> {
         self.matmul_t(other, false, false)
     }
-    /// `op(self)·op(other)` where `op` transposes a rank-2 operand when its
-    /// flag is set — through a strided view, without copying.
+    /// `op(self)·op(other)` where `op` swaps the last two axes of an operand
+    /// of rank 2 or more when its flag is set — through a strided view,
+    /// without copying.
     fn matmul_t(&self, other: &Self, transpose_self: bool, transpose_other: bool) -> Result<Self> {
+        let (ra, rb) = (self.shape().rank(), other.shape().rank());
+        if ra.max(rb) >= 3
+            && ra.min(rb) == 1
+            && !(ra == 1 && transpose_self)
+            && !(rb == 1 && transpose_other)
+        {
+            // A vector against a stack: a (1, k) row or a (k, 1) column,
+            // whose unit axis is dropped from the result.
+            let drop = |y: Self, axis_from_end: usize| -> Result<Self> {
+                let s = y.shape();
+                y.reshape(s.remove(s.rank() - axis_from_end))
+            };
+            return if ra == 1 {
+                let row = self.reshape([1, self.numel()])?;
+                drop(row.matmul_t(other, false, transpose_other)?, 2)
+            } else {
+                let col = other.reshape([other.numel(), 1])?;
+                drop(self.matmul_t(&col, transpose_self, false)?, 1)
+            };
+        }
         Self::apply(
             &Op::MatMul {
                 ta: transpose_self,

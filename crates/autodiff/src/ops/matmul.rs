@@ -3,6 +3,12 @@
 //!
 //! A rank-1 left operand is a row `(1, k)` and a rank-1 right operand a
 //! column `(k, 1)`; those unit axes are dropped from the output (numpy).
+//!
+//! Operands of rank 3 and more are stacks of matrices over their leading
+//! (batch) axes, which broadcast against each other as in `torch.matmul`:
+//! one GEMM per output matrix, or a single GEMM when only the left operand
+//! is a stack (its matrices are then the row blocks of one tall matrix).
+//! [`crate::Value::matmul_t`] lifts a vector against a stack to a matrix.
 
 use super::add_opt;
 use crate::error::{Error, Result};
@@ -20,9 +26,14 @@ struct Dims {
     k: usize,
     n: usize,
     out: Shape,
+    /// The broadcast batch shape, when an operand is a stack of matrices.
+    batch: Option<Shape>,
 }
 
 fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
+    if a.rank().max(b.rank()) >= 3 {
+        return batched_dims(ta, tb, a, b);
+    }
     let bad = |shape, t: bool| Error::BadRank {
         op: "matmul",
         expected: if t {
@@ -64,7 +75,88 @@ fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
         k: ka,
         n,
         out,
+        batch: None,
     })
+}
+
+/// [`dims`] for stacks of matrices (both operands of rank 2 or more).
+fn batched_dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
+    let mismatch = || Error::ShapeMismatch {
+        op: "matmul",
+        lhs: a,
+        rhs: b,
+    };
+    if a.rank() < 2 || b.rank() < 2 {
+        return Err(Error::BadRank {
+            op: "matmul",
+            expected: "operands of rank 2 or more alongside a stack of matrices",
+            shape: if a.rank() < 2 { a } else { b },
+        });
+    }
+    let (ra, rb) = (a.rank(), b.rank());
+    let a2 = [a[ra - 2], a[ra - 1]];
+    let b2 = [b[rb - 2], b[rb - 1]];
+    let (m, ka) = if ta { (a2[1], a2[0]) } else { (a2[0], a2[1]) };
+    let (kb, n) = if tb { (b2[1], b2[0]) } else { (b2[0], b2[1]) };
+    if ka != kb {
+        return Err(mismatch());
+    }
+    let (ba, bb) = (Shape::of(&a[..ra - 2]), Shape::of(&b[..rb - 2]));
+    let batch = Shape::broadcast("matmul", &ba, &bb).map_err(|_| mismatch())?;
+    Ok(Dims {
+        a2,
+        b2,
+        m,
+        k: ka,
+        n,
+        out: batch.concat(&Shape::from([m, n])),
+        batch: Some(batch),
+    })
+}
+
+/// One GEMM per output matrix of a stack, the operands' batch axes
+/// broadcast; a single tall GEMM when only `a` is a stack and not transposed.
+fn forward_batched<T: Element>(
+    ta: bool,
+    tb: bool,
+    d: &Dims,
+    batch: Shape,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+) -> Tensor<T> {
+    let (sa, sb) = (a.shape(), b.shape());
+    let mut out = vec![T::ZERO; d.out.numel()];
+    let (ma, mb, mc) = (d.a2[0] * d.a2[1], d.b2[0] * d.b2[1], d.m * d.n);
+    if d.k == 0 || mc == 0 || batch.numel() == 0 {
+        return Tensor::from_parts(out, d.out);
+    }
+    if sb.rank() == 2 && !ta {
+        let rows = batch.numel() * d.m;
+        kernels::gemm(
+            T::ONE,
+            MatRef::new(a.as_slice(), rows, d.k),
+            view(b.as_slice(), d.b2, tb),
+            T::ZERO,
+            MatMut::new(&mut out, rows, d.n),
+        );
+        return Tensor::from_parts(out, d.out);
+    }
+    let (ba, bb) = (
+        Shape::of(&sa[..sa.rank() - 2]),
+        Shape::of(&sb[..sb.rank() - 2]),
+    );
+    let (xa, xb) = (ba.broadcast_strides(&batch), bb.broadcast_strides(&batch));
+    let (da, db) = (a.as_slice(), b.as_slice());
+    crate::shape::for_each_broadcast(&batch, &xa, &xb, |i, ia, ib| {
+        kernels::gemm(
+            T::ONE,
+            view(&da[ia * ma..(ia + 1) * ma], d.a2, ta),
+            view(&db[ib * mb..(ib + 1) * mb], d.b2, tb),
+            T::ZERO,
+            MatMut::new(&mut out[i * mc..(i + 1) * mc], d.m, d.n),
+        );
+    });
+    Tensor::from_parts(out, d.out)
 }
 
 /// A view of `x` (stored `r × c`), transposed when `t`.
@@ -80,6 +172,9 @@ pub(crate) fn forward<T: Element>(
     b: &Tensor<T>,
 ) -> Result<Tensor<T>> {
     let d = dims(ta, tb, a.shape(), b.shape())?;
+    if let Some(batch) = d.batch {
+        return Ok(forward_batched(ta, tb, &d, batch, a, b));
+    }
     let mut out = vec![T::ZERO; d.m * d.n];
     if d.k == 0 {
     } else if d.m == 1 && d.n == 1 {
@@ -125,6 +220,17 @@ pub(crate) fn jvp<V: Value>(
         );
     };
     let out = d.out.prepend(k);
+    if d.batch.is_some() {
+        // Stacks: the lanes are one more batch axis, broadcast in front.
+        let r = d.out.rank();
+        return add_opt(
+            da.map(|x| super::lift(x, batch, r)?.matmul_t(b, ta, tb))
+                .transpose()?,
+            db.map(|x| a.matmul_t(&super::lift(x, batch, r)?, ta, tb))
+                .transpose()?,
+            out,
+        );
+    }
     let a_term = |da: &V| -> Result<V> {
         let rows = if a.shape().rank() == 1 {
             da.clone()
@@ -174,6 +280,31 @@ pub(crate) fn vjp<V: Value>(
     needs: [bool; 2],
 ) -> Result<[Option<V>; 2]> {
     let d = dims(ta, tb, a.shape(), b.shape())?;
+    if d.batch.is_some() {
+        // The same products on stacks, summed over the axes along which an
+        // operand was broadcast.
+        let ga = needs[0]
+            .then(|| {
+                if ta {
+                    b.matmul_t(gy, tb, true)
+                } else {
+                    gy.matmul_t(b, false, !tb)
+                }?
+                .sum_to(a.shape())
+            })
+            .transpose()?;
+        let gb = needs[1]
+            .then(|| {
+                if tb {
+                    gy.matmul_t(a, true, ta)
+                } else {
+                    a.matmul_t(gy, !ta, false)
+                }?
+                .sum_to(b.shape())
+            })
+            .transpose()?;
+        return Ok([ga, gb]);
+    }
     let g2 = gy.reshape([d.m, d.n])?;
     let ga = if needs[0] {
         let b2 = b.reshape(d.b2)?;

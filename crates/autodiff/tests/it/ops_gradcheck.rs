@@ -281,6 +281,39 @@ proptest! {
     }
 
     #[test]
+    fn batched_matmul_broadcasts_like_torch(m in 1usize..4, k in 1usize..4, n in 1usize..4,
+                                            a in away(80), b in away(80)) {
+        let ta = |shape: &[usize]| t(a[..shape.iter().product::<usize>()].to_vec(), shape);
+        let tb = |shape: &[usize]| t(b[..shape.iter().product::<usize>()].to_vec(), shape);
+        let plain = Op::MatMul { ta: false, tb: false };
+        check(&plain, &[ta(&[2, m, k]), tb(&[2, k, n])])?;
+        check(&plain, &[ta(&[2, m, k]), tb(&[k, n])])?;
+        check(&plain, &[ta(&[m, k]), tb(&[3, k, n])])?;
+        check(&plain, &[ta(&[2, 1, m, k]), tb(&[3, k, n])])?;
+        check(&plain, &[ta(&[k]), tb(&[2, k, n])])?;
+        check(&plain, &[ta(&[2, m, k]), tb(&[k])])?;
+        check(&Op::MatMul { ta: true, tb: false }, &[ta(&[2, k, m]), tb(&[k, n])])?;
+        check(&Op::MatMul { ta: false, tb: true }, &[ta(&[2, m, k]), tb(&[2, n, k])])?;
+        check(&Op::MatMul { ta: true, tb: true }, &[ta(&[k, m]), tb(&[2, n, k])])?;
+        // Each matrix of the stack is the plain product.
+        let (x, y) = (ta(&[2, 1, m, k]), tb(&[3, k, n]));
+        let z = x.matmul(&y).unwrap();
+        prop_assert_eq!(z.shape(), [2, 3, m, n].into());
+        for i in 0..2 {
+            for j in 0..3 {
+                let xi = t(x.as_slice()[i * m * k..(i + 1) * m * k].to_vec(), &[m, k]);
+                let yj = t(y.as_slice()[j * k * n..(j + 1) * k * n].to_vec(), &[k, n]);
+                let want = xi.matmul(&yj).unwrap();
+                let at = (i * 3 + j) * m * n;
+                let got = t(z.as_slice()[at..at + m * n].to_vec(), &[m, n]);
+                prop_assert!(got.max_abs_diff(&want) < 1e-12);
+            }
+        }
+        prop_assert!(ta(&[2, m, k]).matmul(&tb(&[3, k, n])).is_err());
+        prop_assert!(ta(&[2, m, k]).matmul(&tb(&[2, k + 1, n])).is_err());
+    }
+
+    #[test]
     fn shape_and_reduction_ops((r, c) in dims(), v in away(40)) {
         let x = t(v[..r * c].to_vec(), &[r, c]);
         for op in [Op::Transpose, Op::Reshape, Op::BroadcastTo, Op::SumTo, Op::Sum, Op::Mean,
