@@ -22,6 +22,7 @@ pub use functional::{
 };
 pub use kernels;
 pub use kernels::Element;
+pub use ops::Index;
 pub use shape::Shape;
 pub use tensor::{IntoShape, Tensor};
 pub use value::Value;

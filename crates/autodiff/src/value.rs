@@ -394,7 +394,59 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
         Self::apply(&Op::Permute(Arc::from(perm)), &[self])
     }
 
+    /// The largest element along `axis` and its position (PyTorch's
+    /// `max(dim)`): the values, and the positions row-major over the other
+    /// axes. The derivative flows to that one position (unlike
+    /// [`Value::amax`], which splits it among ties).
+    ///
+    /// # Errors
+    /// As [`Value::argmax`].
+    fn max_axis(&self, axis: usize, keepdim: bool) -> Result<(Self, Vec<usize>)> {
+        extreme_at(self, axis, keepdim, true)
+    }
+    /// The smallest element along `axis` and its position, as [`Value::max_axis`].
+    ///
+    /// # Errors
+    /// As [`Value::argmax`].
+    fn min_axis(&self, axis: usize, keepdim: bool) -> Result<(Self, Vec<usize>)> {
+        extreme_at(self, axis, keepdim, false)
+    }
+
     // ---- indexing ----
+
+    /// Picks along `axis` (PyTorch's `gather(x, axis, index)`): the result
+    /// has the index's shape and `y[p] = x[p with axis ← index[p]]`. The
+    /// index has this value's rank and is no longer along the other axes.
+    fn gather_axis(&self, axis: usize, index: &crate::ops::Index) -> Result<Self> {
+        let s = self.shape();
+        if index.shape().rank() != s.rank() {
+            return Err(crate::Error::ShapeMismatch {
+                op: "gather",
+                lhs: s,
+                rhs: index.shape(),
+            });
+        }
+        crate::ops::gather_value(self, axis, index)
+    }
+    /// The adjoint of [`Value::gather_axis`] (PyTorch's `scatter_add` into
+    /// zeros): a value of shape `shape` holding the sum of this value's
+    /// elements sent to each position `p with axis ← index[p]`.
+    fn scatter_add_axis(
+        &self,
+        axis: usize,
+        index: &crate::ops::Index,
+        shape: impl IntoShape,
+    ) -> Result<Self> {
+        let s = self.shape();
+        if index.shape() != s {
+            return Err(crate::Error::ShapeMismatch {
+                op: "scatter_add",
+                lhs: s,
+                rhs: index.shape(),
+            });
+        }
+        crate::ops::scatter_add_value(self, axis, index, shape.into_shape()?)
+    }
 
     /// For a `(rows, cols)` matrix, picks `x[i, index[i]]` from each row (a
     /// vector of `rows`): what cross-entropy with class labels needs.
@@ -416,4 +468,19 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
 /// [`crate::Error::AxisOutOfRange`]).
 fn last_axis<V: Value>(x: &V) -> usize {
     x.shape().rank().saturating_sub(1)
+}
+
+/// The values at the extremum along `axis` and their positions.
+fn extreme_at<V: Value>(x: &V, axis: usize, keepdim: bool, max: bool) -> Result<(V, Vec<usize>)> {
+    let op = if max { "max" } else { "min" };
+    let (pos, _) = crate::ops::extremum_lines(op, &x.tensor(), axis, max)?;
+    let s = x.shape();
+    let index = crate::ops::Index::new(pos.clone(), s.with_one(axis))?;
+    let y = x.gather_axis(axis, &index)?;
+    let y = if keepdim {
+        y
+    } else {
+        y.reshape(s.remove(axis))?
+    };
+    Ok((y, pos))
 }

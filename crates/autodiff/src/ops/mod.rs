@@ -23,6 +23,7 @@
 
 mod axes;
 mod elementwise;
+mod gather;
 mod index;
 mod layout;
 mod matmul;
@@ -31,6 +32,8 @@ mod softmax;
 
 pub(crate) use axes::extremum_lines;
 pub use elementwise::{Binary, Unary};
+pub use gather::Index;
+pub(crate) use gather::{gather as gather_value, scatter_add as scatter_add_value};
 
 use crate::error::{Error, Result};
 use crate::shape::Shape;
@@ -108,6 +111,23 @@ pub enum Op<T> {
     },
     /// Axis `i` of the output is axis `perm[i]` of the input.
     Permute(Arc<[usize]>),
+    /// `y[p] = x[p with axis ← index[p]]` (PyTorch's `gather`).
+    GatherAxis {
+        /// The axis the index points along.
+        axis: usize,
+        /// The positions, of the output's shape.
+        index: Index,
+    },
+    /// The adjoint of [`Op::GatherAxis`]: zeros of `shape` with `y[p]`
+    /// added at `p with axis ← index[p]`.
+    ScatterAddAxis {
+        /// The axis the index points along.
+        axis: usize,
+        /// The positions, of the input's shape.
+        index: Index,
+        /// The output's shape.
+        shape: Shape,
+    },
     /// `y[i] = x[i, index[i]]`.
     Gather(Arc<[usize]>),
     /// `y[i, index[i]] = x[i]`, zero elsewhere.
@@ -139,6 +159,8 @@ impl<T: Element> Op<T> {
             Op::Extremum { max: false, .. } => "amin",
             Op::Norm { .. } => "norm",
             Op::Permute(_) => "permute",
+            Op::GatherAxis { .. } => "gather",
+            Op::ScatterAddAxis { .. } => "scatter_add",
             Op::Gather(_) => "gather",
             Op::Scatter { .. } => "scatter",
         }
@@ -189,6 +211,10 @@ impl<T: Element> Op<T> {
             }
             Op::Norm { axis, keepdim } => axes::norm_forward(xs[0], *axis, *keepdim),
             Op::Permute(p) => axes::permute_forward(xs[0], p),
+            Op::GatherAxis { axis, index } => gather::gather_forward(xs[0], *axis, index),
+            Op::ScatterAddAxis { axis, index, shape } => {
+                gather::scatter_add_forward(xs[0], *axis, index, *shape)
+            }
             Op::Gather(i) => index::gather_forward(xs[0], i),
             Op::Scatter { index, cols } => index::scatter_forward(xs[0], index, *cols),
         }
@@ -245,6 +271,13 @@ impl<T: Element> Op<T> {
                     Some(_) => d.permute(&axes::lane_perm(p)),
                 })
                 .transpose()?,
+            // Linear: the same op on the tangent (lanes gathered alike).
+            Op::GatherAxis { axis, index } => dxs[0]
+                .map(|d| gather::gather(d, *axis, index))
+                .transpose()?,
+            Op::ScatterAddAxis { axis, index, shape } => dxs[0]
+                .map(|d| gather::scatter_add(d, *axis, index, *shape))
+                .transpose()?,
             Op::Gather(i) => dxs[0].map(|d| index::gather_jvp(d, i, b)).transpose()?,
             Op::Scatter { index, cols } => dxs[0]
                 .map(|d| index::scatter_jvp(d, index, *cols, b))
@@ -279,6 +312,10 @@ impl<T: Element> Op<T> {
             Op::Extremum { axis, .. } => one(axes::extremum_vjp(xs[0], y, gy, *axis)),
             Op::Norm { axis, .. } => one(axes::norm_vjp(xs[0], y, gy, *axis)),
             Op::Permute(p) => one(gy.permute(&axes::inverse(p))),
+            Op::GatherAxis { axis, index } => {
+                one(gather::scatter_add(gy, *axis, index, xs[0].shape()))
+            }
+            Op::ScatterAddAxis { axis, index, .. } => one(gather::gather(gy, *axis, index)),
             Op::Gather(i) => one(gy.scatter(i.clone(), xs[0].shape().last())),
             Op::Scatter { index, .. } => one(gy.gather_arc(index.clone())),
         }

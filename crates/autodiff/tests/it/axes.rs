@@ -2,7 +2,7 @@
 //! rule, `argmax`, `norm` at zero, `permute`, and the softmax family along
 //! an axis other than the last.
 
-use autodiff::{Error, Tensor, Value, grad};
+use autodiff::{Error, Index, Tensor, Value, grad};
 
 #[test]
 fn amax_splits_the_gradient_among_ties() -> autodiff::Result<()> {
@@ -92,5 +92,43 @@ fn softmax_along_an_axis_is_softmax_of_the_moved_axis() -> autodiff::Result<()> 
         x.softmax_axis(3),
         Err(Error::AxisOutOfRange { axis: 3, .. })
     ));
+    Ok(())
+}
+
+#[test]
+fn gather_along_an_axis_as_torch() -> autodiff::Result<()> {
+    // torch.gather(x, 0, [[1, 0, 1]]) and torch.gather(x, 1, [[2], [0]]).
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3])?;
+    let i0 = Index::new(vec![1, 0, 1], [1, 3])?;
+    assert_eq!(x.gather_axis(0, &i0)?.to_vec(), vec![4.0, 2.0, 6.0]);
+    let i1 = Index::new(vec![2, 0], [2, 1])?;
+    assert_eq!(x.gather_axis(1, &i1)?.to_vec(), vec![3.0, 4.0]);
+    // The gradient lands where the index points, adding up for repeats.
+    let rep = Index::new(vec![2, 2, 0, 0], [2, 2])?;
+    let g = grad(|x| x.gather_axis(1, &rep)?.sum(), &x)?;
+    assert_eq!(g.to_vec(), vec![0.0, 0.0, 2.0, 2.0, 0.0, 0.0]);
+    // Errors: index out of range, wrong rank, too long along another axis.
+    let far = Index::new(vec![3, 0], [2, 1])?;
+    assert!(matches!(
+        x.gather_axis(1, &far),
+        Err(Error::IndexOutOfBounds { index: 3, .. })
+    ));
+    assert!(x.gather_axis(1, &Index::new(vec![0, 1], [2])?).is_err());
+    assert!(x.gather_axis(1, &Index::new(vec![0; 3], [3, 1])?).is_err());
+    assert!(x.gather_axis(2, &i1).is_err());
+    assert!(Index::new(vec![0; 3], [2, 2]).is_err());
+    Ok(())
+}
+
+#[test]
+fn max_along_an_axis_sends_the_gradient_to_one_position() -> autodiff::Result<()> {
+    let x = Tensor::from_vec(vec![2.0f64, 2.0, 1.0, 0.0, 5.0, 5.0], [2, 3])?;
+    let (m, at) = x.max_axis(1, false)?;
+    assert_eq!((m.to_vec(), at), (vec![2.0, 5.0], vec![0, 1]));
+    let g = grad(|x| x.max_axis(1, false)?.0.sum(), &x)?;
+    assert_eq!(g.to_vec(), vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let (m, at) = x.min_axis(0, true)?;
+    assert_eq!(m.shape().dims(), &[1, 3]);
+    assert_eq!((m.to_vec(), at), (vec![0.0, 2.0, 1.0], vec![1, 0, 0]));
     Ok(())
 }

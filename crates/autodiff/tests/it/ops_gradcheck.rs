@@ -9,7 +9,7 @@
 //! inputs ≥ 0.2), where a derivative does not exist or finite differences
 //! straddle a discontinuity of the derivative.
 
-use autodiff::{Dual, Function, Result, Shape, Tensor, Value, check_grads};
+use autodiff::{Dual, Function, Index, Result, Shape, Tensor, Value, check_grads};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -60,6 +60,10 @@ enum Op {
     Norm,
     NormAxis(usize, bool),
     Permute(Vec<usize>),
+    GatherAxis(usize, Vec<usize>, Vec<usize>),
+    ScatterAddAxis(usize, Vec<usize>, Vec<usize>),
+    MaxAxis(usize, bool),
+    MinAxis(usize, bool),
 }
 
 impl Function for Op {
@@ -116,6 +120,14 @@ impl Function for Op {
             Op::Norm => x.norm(),
             Op::NormAxis(a, k) => x.norm_axis(*a, *k),
             Op::Permute(p) => x.permute(p),
+            Op::GatherAxis(a, i, shape) => x.gather_axis(*a, &Index::new(i.clone(), &shape[..])?),
+            Op::ScatterAddAxis(a, i, shape) => {
+                // x has the index's shape; the output that of `shape`.
+                let idx = Index::new(i.clone(), x.shape())?;
+                x.scatter_add_axis(*a, &idx, &shape[..])
+            }
+            Op::MaxAxis(a, k) => Ok(x.max_axis(*a, *k)?.0),
+            Op::MinAxis(a, k) => Ok(x.min_axis(*a, *k)?.0),
         }
     }
 }
@@ -348,6 +360,28 @@ proptest! {
             check(&Op::Permute(p), std::slice::from_ref(&x))?;
         }
         check(&Op::Norm, std::slice::from_ref(&x))?;
+    }
+
+    #[test]
+    fn gather_along_any_axis_and_its_adjoint(d0 in 1usize..4, d1 in 1usize..4, d2 in 1usize..4,
+                                            v in away(27), raw in prop::collection::vec(0usize..100, 27)) {
+        let full = [d0, d1, d2];
+        let x = t(v[..d0 * d1 * d2].to_vec(), &full);
+        for axis in 0..3 {
+            // An index no longer than x along the other axes, up to 3 along `axis`.
+            let mut ishape = full.to_vec();
+            ishape[axis] = 1 + raw[0] % 3;
+            if axis != 2 { ishape[2] = 1 + raw[1] % d2; }
+            let n: usize = ishape.iter().product();
+            let idx: Vec<usize> = raw[..n].iter().map(|&r| r % full[axis]).collect();
+            check(&Op::GatherAxis(axis, idx.clone(), ishape.clone()), std::slice::from_ref(&x))?;
+            let y = t(v[..n].to_vec(), &ishape);
+            check(&Op::ScatterAddAxis(axis, idx, full.to_vec()), &[y])?;
+            for k in [false, true] {
+                check(&Op::MaxAxis(axis, k), std::slice::from_ref(&x))?;
+                check(&Op::MinAxis(axis, k), std::slice::from_ref(&x))?;
+            }
+        }
     }
 
     #[test]
