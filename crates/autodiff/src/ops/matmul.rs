@@ -181,6 +181,8 @@ pub(crate) fn forward<T: Element>(
         // A dot product: a row of op(A) and a column of op(B) of length k
         // are contiguous whatever the flags (one of their dimensions is 1).
         out[0] = kernels::dot(a.as_slice(), b.as_slice());
+    } else if (d.m == 1 || d.n == 1) && d.m * d.n * d.k <= SMALL {
+        small_matvec(ta, tb, &d, a.as_slice(), b.as_slice(), &mut out);
     } else {
         // Matrix-vector shapes take the kernels' skinny paths.
         kernels::gemm(
@@ -192,6 +194,43 @@ pub(crate) fn forward<T: Element>(
         );
     }
     Ok(Tensor::from_parts(out, d.out))
+}
+
+/// Matrix-vector products up to this many multiply-adds go through a few
+/// `kernels::dot` / `kernels::axpy` calls rather than a GEMM call, whose
+/// packing of the vector costs more than such a product (the backward pass
+/// of a short dot product is two of them).
+const SMALL: usize = 1024;
+
+/// A small matrix-vector (`n = 1`) or vector-matrix (`m = 1`) product as
+/// `kernels::dot` over contiguous rows or `kernels::axpy` over contiguous
+/// rows of the stored operand: a row of `op(A)` is contiguous unless `A` is
+/// transposed, and then a row of the stored `A` is a column of `op(A)`,
+/// which `axpy` sweeps instead (likewise for `B`).
+fn small_matvec<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T]) {
+    let k = d.k;
+    if d.n == 1 {
+        if ta {
+            // op(A) = Aᵀ, A stored k×m: out = Σ_p b[p]·A[p, :].
+            for (&c, row) in b[..k].iter().zip(a.chunks_exact(d.m)) {
+                kernels::axpy(c, row, out);
+            }
+        } else {
+            for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
+                *o = kernels::dot(row, &b[..k]);
+            }
+        }
+    } else if tb {
+        // m = 1, op(B) = Bᵀ with B stored n×k: out[j] = ⟨a, B[j, :]⟩.
+        for (o, row) in out.iter_mut().zip(b.chunks_exact(k)) {
+            *o = kernels::dot(&a[..k], row);
+        }
+    } else {
+        // m = 1, B stored k×n: out = Σ_p a[p]·B[p, :].
+        for (&c, row) in a[..k].iter().zip(b.chunks_exact(d.n)) {
+            kernels::axpy(c, row, out);
+        }
+    }
 }
 
 /// `(AB)˙ = Ȧ·B + A·Ḃ` (bilinear), with the same transposition flags.
