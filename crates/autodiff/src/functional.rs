@@ -84,8 +84,9 @@ where
 /// each slice `ȳ_l` along the first axis.
 ///
 /// The function is evaluated and recorded once; the `k` cotangents are then
-/// pulled back through the same recorded graph, one backward sweep each
-/// (the graph is kept between sweeps, see [`Var::backward_with`]).
+/// pulled back together through the recorded graph ([`Var::backward_batched`]:
+/// each op's VJP rule runs once on the whole stack, a matrix product as one
+/// GEMM), in chunks of at most 2²⁰ cotangent elements.
 ///
 /// ```
 /// use autodiff::{Tensor, Value, vjp_batched};
@@ -118,8 +119,9 @@ where
         });
     }
     let (k, m, n) = (cs[0], ys.numel(), x.numel());
-    let out = pull_back_rows(&xv, &y, k, |l| {
-        Tensor::from_parts(cotangents.as_slice()[l * m..(l + 1) * m].to_vec(), ys)
+    let out = pull_back(&xv, &y, k, default_chunk(m.max(n)), |l0, c| {
+        let rows = cotangents.as_slice()[l0 * m..(l0 + c) * m].to_vec();
+        Tensor::from_parts(rows, ys.prepend(c))
     })?;
     debug_assert_eq!(out.len(), k * n);
     Ok((
@@ -128,24 +130,30 @@ where
     ))
 }
 
-/// `k` backward sweeps through the graph recorded from `xv` to `y`, the
-/// `l`-th seeded with `seed(l)`; the gradients of `xv`, concatenated.
-fn pull_back_rows<T: Element>(
+/// Pulls `k` cotangents back through the graph recorded from `xv` to `y`,
+/// in batched backward sweeps of at most `chunk` lanes, the sweep for lanes
+/// `l0 .. l0 + c` seeded with `seed(l0, c)` (shape `[c] ++ y.shape`); the
+/// `k` gradients of `xv`, concatenated.
+fn pull_back<T: Element>(
     xv: &Var<Tensor<T>>,
     y: &Var<Tensor<T>>,
     k: usize,
-    seed: impl Fn(usize) -> Tensor<T>,
+    chunk: usize,
+    seed: impl Fn(usize, usize) -> Tensor<T>,
 ) -> Result<Vec<T>> {
     let n = xv.numel();
     let mut out = vec![T::ZERO; k * n];
     if !y.requires_grad() {
         return Ok(out);
     }
-    for (l, row) in out.chunks_exact_mut(n.max(1)).enumerate().take(k) {
-        y.backward_with(seed(l))?;
+    let mut l0 = 0;
+    while l0 < k {
+        let c = chunk.max(1).min(k - l0);
+        y.backward_batched(seed(l0, c))?;
         if let Some(g) = xv.take_grad() {
-            row[..n].copy_from_slice(g.as_slice());
+            out[l0 * n..(l0 + c) * n].copy_from_slice(g.as_slice());
         }
+        l0 += c;
     }
     Ok(out)
 }
@@ -247,8 +255,8 @@ fn default_chunk(n: usize) -> usize {
 }
 
 /// The Jacobian of `f` at `x` (shape `f(x).shape ++ x.shape`) by reverse
-/// mode: one forward pass, then one backward sweep per output element
-/// ([`vjp_batched`] with the identity as cotangents).
+/// mode: one forward pass, then the unit cotangents of every output element
+/// pulled back together ([`vjp_batched`] with the identity as cotangents).
 ///
 /// # Errors
 /// Errors of `f`.
@@ -260,15 +268,11 @@ where
     let xv = Var::leaf(x.clone());
     let y = f(&xv)?;
     let ys = y.shape();
-    let jac = pull_back_rows(&xv, &y, ys.numel(), |i| unit(ys, i))?;
+    let m = ys.numel();
+    let jac = pull_back(&xv, &y, m, default_chunk(m.max(x.numel())), |l0, c| {
+        basis(ys, l0, c)
+    })?;
     Tensor::from_vec(jac, jac_shape(ys, x.shape()))
-}
-
-/// The unit tensor `e_i` of a shape.
-fn unit<T: Element>(shape: Shape, i: usize) -> Tensor<T> {
-    let mut e = Tensor::zeros(shape);
-    e.as_mut_slice()[i] = T::ONE;
-    e
 }
 
 /// The Jacobian of `f` at `x` (shape `f(x).shape ++ x.shape`) by forward

@@ -17,7 +17,7 @@
 //! again. The nodes are reference-counted and live as long as the output
 //! does, so there is no memory to win by freeing them early, and
 //! [`crate::jacrev`] and [`crate::vjp_batched`] rely on sweeping one
-//! recorded graph several times.
+//! recorded graph several times (once per chunk of cotangents).
 //!
 //! The graph is a set of reference-counted nodes, each holding its op (an
 //! enum, not a closure), its inputs and its value. Node ids increase in
@@ -252,6 +252,34 @@ impl<V: Value> Var<V> {
                 rhs: seed.shape(),
             });
         }
+        self.sweep(seed, None)
+    }
+
+    /// Backpropagates `k` cotangents at once, stacked on a leading axis of
+    /// `seed` (shape `[k] ++ output shape`): every leaf's gradient is
+    /// increased by the `k` products `Jᵀ·seed_l`, stacked the same way.
+    /// Each op's VJP rule runs once on the whole stack.
+    ///
+    /// Retained gradients of interior values are not updated by this sweep.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `seed` is not of shape `[k] ++ output
+    /// shape`; [`Error::NoGrad`] as [`Var::backward_with`].
+    pub fn backward_batched(&self, seed: V) -> Result<()> {
+        let (ys, ss) = (self.shape(), seed.shape());
+        if ss.rank() != ys.rank() + 1 || ss.tail() != ys {
+            return Err(Error::ShapeMismatch {
+                op: "backward_batched",
+                lhs: ys,
+                rhs: ss,
+            });
+        }
+        self.sweep(seed, Some(ss[0]))
+    }
+
+    /// The backward sweep from this node, seeded with `seed` (holding
+    /// `batch` cotangents on a leading axis if `Some`).
+    fn sweep(&self, seed: V, batch: Option<usize>) -> Result<()> {
         if !self.requires_grad() {
             return Err(Error::NoGrad {
                 shape: self.shape(),
@@ -271,7 +299,7 @@ impl<V: Value> Var<V> {
             let Some(gy) = node.grad.borrow_mut().take() else {
                 continue;
             };
-            if node.retains.get() {
+            if node.retains.get() && batch.is_none() {
                 add_grad(&node.retained, gy.clone())?;
             }
             let [a, b] = &node.inputs;
@@ -280,7 +308,7 @@ impl<V: Value> Var<V> {
             let b = b.as_ref().unwrap_or(a);
             let xs = [&a.0.value, &b.0.value];
             let needs = [a.requires_grad(), n == 2 && b.requires_grad()];
-            let gs = op.vjp(&xs[..n], &node.value, &gy, needs)?;
+            let gs = op.vjp(&xs[..n], &node.value, &gy, needs, batch)?;
             for (inp, g) in [a, b].into_iter().zip(gs) {
                 if let Some(g) = g {
                     add_grad(&inp.0.grad, g)?;

@@ -275,3 +275,33 @@ pub(crate) fn lane_perm(perm: &[usize]) -> Vec<usize> {
         .chain(perm.iter().map(|p| p + 1))
         .collect()
 }
+
+/// [`extremum_vjp`] on `k` cotangents.
+pub(crate) fn extremum_vjp_lanes<V: Value>(
+    x: &V,
+    y: &V,
+    gy: &V,
+    axis: usize,
+    k: usize,
+) -> Result<V> {
+    let s = x.shape();
+    let w = V::constant(tie_weights(&x.tensor(), &y.tensor(), axis));
+    w.mul(&gy.reshape(s.with_one(axis).prepend(k))?)
+}
+
+/// [`norm_vjp`] on `k` cotangents.
+pub(crate) fn norm_vjp_lanes<V: Value>(
+    x: &V,
+    y: &V,
+    gy: &V,
+    axis: Option<usize>,
+    k: usize,
+) -> Result<V> {
+    let s = x.shape();
+    let g = gy.mul(&masked_recip(y)?)?;
+    let kept = match axis {
+        None => Shape::from_fn(s.rank(), |_| 1),
+        Some(a) => s.with_one(a),
+    };
+    x.mul(&g.reshape(kept.prepend(k))?)
+}

@@ -424,30 +424,35 @@ pub(crate) fn binary_vjp<V: Value>(
     y: &V,
     gy: &V,
     needs: [bool; 2],
+    batch: Option<usize>,
 ) -> Result<[Option<V>; 2]> {
     let (sa, sb) = (a.shape(), b.shape());
+    // Σ over the axes along which an operand was broadcast (each lane of a
+    // batch of cotangents on its own).
+    let r = y.shape().rank();
+    let st = |v: V, s: Shape| super::sum_to_lanes(&v, batch, s, r);
     let ga = |f: &dyn Fn() -> Result<V>| needs[0].then(f).transpose();
     let gb = |f: &dyn Fn() -> Result<V>| needs[1].then(f).transpose();
     Ok(match op {
         // ā = Σ_broadcast ȳ, b̄ = ±Σ_broadcast ȳ.
-        Binary::Add => [ga(&|| gy.sum_to(sa))?, gb(&|| gy.sum_to(sb))?],
-        Binary::Sub => [ga(&|| gy.sum_to(sa))?, gb(&|| gy.sum_to(sb)?.neg())?],
-        // ā = Σ ȳ·b, b̄ = Σ ȳ·a.
-        Binary::Mul => [
-            ga(&|| gy.mul(b)?.sum_to(sa))?,
-            gb(&|| gy.mul(a)?.sum_to(sb))?,
+        Binary::Add => [ga(&|| st(gy.clone(), sa))?, gb(&|| st(gy.clone(), sb))?],
+        Binary::Sub => [
+            ga(&|| st(gy.clone(), sa))?,
+            gb(&|| st(gy.clone(), sb)?.neg())?,
         ],
+        // ā = Σ ȳ·b, b̄ = Σ ȳ·a.
+        Binary::Mul => [ga(&|| st(gy.mul(b)?, sa))?, gb(&|| st(gy.mul(a)?, sb))?],
         // ā = Σ ȳ/b, b̄ = −Σ ȳ·y/b (since ∂(a/b)/∂b = −a/b² = −y/b).
         Binary::Div => [
-            ga(&|| gy.div(b)?.sum_to(sa))?,
-            gb(&|| gy.mul(y)?.div(b)?.neg()?.sum_to(sb))?,
+            ga(&|| st(gy.div(b)?, sa))?,
+            gb(&|| st(gy.mul(y)?.div(b)?.neg()?, sb))?,
         ],
         // ā = Σ m·ȳ, b̄ = Σ (1 − m)·ȳ.
         Binary::Maximum | Binary::Minimum => {
             let m = pick_mask(op, a, b)?;
             [
-                ga(&|| m.mul(gy)?.sum_to(sa))?,
-                gb(&|| m.neg()?.add_scalar(1.0)?.mul(gy)?.sum_to(sb))?,
+                ga(&|| st(m.mul(gy)?, sa))?,
+                gb(&|| st(m.neg()?.add_scalar(1.0)?.mul(gy)?, sb))?,
             ]
         }
     })
@@ -510,4 +515,15 @@ pub(crate) fn select_vjp<V: Value>(
         needs[0].then(|| V::select(m, gy, &z)).transpose()?,
         needs[1].then(|| V::select(m, &z, gy)).transpose()?,
     ])
+}
+
+/// [`select_vjp`] on `k` cotangents: the mask repeated for every lane.
+pub(crate) fn select_vjp_lanes<V: Value>(
+    m: &Tensor<V::Elem>,
+    gy: &V,
+    needs: [bool; 2],
+    k: usize,
+) -> Result<[Option<V>; 2]> {
+    let m = super::reduce::broadcast_forward(m, m.shape().prepend(k))?;
+    select_vjp(&m, gy, needs)
 }

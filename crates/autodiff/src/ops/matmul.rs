@@ -369,3 +369,72 @@ pub(crate) fn vjp<V: Value>(
     };
     Ok([ga, gb])
 }
+
+/// [`vjp`] on `k` cotangents `gy` (`[k] ++ out`). For matrices and
+/// vectors, the lanes are stacked into the rows of one matrix, so each
+/// cotangent is one GEMM: `Ā` from the rows `Ȳ_l·op(B)ᵀ`, `B̄` from the rows
+/// `Ȳ_lᵀ·op(A)` (then transposed back where the operand is stored the other
+/// way). For stacks, the lanes are one more broadcast batch axis.
+pub(crate) fn vjp_lanes<V: Value>(
+    ta: bool,
+    tb: bool,
+    a: &V,
+    b: &V,
+    gy: &V,
+    needs: [bool; 2],
+    k: usize,
+) -> Result<[Option<V>; 2]> {
+    let d = dims(ta, tb, a.shape(), b.shape())?;
+    let (sa, sb) = (a.shape(), b.shape());
+    if d.batch.is_some() {
+        let r = d.out.rank();
+        let ga = needs[0]
+            .then(|| {
+                let g = if ta {
+                    b.matmul_t(gy, tb, true)
+                } else {
+                    gy.matmul_t(b, false, !tb)
+                }?;
+                super::sum_to_lanes(&g, Some(k), sa, r)
+            })
+            .transpose()?;
+        let gb = needs[1]
+            .then(|| {
+                let g = if tb {
+                    gy.matmul_t(a, true, ta)
+                } else {
+                    a.matmul_t(gy, !ta, false)
+                }?;
+                super::sum_to_lanes(&g, Some(k), sb, r)
+            })
+            .transpose()?;
+        return Ok([ga, gb]);
+    }
+    let g3 = gy.reshape([k, d.m, d.n])?;
+    let ga = needs[0]
+        .then(|| -> Result<V> {
+            let p = g3
+                .reshape([k * d.m, d.n])?
+                .matmul_t(&b.reshape(d.b2)?, false, !tb)?;
+            if ta {
+                p.reshape([k, d.m, d.k])?.t()?.reshape(sa.prepend(k))
+            } else {
+                p.reshape(sa.prepend(k))
+            }
+        })
+        .transpose()?;
+    let gb = needs[1]
+        .then(|| -> Result<V> {
+            let q = g3
+                .t()?
+                .reshape([k * d.n, d.m])?
+                .matmul_t(&a.reshape(d.a2)?, false, ta)?;
+            if tb {
+                q.reshape(sb.prepend(k))
+            } else {
+                q.reshape([k, d.n, d.k])?.t()?.reshape(sb.prepend(k))
+            }
+        })
+        .transpose()?;
+    Ok([ga, gb])
+}

@@ -25,6 +25,7 @@ mod axes;
 mod elementwise;
 mod gather;
 mod index;
+mod lanes;
 mod layout;
 mod matmul;
 mod reduce;
@@ -287,18 +288,23 @@ impl<T: Element> Op<T> {
     }
 
     /// VJP rule: the inputs' cotangents from the output's cotangent `gy`,
-    /// computed only where `needs` is set.
+    /// computed only where `needs` is set; with `batch = Some(k)`, `gy`
+    /// holds `k` cotangents on a leading axis and so do the results.
     pub(crate) fn vjp<V: Value<Elem = T>>(
         &self,
         xs: &[&V],
         y: &V,
         gy: &V,
         needs: [bool; 2],
+        batch: Option<usize>,
     ) -> Result<[Option<V>; 2]> {
+        if let Some(k) = batch {
+            return self.vjp_lanes(xs, y, gy, needs, k);
+        }
         let one = |g: Result<V>| -> Result<[Option<V>; 2]> { Ok([Some(g?), None]) };
         match self {
             Op::Unary(u) => one(elementwise::unary_vjp(*u, xs[0], y, gy)),
-            Op::Binary(b) => elementwise::binary_vjp(*b, xs[0], xs[1], y, gy, needs),
+            Op::Binary(b) => elementwise::binary_vjp(*b, xs[0], xs[1], y, gy, needs, None),
             Op::Select(m) => elementwise::select_vjp(m, gy, needs),
             Op::MatMul { ta, tb } => matmul::vjp(*ta, *tb, xs[0], xs[1], gy, needs),
             Op::Transpose => one(gy.t()),
@@ -354,5 +360,14 @@ pub(crate) fn lift<V: Value>(d: &V, batch: Option<usize>, r: usize) -> Result<V>
             }
             d.reshape(s.pad_to(r).prepend(k))
         }
+    }
+}
+
+/// `v` (of shape `[k] ++ s'` in a batch, `s'` of rank `r`) summed down to
+/// `s` (which broadcasts to `s'`), each lane on its own: `[k] ++ s`.
+pub(crate) fn sum_to_lanes<V: Value>(v: &V, batch: Option<usize>, s: Shape, r: usize) -> Result<V> {
+    match batch {
+        None => v.sum_to(s),
+        Some(k) => v.sum_to(s.pad_to(r).prepend(k))?.reshape(s.prepend(k)),
     }
 }

@@ -10,7 +10,7 @@ use crate::value::Value;
 use kernels::Element;
 
 /// The shape of a sum over `axis` (or all axes) of `s`.
-fn reduced_shape(s: Shape, axis: Option<usize>, keepdim: bool) -> Result<Shape> {
+pub(crate) fn reduced_shape(s: Shape, axis: Option<usize>, keepdim: bool) -> Result<Shape> {
     match axis {
         None if keepdim => Ok(Shape::from_fn(s.rank(), |_| 1)),
         None => Ok(Shape::SCALAR),

@@ -137,3 +137,17 @@ pub(crate) fn vjp<V: Value>(op: &Op<V::Elem>, x: &V, y: &V, gy: &V) -> Result<V>
         _ => unreachable!("not a softmax-family op"),
     }
 }
+
+/// [`vjp`] on `k` cotangents (the axis shifted past the batch axis).
+pub(crate) fn vjp_lanes<V: Value>(op: &Op<V::Elem>, x: &V, y: &V, gy: &V, k: usize) -> Result<V> {
+    let axis = axis_of(op);
+    let la = axis + 1;
+    match op {
+        Op::Softmax { .. } => y.mul(&gy.sub(&y.mul(gy)?.sum_axis(la, true)?)?),
+        Op::LogSoftmax { .. } => gy.sub(&y.exp()?.mul(&gy.sum_axis(la, true)?)?),
+        Op::LogSumExp { .. } => x
+            .softmax_axis(axis)?
+            .mul(&gy.reshape(x.shape().with_one(axis).prepend(k))?),
+        _ => unreachable!("not a softmax-family op"),
+    }
+}

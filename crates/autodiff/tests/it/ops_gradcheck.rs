@@ -9,7 +9,7 @@
 //! inputs ≥ 0.2), where a derivative does not exist or finite differences
 //! straddle a discontinuity of the derivative.
 
-use autodiff::{Dual, Function, Index, Result, Shape, Tensor, Value, check_grads};
+use autodiff::{Dual, Function, Index, Result, Shape, Tensor, Value, Var, check_grads};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -159,9 +159,44 @@ fn check<F: Function + std::fmt::Debug>(
 }
 
 /// The JVP of `op` on a batch of `K` tangents (every input carrying `K`,
-/// then only the first) against `K` separate JVPs, lane by lane.
+/// then only the first) against `K` separate JVPs, lane by lane; and the
+/// VJP on `K` stacked cotangents against `K` separate VJPs.
 fn check_batch<F: Function + std::fmt::Debug>(op: &F, xs: &[Tensor<f64>]) -> Result<()> {
     const K: usize = 3;
+    // Reverse mode: one batched sweep against K sweeps.
+    let vars: Vec<Var<Tensor<f64>>> = xs.iter().map(|x| Var::leaf(x.clone())).collect();
+    let y = op.eval(&vars)?;
+    let ys = y.shape();
+    let cs = Tensor::<f64>::rand_uniform(Shape::of(&[&[K][..], ys.dims()].concat()), -1.0, 1.0, 29);
+    y.backward_batched(cs.clone())?;
+    let stacked: Vec<Option<Tensor<f64>>> = vars.iter().map(Var::take_grad).collect();
+    let m = ys.numel();
+    for l in 0..K {
+        let c = Tensor::from_vec(cs.as_slice()[l * m..(l + 1) * m].to_vec(), ys)?;
+        y.backward_with(c)?;
+        for (v, st) in vars.iter().zip(&stacked) {
+            let one = v.take_grad();
+            let (Some(one), Some(st)) = (one, st) else {
+                assert!(
+                    st.is_none(),
+                    "{op:?}: a lane gradient where none is expected"
+                );
+                continue;
+            };
+            let n = one.numel();
+            assert_eq!(
+                st.shape().dims(),
+                &[&[K][..], v.shape().dims()].concat()[..],
+                "{op:?}"
+            );
+            for (g, w) in st.as_slice()[l * n..(l + 1) * n].iter().zip(one.as_slice()) {
+                assert!(
+                    (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "{op:?} cotangent lane {l}: {st:?} vs {one:?}"
+                );
+            }
+        }
+    }
     for only_first in [false, true] {
         let ts: Vec<Tensor<f64>> = xs
             .iter()
