@@ -3,7 +3,9 @@
 //! - `autodiff/logsumexp(Ax) n={n}`: `f(x) = logsumexp(A·x)`, A 100×n, f32 —
 //!   the plain function (`f`, the reference), its gradient by reverse mode
 //!   (`grad`), one forward-mode JVP (`jvp`), and the full Jacobian by forward
-//!   (`jacfwd`, n JVPs) and reverse mode (`jacrev`, one VJP).
+//!   mode (`jacfwd`: the n unit tangents pushed through f together as one
+//!   batch — the primal once, the tangents of `A·x` as one GEMM) and by
+//!   reverse mode (`jacrev`, one VJP).
 //! - `autodiff/book 2x·x`: the book's `y = 2·xᵀx` forward and backward.
 //! - `autodiff/softmax-regression loss+grad b=256`: the mean cross-entropy
 //!   of `X·W + b` (X 256×784, W 784×10) and the gradients of W and b, by
@@ -53,6 +55,7 @@ fn logsumexp_ax(c: &mut Criterion) {
         g.bench_function("jvp", |b| {
             b.iter(|| jvp(|x| lse_ax(&a, x), black_box(&x), &t).unwrap())
         });
+        // Batched forward mode: one pass carrying all n tangents.
         g.bench_function("jacfwd", |b| {
             b.iter(|| jacfwd(|x| lse_ax(&a, x), black_box(&x)).unwrap())
         });

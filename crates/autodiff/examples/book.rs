@@ -9,13 +9,14 @@ fn main() -> Result<()> {
     println!("x = {:?}", x.value().as_slice());
     println!("x.grad before backward: {:?}", x.grad());
 
-    let y = x.dot(&x)?.mul_scalar(2.0)?;
+    let y = (2.0 * x.dot(&x)?)?;
     println!("y = 2·xᵀx = {}", y.value().item()?);
     y.backward()?;
     println!("x.grad = {:?}  (4x)", x.grad().unwrap().as_slice());
 
-    // Gradients accumulate until zeroed.
+    // Gradients accumulate until zeroed (zero_grad sets them to None).
     x.zero_grad()?;
+    println!("after zero_grad: {:?}", x.grad());
     let y = x.sum()?;
     y.backward()?;
     println!(
@@ -23,9 +24,9 @@ fn main() -> Result<()> {
         x.grad().unwrap().as_slice()
     );
 
-    // Backward twice without zeroing doubles the gradient.
+    // Backward twice without zeroing doubles the gradient (the graph is kept).
     x.zero_grad()?;
-    let y = x.dot(&x)?.mul_scalar(2.0)?;
+    let y = (2.0 * x.dot(&x)?)?;
     y.backward()?;
     y.backward()?;
     println!("backward twice: {:?}  (8x)", x.grad().unwrap().as_slice());

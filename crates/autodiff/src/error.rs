@@ -25,11 +25,6 @@ pub enum Error {
         /// Number of elements supplied.
         got: usize,
     },
-    /// A shape with more axes than [`Shape::MAX_RANK`].
-    RankTooHigh {
-        /// The rank asked for.
-        rank: usize,
-    },
     /// An operand whose rank does not suit the op.
     BadRank {
         /// The op that was called.
@@ -66,6 +61,23 @@ pub enum Error {
         /// How many it was given.
         got: usize,
     },
+    /// `backward()` called on a value that does not require a gradient (a
+    /// constant, or a value computed without any leaf that requires one, or
+    /// under [`crate::no_grad`]).
+    NoGrad {
+        /// The output's shape.
+        shape: Shape,
+    },
+    /// Batched tangents of different batch sizes, or a batched tangent
+    /// meeting a plain one, in one op.
+    BatchMismatch {
+        /// The op that was called.
+        op: &'static str,
+        /// The batch size of the first operand (`None`: not batched).
+        lhs: Option<usize>,
+        /// The batch size of the second operand (`None`: not batched).
+        rhs: Option<usize>,
+    },
     /// `backward()` called on a value that is not a scalar.
     NonScalarBackward {
         /// The output's shape.
@@ -100,11 +112,6 @@ impl fmt::Display for Error {
                 f,
                 "from_vec: shape {shape} needs {expected} elements but the data has {got}"
             ),
-            Error::RankTooHigh { rank } => write!(
-                f,
-                "shape of rank {rank} exceeds the maximum rank {}",
-                Shape::MAX_RANK
-            ),
             Error::BadRank {
                 op,
                 expected,
@@ -122,6 +129,16 @@ impl fmt::Display for Error {
             Error::Arity { op, expected, got } => {
                 write!(f, "{op}: takes {expected} inputs but was given {got}")
             }
+            Error::NoGrad { shape } => write!(
+                f,
+                "backward: the output (shape {shape}) does not require grad and has no recorded op: no leaf that requires a gradient reaches it"
+            ),
+            Error::BatchMismatch { op, lhs, rhs } => write!(
+                f,
+                "{op}: tangent batches do not match ({} vs {})",
+                lhs.map_or("not batched".to_string(), |k| format!("batch of {k}")),
+                rhs.map_or("not batched".to_string(), |k| format!("batch of {k}"))
+            ),
             Error::NonScalarBackward { shape } => write!(
                 f,
                 "backward: the output has shape {shape}, not a scalar; pass an explicit seed of that shape with backward_with"

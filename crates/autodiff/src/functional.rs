@@ -13,6 +13,8 @@ use std::collections::HashMap;
 
 /// `f(x)` and its gradient `∇f(x)` for a scalar-valued `f`, by reverse mode.
 ///
+/// A function that does not depend on `x` has gradient zero.
+///
 /// # Errors
 /// [`Error::NonScalarBackward`] if `f(x)` is not a scalar; errors of `f`.
 pub fn value_and_grad<V, F>(f: F, x: &V) -> Result<(V, V)>
@@ -22,7 +24,12 @@ where
 {
     let xv = Var::leaf(x.clone());
     let y = f(&xv)?;
-    y.backward()?;
+    if y.numel() != 1 {
+        return Err(Error::NonScalarBackward { shape: y.shape() });
+    }
+    if y.requires_grad() {
+        y.backward()?;
+    }
     let g = xv.take_grad().unwrap_or_else(|| x.zeros_like());
     Ok((y.value().clone(), g))
 }
@@ -58,9 +65,97 @@ where
 {
     let xv = Var::leaf(x.clone());
     let y = f(&xv)?;
-    y.backward_with(cotangent.clone())?;
+    if cotangent.shape() != y.shape() {
+        return Err(Error::ShapeMismatch {
+            op: "vjp",
+            lhs: y.shape(),
+            rhs: cotangent.shape(),
+        });
+    }
+    if y.requires_grad() {
+        y.backward_with(cotangent.clone())?;
+    }
     let g = xv.take_grad().unwrap_or_else(|| x.zeros_like());
     Ok((y.value().clone(), g))
+}
+
+/// `f(x)` and `k` vector-Jacobian products at once: `cotangents` has shape
+/// `[k] ++ f(x).shape`, and the result `[k] ++ x.shape` holds `Jᵀ·ȳ_l` for
+/// each slice `ȳ_l` along the first axis.
+///
+/// The function is evaluated and recorded once; the `k` cotangents are then
+/// pulled back together through the recorded graph ([`Var::backward_batched`]:
+/// each op's VJP rule runs once on the whole stack, a matrix product as one
+/// GEMM), in chunks of at most 2²⁰ cotangent elements.
+///
+/// ```
+/// use autodiff::{Tensor, Value, vjp_batched};
+/// let x = Tensor::from_vec(vec![1.0f64, 2.0], [2])?;
+/// let (y, g) = vjp_batched(|x| x.square(), &x, &Tensor::eye(2))?; // rows of J
+/// assert_eq!(y.to_vec(), vec![1.0, 4.0]);
+/// assert_eq!(g.to_vec(), vec![2.0, 0.0, 0.0, 4.0]);
+/// # Ok::<(), autodiff::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if `cotangents` is not of shape `[k] ++ f(x).shape`; errors of `f`.
+pub fn vjp_batched<T, F>(
+    f: F,
+    x: &Tensor<T>,
+    cotangents: &Tensor<T>,
+) -> Result<(Tensor<T>, Tensor<T>)>
+where
+    T: Element,
+    F: FnOnce(&Var<Tensor<T>>) -> Result<Var<Tensor<T>>>,
+{
+    let xv = Var::leaf(x.clone());
+    let y = f(&xv)?;
+    let (ys, cs) = (y.shape(), cotangents.shape());
+    if cs.rank() != ys.rank() + 1 || cs.tail() != ys {
+        return Err(Error::ShapeMismatch {
+            op: "vjp_batched",
+            lhs: ys,
+            rhs: cs,
+        });
+    }
+    let (k, m, n) = (cs[0], ys.numel(), x.numel());
+    let out = pull_back(&xv, &y, k, default_chunk(m.max(n)), |l0, c| {
+        let rows = cotangents.as_slice()[l0 * m..(l0 + c) * m].to_vec();
+        Tensor::from_parts(rows, ys.prepend(c))
+    })?;
+    debug_assert_eq!(out.len(), k * n);
+    Ok((
+        y.value().clone(),
+        Tensor::from_parts(out, x.shape().prepend(k)),
+    ))
+}
+
+/// Pulls `k` cotangents back through the graph recorded from `xv` to `y`,
+/// in batched backward sweeps of at most `chunk` lanes, the sweep for lanes
+/// `l0 .. l0 + c` seeded with `seed(l0, c)` (shape `[c] ++ y.shape`); the
+/// `k` gradients of `xv`, concatenated.
+fn pull_back<T: Element>(
+    xv: &Var<Tensor<T>>,
+    y: &Var<Tensor<T>>,
+    k: usize,
+    chunk: usize,
+    seed: impl Fn(usize, usize) -> Tensor<T>,
+) -> Result<Vec<T>> {
+    let n = xv.numel();
+    let mut out = vec![T::ZERO; k * n];
+    if !y.requires_grad() {
+        return Ok(out);
+    }
+    let mut l0 = 0;
+    while l0 < k {
+        let c = chunk.max(1).min(k - l0);
+        y.backward_batched(seed(l0, c))?;
+        if let Some(g) = xv.take_grad() {
+            out[l0 * n..(l0 + c) * n].copy_from_slice(g.as_slice());
+        }
+        l0 += c;
+    }
+    Ok(out)
 }
 
 /// `f(x)` and the Jacobian-vector product `J·ẋ`, by forward mode.
@@ -85,25 +180,86 @@ where
     Ok(y.into_parts())
 }
 
-/// The shape `out ++ in` of a Jacobian.
-fn jac_shape(out: Shape, inp: Shape) -> Result<Shape> {
-    let mut d = out.to_vec();
-    d.extend_from_slice(&inp);
-    Shape::new(&d)
+/// `f(x)` and `k` Jacobian-vector products in one forward pass: `tangents`
+/// has shape `[k] ++ x.shape`, and the result `[k] ++ f(x).shape` holds
+/// `J·ẋ_l` for each slice `ẋ_l` along the first axis (a Jacobian-matrix
+/// product). The primal is computed once and every op's JVP rule runs on
+/// the whole batch (see [`Dual::batched`]).
+///
+/// ```
+/// use autodiff::{Tensor, Value, jvp_batched};
+/// let a = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], [2, 2])?;
+/// let x = Tensor::from_vec(vec![1.0, -1.0], [2])?;
+/// // The two unit tangents give the two columns of A.
+/// let (y, dy) = jvp_batched(|x| autodiff::Dual::constant_of(a.clone()).matmul(x), &x, &Tensor::eye(2))?;
+/// assert_eq!(y.to_vec(), vec![-1.0, -1.0]);
+/// assert_eq!(dy.to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+/// # Ok::<(), autodiff::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if `tangents` is not of shape `[k] ++ x.shape`;
+/// [`Error::BatchMismatch`] if `f` mixes in a dual with another batch; errors of `f`.
+pub fn jvp_batched<V, F>(f: F, x: &V, tangents: &V) -> Result<(V, V)>
+where
+    V: Value,
+    F: FnOnce(&Dual<V>) -> Result<Dual<V>>,
+{
+    let k = tangents.shape().first().copied().unwrap_or(0);
+    let y = f(&Dual::batched(x.clone(), tangents.clone())?)?;
+    let t = match y.tangent_opt() {
+        Some(t) => t.clone(),
+        None => V::constant(Tensor::zeros(y.shape().prepend(k))),
+    };
+    check_lanes("jvp_batched", &y, &t, k)?;
+    Ok((y.primal().clone(), t))
 }
 
-/// The unit tensor `e_i` of a shape.
-fn unit<T: Element>(shape: Shape, i: usize) -> Tensor<T> {
-    let mut e = Tensor::zeros(shape);
-    e.as_mut_slice()[i] = T::ONE;
-    e
+/// Checks that a batched output's tangent `t` holds `k` lanes of its shape.
+fn check_lanes<V: Value>(op: &'static str, y: &Dual<V>, t: &V, k: usize) -> Result<()> {
+    let want = y.shape().prepend(k);
+    if t.shape() != want {
+        return Err(Error::ShapeMismatch {
+            op,
+            lhs: want,
+            rhs: t.shape(),
+        });
+    }
+    Ok(())
+}
+
+/// The shape `out ++ in` of a Jacobian.
+fn jac_shape(out: Shape, inp: Shape) -> Shape {
+    out.concat(&inp)
+}
+
+/// Rows `j0 .. j0 + c` of the identity on `x`'s elements, as `c` tangents
+/// of `x`'s shape.
+fn basis<T: Element>(shape: Shape, j0: usize, c: usize) -> Tensor<T> {
+    let n = shape.numel();
+    let mut e = vec![T::ZERO; c * n];
+    for l in 0..c {
+        e[l * n + j0 + l] = T::ONE;
+    }
+    Tensor::from_parts(e, shape.prepend(c))
+}
+
+/// Tangent elements per forward pass of [`jacfwd`] and [`hessian`]: up to
+/// this many, every direction goes through one pass; beyond, the directions
+/// are split into chunks so that memory stays bounded.
+const CHUNK_ELEMS: usize = 1 << 20;
+
+/// The default number of directions per pass for `n` inputs.
+fn default_chunk(n: usize) -> usize {
+    (CHUNK_ELEMS / n.max(1)).clamp(1, n.max(1))
 }
 
 /// The Jacobian of `f` at `x` (shape `f(x).shape ++ x.shape`) by reverse
-/// mode: one forward pass, then one backward sweep per output element.
+/// mode: one forward pass, then the unit cotangents of every output element
+/// pulled back together ([`vjp_batched`] with the identity as cotangents).
 ///
 /// # Errors
-/// [`Error::RankTooHigh`] if the Jacobian's rank exceeds [`Shape::MAX_RANK`]; errors of `f`.
+/// Errors of `f`.
 pub fn jacrev<T, F>(f: F, x: &Tensor<T>) -> Result<Tensor<T>>
 where
     T: Element,
@@ -111,20 +267,27 @@ where
 {
     let xv = Var::leaf(x.clone());
     let y = f(&xv)?;
-    let (m, n) = (y.numel(), x.numel());
-    let shape = jac_shape(y.shape(), x.shape())?;
-    let mut jac = vec![T::ZERO; m * n];
-    for (i, row) in jac.chunks_exact_mut(n.max(1)).enumerate().take(m) {
-        y.backward_with(unit(y.shape(), i))?;
-        if let Some(g) = xv.take_grad() {
-            row[..n].copy_from_slice(g.as_slice());
-        }
-    }
-    Tensor::from_vec(jac, shape)
+    let ys = y.shape();
+    let m = ys.numel();
+    let jac = pull_back(&xv, &y, m, default_chunk(m.max(x.numel())), |l0, c| {
+        basis(ys, l0, c)
+    })?;
+    Tensor::from_vec(jac, jac_shape(ys, x.shape()))
 }
 
 /// The Jacobian of `f` at `x` (shape `f(x).shape ++ x.shape`) by forward
-/// mode: one JVP per input element.
+/// mode: the `n` unit tangents of `x` go through `f` together as one batch
+/// (in chunks of at most 2²⁰ tangent elements), so the primal is computed
+/// once per chunk and each op's JVP rule runs on the whole chunk — for a
+/// matrix product, one GEMM.
+///
+/// ```
+/// use autodiff::{Tensor, Value, jacfwd};
+/// let x = Tensor::from_vec(vec![1.0f64, 2.0], [2])?;
+/// let j = jacfwd(|x| x.square(), &x)?;
+/// assert_eq!(j.to_vec(), vec![2.0, 0.0, 0.0, 4.0]);
+/// # Ok::<(), autodiff::Error>(())
+/// ```
 ///
 /// # Errors
 /// As [`jacrev`].
@@ -133,19 +296,48 @@ where
     T: Element,
     F: Fn(&Dual<Tensor<T>>) -> Result<Dual<Tensor<T>>>,
 {
-    let n = x.numel();
+    jacfwd_chunked(f, x, default_chunk(x.numel()))
+}
+
+/// [`jacfwd`] pushing at most `chunk` tangents per forward pass (at least one).
+///
+/// # Errors
+/// As [`jacrev`].
+pub fn jacfwd_chunked<T, F>(f: F, x: &Tensor<T>, chunk: usize) -> Result<Tensor<T>>
+where
+    T: Element,
+    F: Fn(&Dual<Tensor<T>>) -> Result<Dual<Tensor<T>>>,
+{
+    let (n, xs) = (x.numel(), x.shape());
+    let chunk = chunk.max(1);
     let mut jac: Vec<T> = Vec::new();
     let mut out_shape = None;
-    for j in 0..n {
-        let y = f(&Dual::new(x.clone(), unit(x.shape(), j))?)?;
-        let (m, col) = (y.numel(), y.tangent());
-        if jac.is_empty() {
+    let mut j0 = 0;
+    while j0 < n {
+        let c = chunk.min(n - j0);
+        let y = f(&Dual::batched(x.clone(), basis(xs, j0, c))?)?;
+        let m = y.numel();
+        if out_shape.is_none() {
             jac = vec![T::ZERO; m * n];
             out_shape = Some(y.shape());
         }
-        for (i, &v) in col.as_slice().iter().enumerate() {
-            jac[i * n + j] = v;
+        if Some(y.shape()) != out_shape {
+            return Err(Error::ShapeMismatch {
+                op: "jacfwd",
+                lhs: out_shape.unwrap_or(Shape::SCALAR),
+                rhs: y.shape(),
+            });
         }
+        if let Some(t) = y.tangent_opt() {
+            check_lanes("jacfwd", &y, t, c)?;
+            // Lane l is column j0 + l of the Jacobian.
+            for (l, lane) in t.as_slice().chunks_exact(m.max(1)).enumerate().take(c) {
+                for (i, &v) in lane[..m].iter().enumerate() {
+                    jac[i * n + j0 + l] = v;
+                }
+            }
+        }
+        j0 += c;
     }
     let out_shape = match out_shape {
         Some(s) => s,
@@ -155,7 +347,7 @@ where
     if jac.is_empty() {
         jac = vec![T::ZERO; out_shape.numel() * n];
     }
-    Tensor::from_vec(jac, jac_shape(out_shape, x.shape())?)
+    Tensor::from_vec(jac, jac_shape(out_shape, xs))
 }
 
 /// The Hessian-vector product `∇²f(x)·v` of a scalar-valued `f`, by
@@ -186,8 +378,11 @@ where
     Ok(g.tangent())
 }
 
-/// The Hessian of a scalar-valued `f` (shape `x.shape ++ x.shape`), one
-/// [`hvp`] per input element.
+/// The Hessian of a scalar-valued `f` (shape `x.shape ++ x.shape`) by
+/// forward-over-reverse on the batched path: reverse mode runs once (per
+/// chunk of at most 2²⁰ tangent elements) on a dual carrying all the unit
+/// tangents of `x`, and the gradient comes out as a dual whose `n` lanes
+/// are the `n` columns `H·e_j`.
 ///
 /// # Errors
 /// As [`hvp`].
@@ -196,12 +391,24 @@ where
     T: Element,
     F: Fn(&Var<Dual<Tensor<T>>>) -> Result<Var<Dual<Tensor<T>>>>,
 {
-    let n = x.numel();
-    let mut h = Vec::with_capacity(n * n);
-    for j in 0..n {
-        h.extend_from_slice(hvp(&f, x, &unit(x.shape(), j))?.as_slice());
+    let (n, xs) = (x.numel(), x.shape());
+    let chunk = default_chunk(n);
+    let mut h = vec![T::ZERO; n * n];
+    let mut j0 = 0;
+    while j0 < n {
+        let c = chunk.min(n - j0);
+        let g = grad(&f, &Dual::batched(x.clone(), basis(xs, j0, c))?)?;
+        if let Some(t) = g.tangent_opt() {
+            check_lanes("hessian", &g, t, c)?;
+            for (l, lane) in t.as_slice().chunks_exact(n).enumerate().take(c) {
+                for (i, &v) in lane.iter().enumerate() {
+                    h[i * n + j0 + l] = v;
+                }
+            }
+        }
+        j0 += c;
     }
-    Tensor::from_vec(h, jac_shape(x.shape(), x.shape())?)
+    Tensor::from_vec(h, jac_shape(xs, xs))
 }
 
 /// A function linearised at a point: `f(x)` is computed and recorded once,
@@ -287,7 +494,7 @@ impl<T: Element> Linearized<T> {
                 .iter()
                 .map(|u| self.pos.get(&u.id()).and_then(|&p| ts[p].as_ref()))
                 .collect();
-            ts[i] = op.jvp(&xs, v.value(), &dxs)?;
+            ts[i] = op.jvp(&xs, v.value(), &dxs, None)?;
         }
         Ok(self
             .pos

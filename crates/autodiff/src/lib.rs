@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod check;
 mod dual;
 mod error;
 mod functional;
+mod operators;
 pub mod ops;
 mod shape;
 mod tensor;
@@ -15,10 +17,12 @@ pub use check::{Function, GradCheck, Tolerance, check_grads, check_grads_with};
 pub use dual::Dual;
 pub use error::{Error, Result};
 pub use functional::{
-    Linearized, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp,
+    Linearized, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacrev, jvp, jvp_batched, linearize,
+    value_and_grad, vjp, vjp_batched,
 };
 pub use kernels;
 pub use kernels::Element;
+pub use ops::Index;
 pub use shape::Shape;
 pub use tensor::{IntoShape, Tensor};
 pub use value::Value;

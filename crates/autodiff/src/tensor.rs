@@ -7,8 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 
-/// A row-major tensor of rank 0 to [`Shape::MAX_RANK`] with elements `T`
-/// (`f32` or `f64`).
+/// A row-major tensor of any rank with elements `T` (`f32` or `f64`).
 ///
 /// Cloning shares the storage (an [`Arc`]); ops never mutate a shared
 /// buffer. This is the plain value type: its ops (see [`crate::Value`])
@@ -31,7 +30,7 @@ pub struct Tensor<T> {
 
 /// Something that names a shape: an array or slice of dimensions, or a [`Shape`].
 pub trait IntoShape {
-    /// The shape, or [`Error::RankTooHigh`].
+    /// The shape.
     fn into_shape(self) -> Result<Shape>;
 }
 
@@ -67,14 +66,9 @@ impl IntoShape for &Vec<usize> {
 }
 
 impl<const N: usize> From<[usize; N]> for Shape {
-    /// A shape from an array of at most [`Shape::MAX_RANK`] dimensions
-    /// (checked at compile time).
+    /// A shape from an array of dimensions.
     fn from(dims: [usize; N]) -> Shape {
-        const { assert!(N <= Shape::MAX_RANK, "rank exceeds Shape::MAX_RANK") };
-        match Shape::new(&dims) {
-            Ok(s) => s,
-            Err(_) => unreachable!("rank checked at compile time"),
-        }
+        Shape::of(&dims)
     }
 }
 
@@ -82,8 +76,7 @@ impl<T: Element> Tensor<T> {
     /// A tensor from row-major data and a shape.
     ///
     /// # Errors
-    /// [`Error::DataLength`] if `data.len()` is not the product of `shape`,
-    /// [`Error::RankTooHigh`] for too many axes.
+    /// [`Error::DataLength`] if `data.len()` is not the product of `shape`.
     pub fn from_vec(data: Vec<T>, shape: impl IntoShape) -> Result<Self> {
         let shape = shape.into_shape()?;
         if data.len() != shape.numel() {

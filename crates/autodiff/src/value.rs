@@ -162,12 +162,20 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     fn log_sigmoid(&self) -> Result<Self> {
         self.unary(Unary::LogSigmoid)
     }
-    /// `min(max(x, lo), hi)`; derivative 1 on the closed interval `[lo, hi]`, 0 outside.
+    /// `min(max(x, lo), hi)` for scalar bounds; derivative 1 strictly inside
+    /// `(lo, hi)` and 0 elsewhere, including exactly at a bound (PyTorch 2.15).
     fn clamp(&self, lo: f64, hi: f64) -> Result<Self> {
         self.unary(Unary::Clamp(
             Self::Elem::from_f64(lo),
             Self::Elem::from_f64(hi),
         ))
+    }
+    /// `min(max(x, lo), hi)` with tensor bounds (broadcasting), which may
+    /// themselves be differentiated. Where `x` equals a bound the derivative
+    /// is split evenly, ½ to `x` and ½ to the bound (PyTorch 2.15), as for
+    /// [`Value::maximum`] and [`Value::minimum`].
+    fn clamp_tensor(&self, lo: &Self, hi: &Self) -> Result<Self> {
+        self.maximum(lo)?.minimum(hi)
     }
     /// Applies a unary elementwise op.
     fn unary(&self, u: Unary<Self::Elem>) -> Result<Self> {
@@ -176,14 +184,38 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
 
     // ---- linear algebra and layout ----
 
-    /// Matrix product with numpy's rules for ranks 1 and 2: `(m,k)·(k,n)`,
-    /// `(m,k)·(k)`, `(k)·(k,n)`, `(k)·(k)` (a dot product, rank 0).
+    /// Matrix product with `torch.matmul`'s rules: `(m,k)·(k,n)`,
+    /// `(m,k)·(k)`, `(k)·(k,n)`, `(k)·(k)` (a dot product, rank 0), and for
+    /// operands of rank 3 or more a stack of matrix products over the
+    /// leading (batch) axes, which broadcast (`(b,m,k)·(k,n)`,
+    /// `(b,1,m,k)·(c,k,n)`, …; a vector against a stack is a row or a column).
     fn matmul(&self, other: &Self) -> Result<Self> {
         self.matmul_t(other, false, false)
     }
-    /// `op(self)·op(other)` where `op` transposes a rank-2 operand when its
-    /// flag is set — through a strided view, without copying.
+    /// `op(self)·op(other)` where `op` swaps the last two axes of an operand
+    /// of rank 2 or more when its flag is set — through a strided view,
+    /// without copying.
     fn matmul_t(&self, other: &Self, transpose_self: bool, transpose_other: bool) -> Result<Self> {
+        let (ra, rb) = (self.shape().rank(), other.shape().rank());
+        if ra.max(rb) >= 3
+            && ra.min(rb) == 1
+            && !(ra == 1 && transpose_self)
+            && !(rb == 1 && transpose_other)
+        {
+            // A vector against a stack: a (1, k) row or a (k, 1) column,
+            // whose unit axis is dropped from the result.
+            let drop = |y: Self, axis_from_end: usize| -> Result<Self> {
+                let s = y.shape();
+                y.reshape(s.remove(s.rank() - axis_from_end))
+            };
+            return if ra == 1 {
+                let row = self.reshape([1, self.numel()])?;
+                drop(row.matmul_t(other, false, transpose_other)?, 2)
+            } else {
+                let col = other.reshape([other.numel(), 1])?;
+                drop(self.matmul_t(&col, transpose_self, false)?, 1)
+            };
+        }
         Self::apply(
             &Op::MatMul {
                 ta: transpose_self,
@@ -261,22 +293,160 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
         )
     }
 
-    // ---- softmax family (last axis) ----
+    // ---- softmax family ----
 
     /// Softmax along the last axis.
     fn softmax(&self) -> Result<Self> {
-        Self::apply(&Op::Softmax, &[self])
+        self.softmax_axis(last_axis(self))
     }
     /// `x − logsumexp(x)` along the last axis.
     fn log_softmax(&self) -> Result<Self> {
-        Self::apply(&Op::LogSoftmax, &[self])
+        self.log_softmax_axis(last_axis(self))
     }
     /// `log Σ exp x` along the last axis (which is removed).
     fn logsumexp(&self) -> Result<Self> {
-        Self::apply(&Op::LogSumExp, &[self])
+        self.logsumexp_axis(last_axis(self), false)
+    }
+    /// Softmax along `axis` (PyTorch's `softmax(x, dim=axis)`).
+    fn softmax_axis(&self, axis: usize) -> Result<Self> {
+        Self::apply(&Op::Softmax { axis }, &[self])
+    }
+    /// Log-softmax along `axis`.
+    fn log_softmax_axis(&self, axis: usize) -> Result<Self> {
+        Self::apply(&Op::LogSoftmax { axis }, &[self])
+    }
+    /// `log Σ exp x` along `axis`, keeping it as length 1 if `keepdim`.
+    fn logsumexp_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(&Op::LogSumExp { axis, keepdim }, &[self])
+    }
+
+    // ---- reductions along an axis ----
+
+    /// The largest element along `axis` (PyTorch's `amax`); where several
+    /// elements tie for it, the derivative is split evenly among them.
+    fn amax(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(
+            &Op::Extremum {
+                axis,
+                keepdim,
+                max: true,
+            },
+            &[self],
+        )
+    }
+    /// The smallest element along `axis` (PyTorch's `amin`), ties as [`Value::amax`].
+    fn amin(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(
+            &Op::Extremum {
+                axis,
+                keepdim,
+                max: false,
+            },
+            &[self],
+        )
+    }
+    /// The position of the largest element along `axis` (the first of
+    /// equal ones; a NaN counts as largest), row-major over the other axes
+    /// (the shape of `amax(axis, false)`). Not differentiable: read off the value.
+    ///
+    /// # Errors
+    /// [`crate::Error::AxisOutOfRange`]; [`crate::Error::BadRank`] for an empty axis.
+    fn argmax(&self, axis: usize) -> Result<Vec<usize>> {
+        Ok(crate::ops::extremum_lines("argmax", &self.tensor(), axis, true)?.0)
+    }
+    /// The position of the smallest element along `axis`, as [`Value::argmax`].
+    ///
+    /// # Errors
+    /// As [`Value::argmax`].
+    fn argmin(&self, axis: usize) -> Result<Vec<usize>> {
+        Ok(crate::ops::extremum_lines("argmin", &self.tensor(), axis, false)?.0)
+    }
+    /// The Euclidean norm of all elements (rank 0), PyTorch's
+    /// `linalg.vector_norm`; its derivative `x/‖x‖` is taken as 0 at `x = 0`.
+    fn norm(&self) -> Result<Self> {
+        Self::apply(
+            &Op::Norm {
+                axis: None,
+                keepdim: false,
+            },
+            &[self],
+        )
+    }
+    /// The Euclidean norm along `axis`, keeping it as length 1 if `keepdim`.
+    fn norm_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        Self::apply(
+            &Op::Norm {
+                axis: Some(axis),
+                keepdim,
+            },
+            &[self],
+        )
+    }
+
+    // ---- permutation ----
+
+    /// The axes reordered: axis `i` of the result is axis `perm[i]` of this
+    /// value (PyTorch's `permute`). Copies the elements.
+    fn permute(&self, perm: &[usize]) -> Result<Self> {
+        if perm.iter().enumerate().all(|(i, &p)| i == p) && perm.len() == self.shape().rank() {
+            return Ok(self.clone());
+        }
+        Self::apply(&Op::Permute(Arc::from(perm)), &[self])
+    }
+
+    /// The largest element along `axis` and its position (PyTorch's
+    /// `max(dim)`): the values, and the positions row-major over the other
+    /// axes. The derivative flows to that one position (unlike
+    /// [`Value::amax`], which splits it among ties).
+    ///
+    /// # Errors
+    /// As [`Value::argmax`].
+    fn max_axis(&self, axis: usize, keepdim: bool) -> Result<(Self, Vec<usize>)> {
+        extreme_at(self, axis, keepdim, true)
+    }
+    /// The smallest element along `axis` and its position, as [`Value::max_axis`].
+    ///
+    /// # Errors
+    /// As [`Value::argmax`].
+    fn min_axis(&self, axis: usize, keepdim: bool) -> Result<(Self, Vec<usize>)> {
+        extreme_at(self, axis, keepdim, false)
     }
 
     // ---- indexing ----
+
+    /// Picks along `axis` (PyTorch's `gather(x, axis, index)`): the result
+    /// has the index's shape and `y[p] = x[p with axis ← index[p]]`. The
+    /// index has this value's rank and is no longer along the other axes.
+    fn gather_axis(&self, axis: usize, index: &crate::ops::Index) -> Result<Self> {
+        let s = self.shape();
+        if index.shape().rank() != s.rank() {
+            return Err(crate::Error::ShapeMismatch {
+                op: "gather",
+                lhs: s,
+                rhs: index.shape(),
+            });
+        }
+        crate::ops::gather_value(self, axis, index)
+    }
+    /// The adjoint of [`Value::gather_axis`] (PyTorch's `scatter_add` into
+    /// zeros): a value of shape `shape` holding the sum of this value's
+    /// elements sent to each position `p with axis ← index[p]`.
+    fn scatter_add_axis(
+        &self,
+        axis: usize,
+        index: &crate::ops::Index,
+        shape: impl IntoShape,
+    ) -> Result<Self> {
+        let s = self.shape();
+        if index.shape() != s {
+            return Err(crate::Error::ShapeMismatch {
+                op: "scatter_add",
+                lhs: s,
+                rhs: index.shape(),
+            });
+        }
+        crate::ops::scatter_add_value(self, axis, index, shape.into_shape()?)
+    }
 
     /// For a `(rows, cols)` matrix, picks `x[i, index[i]]` from each row (a
     /// vector of `rows`): what cross-entropy with class labels needs.
@@ -292,4 +462,25 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     fn scatter(&self, index: Arc<[usize]>, cols: usize) -> Result<Self> {
         Self::apply(&Op::Scatter { index, cols }, &[self])
     }
+}
+
+/// The last axis of `x` (0 for a scalar, for which the op then reports
+/// [`crate::Error::AxisOutOfRange`]).
+fn last_axis<V: Value>(x: &V) -> usize {
+    x.shape().rank().saturating_sub(1)
+}
+
+/// The values at the extremum along `axis` and their positions.
+fn extreme_at<V: Value>(x: &V, axis: usize, keepdim: bool, max: bool) -> Result<(V, Vec<usize>)> {
+    let op = if max { "max" } else { "min" };
+    let (pos, _) = crate::ops::extremum_lines(op, &x.tensor(), axis, max)?;
+    let s = x.shape();
+    let index = crate::ops::Index::new(pos.clone(), s.with_one(axis))?;
+    let y = x.gather_axis(axis, &index)?;
+    let y = if keepdim {
+        y
+    } else {
+        y.reshape(s.remove(axis))?
+    };
+    Ok((y, pos))
 }

@@ -2,12 +2,22 @@
 //! dynamic graph; [`Var::backward`] walks the graph from the output back to
 //! the leaves, applying each op's VJP rule.
 //!
-//! Semantics follow PyTorch: a leaf made with [`Var::leaf`] (or
+//! Semantics follow PyTorch 2: a leaf made with [`Var::leaf`] (or
 //! [`Tensor::requires_grad`]) requires a gradient; `backward()` needs a
-//! scalar output (otherwise [`Var::backward_with`] and an explicit seed);
-//! leaf gradients accumulate across calls until [`Var::zero_grad`]; a
-//! gradient read before any backward is `None`; [`Value::detach`] and
-//! [`no_grad`] stop recording.
+//! scalar output (otherwise [`Var::backward_with`] and an explicit seed)
+//! that requires a gradient ([`Error::NoGrad`] otherwise); leaf gradients
+//! accumulate across calls until [`Var::zero_grad`], which sets them to
+//! `None` ([`Var::zero_grad_in_place`] keeps zeros instead); a gradient read
+//! before any backward is `None`; interior values keep theirs only after
+//! [`Var::retain_grad`]; [`Value::detach`] and [`no_grad`] stop recording.
+//!
+//! One difference, by choice: the graph is never freed by a backward pass
+//! (as if PyTorch's `retain_graph=True` were always given), so a second
+//! `backward` through the same graph is allowed and adds the same gradients
+//! again. The nodes are reference-counted and live as long as the output
+//! does, so there is no memory to win by freeing them early, and
+//! [`crate::jacrev`] and [`crate::vjp_batched`] rely on sweeping one
+//! recorded graph several times (once per chunk of cotangents).
 //!
 //! The graph is a set of reference-counted nodes, each holding its op (an
 //! enum, not a closure), its inputs and its value. Node ids increase in
@@ -65,6 +75,10 @@ struct Node<V: Value> {
     /// A leaf's accumulated gradient; for an interior node, the cotangent
     /// being gathered during a backward sweep.
     grad: RefCell<Option<V>>,
+    /// Whether an interior node keeps its gradient ([`Var::retain_grad`]).
+    retains: Cell<bool>,
+    /// The kept gradient of an interior node, accumulated across sweeps.
+    retained: RefCell<Option<V>>,
 }
 
 /// A reverse-mode variable: a value and its place in the graph.
@@ -106,6 +120,8 @@ impl<V: Value> Var<V> {
             inputs: [None, None],
             requires_grad,
             grad: RefCell::new(None),
+            retains: Cell::new(false),
+            retained: RefCell::new(None),
         }))
     }
 
@@ -134,27 +150,68 @@ impl<V: Value> Var<V> {
         self.0.op.is_none()
     }
 
-    /// The accumulated gradient of a leaf; `None` before any backward pass
-    /// reached it (and always `None` for interior nodes, as in PyTorch).
+    /// The accumulated gradient of a leaf, or of an interior value after
+    /// [`Var::retain_grad`]; `None` before any backward pass reached it, and
+    /// always `None` for other interior values (as in PyTorch).
     pub fn grad(&self) -> Option<V> {
-        if !self.is_leaf() {
-            return None;
-        }
-        self.0.grad.borrow().clone()
+        self.slot().borrow().clone()
     }
 
     /// Takes the gradient out, leaving `None`.
     pub fn take_grad(&self) -> Option<V> {
-        self.0.grad.borrow_mut().take()
+        self.slot().borrow_mut().take()
     }
 
-    /// Zeroes the accumulated gradient, keeping its buffer for the next
-    /// accumulation (PyTorch's `x.grad.zero_()`).
+    /// Where this value's readable gradient lives.
+    fn slot(&self) -> &RefCell<Option<V>> {
+        if self.is_leaf() {
+            &self.0.grad
+        } else {
+            &self.0.retained
+        }
+    }
+
+    /// Makes an interior value keep its gradient, readable through
+    /// [`Var::grad`] after a backward pass and accumulated across passes
+    /// (PyTorch's `retain_grad()`). A leaf keeps its gradient anyway.
+    ///
+    /// ```
+    /// use autodiff::{Tensor, Value};
+    /// let x = Tensor::<f64>::arange(3).requires_grad();
+    /// let h = x.mul_scalar(3.0)?;
+    /// h.retain_grad();
+    /// h.square()?.sum()?.backward()?;
+    /// assert_eq!(h.grad().unwrap().to_vec(), vec![0.0, 6.0, 12.0]); // 2h
+    /// # Ok::<(), autodiff::Error>(())
+    /// ```
+    pub fn retain_grad(&self) {
+        self.0.retains.set(true);
+    }
+
+    /// Whether this value keeps its gradient (a leaf, or after [`Var::retain_grad`]).
+    pub fn retains_grad(&self) -> bool {
+        self.is_leaf() || self.0.retains.get()
+    }
+
+    /// Resets the gradient to `None` (PyTorch 2's default,
+    /// `zero_grad(set_to_none=True)`): the next backward pass stores its
+    /// gradient instead of adding to zeros.
+    ///
+    /// # Errors
+    /// Never; the `Result` matches [`Var::zero_grad_in_place`].
+    pub fn zero_grad(&self) -> Result<()> {
+        *self.slot().borrow_mut() = None;
+        Ok(())
+    }
+
+    /// Zeroes the accumulated gradient in place, keeping its buffer for the
+    /// next accumulation (PyTorch's `x.grad.zero_()`); a `None` gradient
+    /// stays `None`.
     ///
     /// # Errors
     /// Only if scaling the stored value fails, which a well-formed gradient never does.
-    pub fn zero_grad(&self) -> Result<()> {
-        let mut g = self.0.grad.borrow_mut();
+    pub fn zero_grad_in_place(&self) -> Result<()> {
+        let mut g = self.slot().borrow_mut();
         if let Some(v) = g.as_mut() {
             *v = v.mul_scalar(0.0)?;
         }
@@ -166,7 +223,8 @@ impl<V: Value> Var<V> {
     ///
     /// # Errors
     /// [`Error::NonScalarBackward`] if the output is not a scalar (use
-    /// [`Var::backward_with`] with a seed of the output's shape).
+    /// [`Var::backward_with`] with a seed of the output's shape);
+    /// [`Error::NoGrad`] if it does not require a gradient.
     pub fn backward(&self) -> Result<()> {
         let s = self.shape();
         if s.numel() != 1 {
@@ -178,10 +236,14 @@ impl<V: Value> Var<V> {
     /// Backpropagates the cotangent `seed` (of the output's shape): every
     /// leaf's gradient is increased by `Jᵀ·seed`.
     ///
-    /// The graph is kept, so a second call adds the same gradient again.
+    /// The graph is kept, so a second call adds the same gradient again
+    /// (PyTorch would need `retain_graph=True` for that; see the module docs).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the seed's shape is not the output's.
+    /// [`Error::ShapeMismatch`] if the seed's shape is not the output's;
+    /// [`Error::NoGrad`] if the output does not require a gradient (a
+    /// constant, or computed from no leaf that requires one, or under
+    /// [`no_grad`]), as PyTorch raises.
     pub fn backward_with(&self, seed: V) -> Result<()> {
         if seed.shape() != self.shape() {
             return Err(Error::ShapeMismatch {
@@ -190,8 +252,38 @@ impl<V: Value> Var<V> {
                 rhs: seed.shape(),
             });
         }
+        self.sweep(seed, None)
+    }
+
+    /// Backpropagates `k` cotangents at once, stacked on a leading axis of
+    /// `seed` (shape `[k] ++ output shape`): every leaf's gradient is
+    /// increased by the `k` products `Jᵀ·seed_l`, stacked the same way.
+    /// Each op's VJP rule runs once on the whole stack.
+    ///
+    /// Retained gradients of interior values are not updated by this sweep.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `seed` is not of shape `[k] ++ output
+    /// shape`; [`Error::NoGrad`] as [`Var::backward_with`].
+    pub fn backward_batched(&self, seed: V) -> Result<()> {
+        let (ys, ss) = (self.shape(), seed.shape());
+        if ss.rank() != ys.rank() + 1 || ss.tail() != ys {
+            return Err(Error::ShapeMismatch {
+                op: "backward_batched",
+                lhs: ys,
+                rhs: ss,
+            });
+        }
+        self.sweep(seed, Some(ss[0]))
+    }
+
+    /// The backward sweep from this node, seeded with `seed` (holding
+    /// `batch` cotangents on a leading axis if `Some`).
+    fn sweep(&self, seed: V, batch: Option<usize>) -> Result<()> {
         if !self.requires_grad() {
-            return Ok(());
+            return Err(Error::NoGrad {
+                shape: self.shape(),
+            });
         }
         add_grad(&self.0.grad, seed)?;
         let mut heap = BinaryHeap::new();
@@ -207,13 +299,16 @@ impl<V: Value> Var<V> {
             let Some(gy) = node.grad.borrow_mut().take() else {
                 continue;
             };
+            if node.retains.get() && batch.is_none() {
+                add_grad(&node.retained, gy.clone())?;
+            }
             let [a, b] = &node.inputs;
             let Some(a) = a.as_ref() else { continue };
             let n = if b.is_some() { 2 } else { 1 };
             let b = b.as_ref().unwrap_or(a);
             let xs = [&a.0.value, &b.0.value];
             let needs = [a.requires_grad(), n == 2 && b.requires_grad()];
-            let gs = op.vjp(&xs[..n], &node.value, &gy, needs)?;
+            let gs = op.vjp(&xs[..n], &node.value, &gy, needs, batch)?;
             for (inp, g) in [a, b].into_iter().zip(gs) {
                 if let Some(g) = g {
                     add_grad(&inp.0.grad, g)?;
@@ -299,6 +394,8 @@ impl<V: Value> Value for Var<V> {
             inputs: [Some(a.clone()), (n == 2).then(|| b.clone())],
             requires_grad: true,
             grad: RefCell::new(None),
+            retains: Cell::new(false),
+            retained: RefCell::new(None),
         })))
     }
 

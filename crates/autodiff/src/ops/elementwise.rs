@@ -169,10 +169,16 @@ impl<T: Element> Unary<T> {
             Unary::Softplus => Deriv::Elementwise(x.sigmoid()?),
             // (ln σ(x))′ = σ′/σ = 1 − σ(x) = σ(−x).
             Unary::LogSigmoid => Deriv::Elementwise(x.neg()?.sigmoid()?),
-            // clamp′ = [lo ≤ x ≤ hi] (1 on the closed interval, as PyTorch).
-            Unary::Clamp(lo, hi) => Deriv::Elementwise(mask_of(x, |v| {
-                if v >= lo && v <= hi { T::ONE } else { T::ZERO }
-            })),
+            // clamp′ = [lo < x < hi]: 1 strictly inside, 0 outside and at
+            // exactly a bound (PyTorch 2.15's rule for scalar bounds).
+            Unary::Clamp(lo, hi) => {
+                Deriv::Elementwise(mask_of(
+                    x,
+                    |v| {
+                        if v > lo && v < hi { T::ONE } else { T::ZERO }
+                    },
+                ))
+            }
         })
     }
 }
@@ -358,8 +364,31 @@ pub(crate) fn binary_jvp<V: Value>(
     y: &V,
     da: Option<&V>,
     db: Option<&V>,
+    batch: Option<usize>,
 ) -> Result<Option<V>> {
-    let shape = y.shape();
+    if batch.is_some() {
+        // Lift each batch of tangents to the output's rank so that the
+        // primal operands broadcast over the lanes, then apply the same rule.
+        let r = y.shape().rank();
+        let da = da.map(|d| super::lift(d, batch, r)).transpose()?;
+        let db = db.map(|d| super::lift(d, batch, r)).transpose()?;
+        let shape = super::batched_shape(batch, y.shape());
+        return binary_jvp_rule(op, a, b, y, da.as_ref(), db.as_ref(), shape);
+    }
+    binary_jvp_rule(op, a, b, y, da, db, y.shape())
+}
+
+/// The JVP of a binary op, for tangents that broadcast against the
+/// operands, summed into a tangent of shape `shape`.
+fn binary_jvp_rule<V: Value>(
+    op: Binary,
+    a: &V,
+    b: &V,
+    y: &V,
+    da: Option<&V>,
+    db: Option<&V>,
+    shape: Shape,
+) -> Result<Option<V>> {
     match op {
         // (a ± b)˙ = ȧ ± ḃ.
         Binary::Add => add_opt(da.cloned(), db.cloned(), shape),
@@ -395,30 +424,35 @@ pub(crate) fn binary_vjp<V: Value>(
     y: &V,
     gy: &V,
     needs: [bool; 2],
+    batch: Option<usize>,
 ) -> Result<[Option<V>; 2]> {
     let (sa, sb) = (a.shape(), b.shape());
+    // Σ over the axes along which an operand was broadcast (each lane of a
+    // batch of cotangents on its own).
+    let r = y.shape().rank();
+    let st = |v: V, s: Shape| super::sum_to_lanes(&v, batch, s, r);
     let ga = |f: &dyn Fn() -> Result<V>| needs[0].then(f).transpose();
     let gb = |f: &dyn Fn() -> Result<V>| needs[1].then(f).transpose();
     Ok(match op {
         // ā = Σ_broadcast ȳ, b̄ = ±Σ_broadcast ȳ.
-        Binary::Add => [ga(&|| gy.sum_to(sa))?, gb(&|| gy.sum_to(sb))?],
-        Binary::Sub => [ga(&|| gy.sum_to(sa))?, gb(&|| gy.sum_to(sb)?.neg())?],
-        // ā = Σ ȳ·b, b̄ = Σ ȳ·a.
-        Binary::Mul => [
-            ga(&|| gy.mul(b)?.sum_to(sa))?,
-            gb(&|| gy.mul(a)?.sum_to(sb))?,
+        Binary::Add => [ga(&|| st(gy.clone(), sa))?, gb(&|| st(gy.clone(), sb))?],
+        Binary::Sub => [
+            ga(&|| st(gy.clone(), sa))?,
+            gb(&|| st(gy.clone(), sb)?.neg())?,
         ],
+        // ā = Σ ȳ·b, b̄ = Σ ȳ·a.
+        Binary::Mul => [ga(&|| st(gy.mul(b)?, sa))?, gb(&|| st(gy.mul(a)?, sb))?],
         // ā = Σ ȳ/b, b̄ = −Σ ȳ·y/b (since ∂(a/b)/∂b = −a/b² = −y/b).
         Binary::Div => [
-            ga(&|| gy.div(b)?.sum_to(sa))?,
-            gb(&|| gy.mul(y)?.div(b)?.neg()?.sum_to(sb))?,
+            ga(&|| st(gy.div(b)?, sa))?,
+            gb(&|| st(gy.mul(y)?.div(b)?.neg()?, sb))?,
         ],
         // ā = Σ m·ȳ, b̄ = Σ (1 − m)·ȳ.
         Binary::Maximum | Binary::Minimum => {
             let m = pick_mask(op, a, b)?;
             [
-                ga(&|| m.mul(gy)?.sum_to(sa))?,
-                gb(&|| m.neg()?.add_scalar(1.0)?.mul(gy)?.sum_to(sb))?,
+                ga(&|| st(m.mul(gy)?, sa))?,
+                gb(&|| st(m.neg()?.add_scalar(1.0)?.mul(gy)?, sb))?,
             ]
         }
     })
@@ -457,10 +491,17 @@ pub(crate) fn select_jvp<V: Value>(
     y: &V,
     da: Option<&V>,
     db: Option<&V>,
+    batch: Option<usize>,
 ) -> Result<Option<V>> {
-    // ẏ = mask ? ȧ : ḃ.
-    let z = y.zeros_like();
-    Ok(Some(V::select(m, da.unwrap_or(&z), db.unwrap_or(&z))?))
+    // ẏ = mask ? ȧ : ḃ; over a batch, the mask is repeated for every lane.
+    let shape = super::batched_shape(batch, y.shape());
+    let z = V::constant(Tensor::zeros(shape));
+    let m = if batch.is_some() {
+        super::reduce::broadcast_forward(m, shape)?
+    } else {
+        m.clone()
+    };
+    Ok(Some(V::select(&m, da.unwrap_or(&z), db.unwrap_or(&z))?))
 }
 
 pub(crate) fn select_vjp<V: Value>(
@@ -474,4 +515,15 @@ pub(crate) fn select_vjp<V: Value>(
         needs[0].then(|| V::select(m, gy, &z)).transpose()?,
         needs[1].then(|| V::select(m, &z, gy)).transpose()?,
     ])
+}
+
+/// [`select_vjp`] on `k` cotangents: the mask repeated for every lane.
+pub(crate) fn select_vjp_lanes<V: Value>(
+    m: &Tensor<V::Elem>,
+    gy: &V,
+    needs: [bool; 2],
+    k: usize,
+) -> Result<[Option<V>; 2]> {
+    let m = super::reduce::broadcast_forward(m, m.shape().prepend(k))?;
+    select_vjp(&m, gy, needs)
 }

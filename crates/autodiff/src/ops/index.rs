@@ -5,7 +5,9 @@
 use crate::error::{Error, Result};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
+use crate::value::Value;
 use kernels::Element;
+use std::sync::Arc;
 
 fn check_index(
     op: &'static str,
@@ -71,4 +73,48 @@ pub(crate) fn scatter_forward<T: Element>(
         out[r * cols + c] = v;
     }
     Ok(Tensor::from_parts(out, Shape::from([rows, cols])))
+}
+
+/// `index` repeated `k` times: the per-row index of `k` stacked copies.
+fn repeat(index: &[usize], k: usize) -> Arc<[usize]> {
+    index
+        .iter()
+        .cycle()
+        .take(k * index.len())
+        .copied()
+        .collect()
+}
+
+/// The tangent of a gather: the same gather of the tangent (it is linear);
+/// a batch of `k` lanes is gathered as `k·rows` rows at once.
+pub(crate) fn gather_jvp<V: Value>(d: &V, index: &Arc<[usize]>, batch: Option<usize>) -> Result<V> {
+    match batch {
+        None => d.gather_arc(index.clone()),
+        Some(k) => {
+            let s = d.shape();
+            let (rows, cols) = (s[1], s[2]);
+            d.reshape([k * rows, cols])?
+                .gather_arc(repeat(index, k))?
+                .reshape([k, rows])
+        }
+    }
+}
+
+/// The tangent of a scatter: the same scatter of the tangent, a batch of
+/// `k` lanes scattered as `k·rows` rows at once.
+pub(crate) fn scatter_jvp<V: Value>(
+    d: &V,
+    index: &Arc<[usize]>,
+    cols: usize,
+    batch: Option<usize>,
+) -> Result<V> {
+    match batch {
+        None => d.scatter(index.clone(), cols),
+        Some(k) => {
+            let rows = d.shape()[1];
+            d.reshape([k * rows])?
+                .scatter(repeat(index, k), cols)?
+                .reshape([k, rows, cols])
+        }
+    }
 }

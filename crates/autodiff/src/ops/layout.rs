@@ -28,10 +28,9 @@ pub(crate) fn transpose_forward<T: Element>(x: &Tensor<T>) -> Result<Tensor<T>> 
         return Ok(x.clone());
     }
     let (rows, cols) = (s[r - 2], s[r - 1]);
-    let mut dims = [0; Shape::MAX_RANK];
-    dims[..r].copy_from_slice(&s);
+    let mut dims = s.to_vec();
     dims.swap(r - 2, r - 1);
-    let out_shape = Shape::new(&dims[..r])?;
+    let out_shape = Shape::of(&dims);
     let src = x.as_slice();
     let mut out = vec![T::ZERO; src.len()];
     let block = rows * cols;

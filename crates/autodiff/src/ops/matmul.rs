@@ -3,6 +3,12 @@
 //!
 //! A rank-1 left operand is a row `(1, k)` and a rank-1 right operand a
 //! column `(k, 1)`; those unit axes are dropped from the output (numpy).
+//!
+//! Operands of rank 3 and more are stacks of matrices over their leading
+//! (batch) axes, which broadcast against each other as in `torch.matmul`:
+//! one GEMM per output matrix, or a single GEMM when only the left operand
+//! is a stack (its matrices are then the row blocks of one tall matrix).
+//! [`crate::Value::matmul_t`] lifts a vector against a stack to a matrix.
 
 use super::add_opt;
 use crate::error::{Error, Result};
@@ -20,9 +26,14 @@ struct Dims {
     k: usize,
     n: usize,
     out: Shape,
+    /// The broadcast batch shape, when an operand is a stack of matrices.
+    batch: Option<Shape>,
 }
 
 fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
+    if a.rank().max(b.rank()) >= 3 {
+        return batched_dims(ta, tb, a, b);
+    }
     let bad = |shape, t: bool| Error::BadRank {
         op: "matmul",
         expected: if t {
@@ -64,7 +75,88 @@ fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
         k: ka,
         n,
         out,
+        batch: None,
     })
+}
+
+/// [`dims`] for stacks of matrices (both operands of rank 2 or more).
+fn batched_dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
+    let mismatch = || Error::ShapeMismatch {
+        op: "matmul",
+        lhs: a,
+        rhs: b,
+    };
+    if a.rank() < 2 || b.rank() < 2 {
+        return Err(Error::BadRank {
+            op: "matmul",
+            expected: "operands of rank 2 or more alongside a stack of matrices",
+            shape: if a.rank() < 2 { a } else { b },
+        });
+    }
+    let (ra, rb) = (a.rank(), b.rank());
+    let a2 = [a[ra - 2], a[ra - 1]];
+    let b2 = [b[rb - 2], b[rb - 1]];
+    let (m, ka) = if ta { (a2[1], a2[0]) } else { (a2[0], a2[1]) };
+    let (kb, n) = if tb { (b2[1], b2[0]) } else { (b2[0], b2[1]) };
+    if ka != kb {
+        return Err(mismatch());
+    }
+    let (ba, bb) = (Shape::of(&a[..ra - 2]), Shape::of(&b[..rb - 2]));
+    let batch = Shape::broadcast("matmul", &ba, &bb).map_err(|_| mismatch())?;
+    Ok(Dims {
+        a2,
+        b2,
+        m,
+        k: ka,
+        n,
+        out: batch.concat(&Shape::from([m, n])),
+        batch: Some(batch),
+    })
+}
+
+/// One GEMM per output matrix of a stack, the operands' batch axes
+/// broadcast; a single tall GEMM when only `a` is a stack and not transposed.
+fn forward_batched<T: Element>(
+    ta: bool,
+    tb: bool,
+    d: &Dims,
+    batch: Shape,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+) -> Tensor<T> {
+    let (sa, sb) = (a.shape(), b.shape());
+    let mut out = vec![T::ZERO; d.out.numel()];
+    let (ma, mb, mc) = (d.a2[0] * d.a2[1], d.b2[0] * d.b2[1], d.m * d.n);
+    if d.k == 0 || mc == 0 || batch.numel() == 0 {
+        return Tensor::from_parts(out, d.out);
+    }
+    if sb.rank() == 2 && !ta {
+        let rows = batch.numel() * d.m;
+        kernels::gemm(
+            T::ONE,
+            MatRef::new(a.as_slice(), rows, d.k),
+            view(b.as_slice(), d.b2, tb),
+            T::ZERO,
+            MatMut::new(&mut out, rows, d.n),
+        );
+        return Tensor::from_parts(out, d.out);
+    }
+    let (ba, bb) = (
+        Shape::of(&sa[..sa.rank() - 2]),
+        Shape::of(&sb[..sb.rank() - 2]),
+    );
+    let (xa, xb) = (ba.broadcast_strides(&batch), bb.broadcast_strides(&batch));
+    let (da, db) = (a.as_slice(), b.as_slice());
+    crate::shape::for_each_broadcast(&batch, &xa, &xb, |i, ia, ib| {
+        kernels::gemm(
+            T::ONE,
+            view(&da[ia * ma..(ia + 1) * ma], d.a2, ta),
+            view(&db[ib * mb..(ib + 1) * mb], d.b2, tb),
+            T::ZERO,
+            MatMut::new(&mut out[i * mc..(i + 1) * mc], d.m, d.n),
+        );
+    });
+    Tensor::from_parts(out, d.out)
 }
 
 /// A view of `x` (stored `r × c`), transposed when `t`.
@@ -80,11 +172,19 @@ pub(crate) fn forward<T: Element>(
     b: &Tensor<T>,
 ) -> Result<Tensor<T>> {
     let d = dims(ta, tb, a.shape(), b.shape())?;
+    if let Some(batch) = d.batch {
+        return Ok(forward_batched(ta, tb, &d, batch, a, b));
+    }
     let mut out = vec![T::ZERO; d.m * d.n];
     if d.k == 0 {
-    } else if d.n == 1 || d.m == 1 {
-        thin(ta, tb, &d, a.as_slice(), b.as_slice(), &mut out);
+    } else if d.m == 1 && d.n == 1 {
+        // A dot product: a row of op(A) and a column of op(B) of length k
+        // are contiguous whatever the flags (one of their dimensions is 1).
+        out[0] = kernels::dot(a.as_slice(), b.as_slice());
+    } else if (d.m == 1 || d.n == 1) && d.m * d.n * d.k <= SMALL {
+        small_matvec(ta, tb, &d, a.as_slice(), b.as_slice(), &mut out);
     } else {
+        // Matrix-vector shapes take the kernels' skinny paths.
         kernels::gemm(
             T::ONE,
             view(a.as_slice(), d.a2, ta),
@@ -96,100 +196,51 @@ pub(crate) fn forward<T: Element>(
     Ok(Tensor::from_parts(out, d.out))
 }
 
-/// Below this length a kernel call (dispatch, blocked accumulators) costs
-/// more than the arithmetic: short dot products and `axpy`s run inline.
-const SHORT: usize = 256;
+/// Matrix-vector products up to this many multiply-adds go through a few
+/// `kernels::dot` / `kernels::axpy` calls rather than a GEMM call, whose
+/// packing of the vector costs more than such a product (the backward pass
+/// of a short dot product is two of them).
+const SMALL: usize = 1024;
 
-/// `⟨x, y⟩`: inline for short vectors, `kernels::dot` otherwise.
-#[inline]
-fn dot<T: Element>(x: &[T], y: &[T]) -> T {
-    if x.len() < SHORT {
-        // Eight independent partial sums, so the loop is not one chain of
-        // dependent additions.
-        let mut acc = [T::ZERO; 8];
-        let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-        let tail = xc.remainder().iter().zip(yc.remainder());
-        for (u, v) in xc.zip(yc) {
-            for l in 0..8 {
-                acc[l] += u[l] * v[l];
-            }
-        }
-        let head =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        tail.fold(head, |s, (&u, &v)| s + u * v)
-    } else {
-        kernels::dot(x, y)
-    }
-}
-
-/// `y ← y + α·x`: inline for short vectors, `kernels::axpy` otherwise.
-#[inline]
-fn axpy<T: Element>(alpha: T, x: &[T], y: &mut [T]) {
-    if x.len() < SHORT {
-        for (o, &v) in y.iter_mut().zip(x) {
-            *o += alpha * v;
-        }
-    } else {
-        kernels::axpy(alpha, x, y);
-    }
-}
-
-/// `out ← out + Σ_p c[p]·rows[p]`, `rows` holding `c.len()` rows of
-/// `out.len()`. Short rows are taken four at a time, so `out` is loaded and
-/// stored once per four rows instead of once per row (a matrix-vector
-/// product's row loop, where `out` is short and the rows many).
-fn axpy_rows<T: Element>(c: &[T], rows: &[T], out: &mut [T]) {
-    let n = out.len();
-    if n == 0 {
-        return;
-    }
-    let mut p = 0;
-    if n < SHORT {
-        for (c4, r4) in c.chunks_exact(4).zip(rows.chunks_exact(4 * n)) {
-            let (r0, rest) = r4.split_at(n);
-            let (r1, rest) = rest.split_at(n);
-            let (r2, r3) = rest.split_at(n);
-            let quads = r0.iter().zip(r1).zip(r2).zip(r3);
-            for (o, (((&u0, &u1), &u2), &u3)) in out.iter_mut().zip(quads) {
-                *o += (c4[0] * u0 + c4[1] * u1) + (c4[2] * u2 + c4[3] * u3);
-            }
-        }
-        p = c.len() / 4 * 4;
-    }
-    for (&cp, row) in c[p..].iter().zip(rows[p * n..].chunks_exact(n)) {
-        axpy(cp, row, out);
-    }
-}
-
-/// Matrix-vector and vector-matrix products (`n = 1` or `m = 1`) as dot
-/// products or `axpy` sweeps over contiguous rows: for these shapes a GEMM's
-/// packing costs more than the arithmetic. A row of `op(A)` is contiguous
-/// unless `A` is transposed, and then a row of the stored `A` is a column
-/// of `op(A)`, which `axpy` sweeps instead (and likewise for `B`).
-fn thin<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T]) {
+/// A small matrix-vector (`n = 1`) or vector-matrix (`m = 1`) product as
+/// `kernels::dot` over contiguous rows or `kernels::axpy` over contiguous
+/// rows of the stored operand: a row of `op(A)` is contiguous unless `A` is
+/// transposed, and then a row of the stored `A` is a column of `op(A)`,
+/// which `axpy` sweeps instead (likewise for `B`).
+fn small_matvec<T: Element>(ta: bool, tb: bool, d: &Dims, a: &[T], b: &[T], out: &mut [T]) {
     let k = d.k;
     if d.n == 1 {
-        // out[i] = ⟨op(A)[i, :], op(B)[:, 0]⟩; op(B)'s column is contiguous.
         if ta {
-            // op(A) = Aᵀ with A stored k×m: out = Σ_p b[p]·A[p, :].
-            axpy_rows(&b[..k], a, out);
+            // op(A) = Aᵀ, A stored k×m: out = Σ_p b[p]·A[p, :].
+            for (&c, row) in b[..k].iter().zip(a.chunks_exact(d.m)) {
+                kernels::axpy(c, row, out);
+            }
         } else {
             for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
-                *o = dot(row, &b[..k]);
+                *o = kernels::dot(row, &b[..k]);
             }
         }
     } else if tb {
         // m = 1, op(B) = Bᵀ with B stored n×k: out[j] = ⟨a, B[j, :]⟩.
         for (o, row) in out.iter_mut().zip(b.chunks_exact(k)) {
-            *o = dot(&a[..k], row);
+            *o = kernels::dot(&a[..k], row);
         }
     } else {
         // m = 1, B stored k×n: out = Σ_p a[p]·B[p, :].
-        axpy_rows(&a[..k], b, out);
+        for (&c, row) in a[..k].iter().zip(b.chunks_exact(d.n)) {
+            kernels::axpy(c, row, out);
+        }
     }
 }
 
 /// `(AB)˙ = Ȧ·B + A·Ḃ` (bilinear), with the same transposition flags.
+///
+/// Over a batch of `k` tangents each term is one matrix product of the
+/// whole batch: the `k` copies of `op(Ȧ)` (`m × k'` each) are stacked into
+/// the rows of one `(k·m) × k'` matrix multiplied by `op(B)`; for `A·Ḃ` the
+/// stacked `op(Ḃ)ᵀ` (`(k·n) × k'`) is multiplied by `op(A)ᵀ`, giving the
+/// lanes transposed (a vector `B` needs no transpose at all: the `k`
+/// tangents of a vector are already the rows of a `k × k'` matrix).
 pub(crate) fn jvp<V: Value>(
     ta: bool,
     tb: bool,
@@ -197,12 +248,59 @@ pub(crate) fn jvp<V: Value>(
     b: &V,
     da: Option<&V>,
     db: Option<&V>,
+    batch: Option<usize>,
 ) -> Result<Option<V>> {
-    let shape = dims(ta, tb, a.shape(), b.shape())?.out;
+    let d = dims(ta, tb, a.shape(), b.shape())?;
+    let Some(k) = batch else {
+        return add_opt(
+            da.map(|x| x.matmul_t(b, ta, tb)).transpose()?,
+            db.map(|x| a.matmul_t(x, ta, tb)).transpose()?,
+            d.out,
+        );
+    };
+    let out = d.out.prepend(k);
+    if d.batch.is_some() {
+        // Stacks: the lanes are one more batch axis, broadcast in front.
+        let r = d.out.rank();
+        return add_opt(
+            da.map(|x| super::lift(x, batch, r)?.matmul_t(b, ta, tb))
+                .transpose()?,
+            db.map(|x| a.matmul_t(&super::lift(x, batch, r)?, ta, tb))
+                .transpose()?,
+            out,
+        );
+    }
+    let a_term = |da: &V| -> Result<V> {
+        let rows = if a.shape().rank() == 1 {
+            da.clone()
+        } else {
+            let p = if ta { da.t()? } else { da.clone() };
+            p.reshape([k * d.m, d.k])?
+        };
+        rows.matmul_t(b, false, tb)?.reshape(out)
+    };
+    let b_term = |db: &V| -> Result<V> {
+        let a_rank = a.shape().rank();
+        if b.shape().rank() == 1 {
+            // Lanes op(A)·ḃ_l = rows of Ḃ·op(A)ᵀ.
+            return if a_rank == 1 {
+                db.matmul(a)
+            } else {
+                db.matmul_t(a, false, !ta)
+            };
+        }
+        let qt = if tb { db.clone() } else { db.t()? };
+        let rows = qt.reshape([k * d.n, d.k])?;
+        if a_rank == 1 {
+            rows.matmul(a)?.reshape([k, d.n])
+        } else {
+            rows.matmul_t(a, false, !ta)?.reshape([k, d.n, d.m])?.t()
+        }
+    };
     add_opt(
-        da.map(|d| d.matmul_t(b, ta, tb)).transpose()?,
-        db.map(|d| a.matmul_t(d, ta, tb)).transpose()?,
-        shape,
+        da.map(a_term).transpose()?,
+        db.map(b_term).transpose()?,
+        out,
     )
 }
 
@@ -221,6 +319,31 @@ pub(crate) fn vjp<V: Value>(
     needs: [bool; 2],
 ) -> Result<[Option<V>; 2]> {
     let d = dims(ta, tb, a.shape(), b.shape())?;
+    if d.batch.is_some() {
+        // The same products on stacks, summed over the axes along which an
+        // operand was broadcast.
+        let ga = needs[0]
+            .then(|| {
+                if ta {
+                    b.matmul_t(gy, tb, true)
+                } else {
+                    gy.matmul_t(b, false, !tb)
+                }?
+                .sum_to(a.shape())
+            })
+            .transpose()?;
+        let gb = needs[1]
+            .then(|| {
+                if tb {
+                    gy.matmul_t(a, true, ta)
+                } else {
+                    a.matmul_t(gy, !ta, false)
+                }?
+                .sum_to(b.shape())
+            })
+            .transpose()?;
+        return Ok([ga, gb]);
+    }
     let g2 = gy.reshape([d.m, d.n])?;
     let ga = if needs[0] {
         let b2 = b.reshape(d.b2)?;
@@ -244,5 +367,74 @@ pub(crate) fn vjp<V: Value>(
     } else {
         None
     };
+    Ok([ga, gb])
+}
+
+/// [`vjp`] on `k` cotangents `gy` (`[k] ++ out`). For matrices and
+/// vectors, the lanes are stacked into the rows of one matrix, so each
+/// cotangent is one GEMM: `Ā` from the rows `Ȳ_l·op(B)ᵀ`, `B̄` from the rows
+/// `Ȳ_lᵀ·op(A)` (then transposed back where the operand is stored the other
+/// way). For stacks, the lanes are one more broadcast batch axis.
+pub(crate) fn vjp_lanes<V: Value>(
+    ta: bool,
+    tb: bool,
+    a: &V,
+    b: &V,
+    gy: &V,
+    needs: [bool; 2],
+    k: usize,
+) -> Result<[Option<V>; 2]> {
+    let d = dims(ta, tb, a.shape(), b.shape())?;
+    let (sa, sb) = (a.shape(), b.shape());
+    if d.batch.is_some() {
+        let r = d.out.rank();
+        let ga = needs[0]
+            .then(|| {
+                let g = if ta {
+                    b.matmul_t(gy, tb, true)
+                } else {
+                    gy.matmul_t(b, false, !tb)
+                }?;
+                super::sum_to_lanes(&g, Some(k), sa, r)
+            })
+            .transpose()?;
+        let gb = needs[1]
+            .then(|| {
+                let g = if tb {
+                    gy.matmul_t(a, true, ta)
+                } else {
+                    a.matmul_t(gy, !ta, false)
+                }?;
+                super::sum_to_lanes(&g, Some(k), sb, r)
+            })
+            .transpose()?;
+        return Ok([ga, gb]);
+    }
+    let g3 = gy.reshape([k, d.m, d.n])?;
+    let ga = needs[0]
+        .then(|| -> Result<V> {
+            let p = g3
+                .reshape([k * d.m, d.n])?
+                .matmul_t(&b.reshape(d.b2)?, false, !tb)?;
+            if ta {
+                p.reshape([k, d.m, d.k])?.t()?.reshape(sa.prepend(k))
+            } else {
+                p.reshape(sa.prepend(k))
+            }
+        })
+        .transpose()?;
+    let gb = needs[1]
+        .then(|| -> Result<V> {
+            let q = g3
+                .t()?
+                .reshape([k * d.n, d.m])?
+                .matmul_t(&a.reshape(d.a2)?, false, ta)?;
+            if tb {
+                q.reshape(sb.prepend(k))
+            } else {
+                q.reshape([k, d.n, d.k])?.t()?.reshape(sb.prepend(k))
+            }
+        })
+        .transpose()?;
     Ok([ga, gb])
 }

@@ -10,9 +10,9 @@ use crate::value::Value;
 use kernels::Element;
 
 /// The shape of a sum over `axis` (or all axes) of `s`.
-fn reduced_shape(s: Shape, axis: Option<usize>, keepdim: bool) -> Result<Shape> {
+pub(crate) fn reduced_shape(s: Shape, axis: Option<usize>, keepdim: bool) -> Result<Shape> {
     match axis {
-        None if keepdim => Shape::new(&[1; Shape::MAX_RANK][..s.rank()]),
+        None if keepdim => Ok(Shape::from_fn(s.rank(), |_| 1)),
         None => Ok(Shape::SCALAR),
         Some(ax) if ax >= s.rank() => Err(Error::AxisOutOfRange {
             op: "sum",
@@ -117,4 +117,45 @@ pub(crate) fn sum_to_forward<T: Element>(x: &Tensor<T>, shape: Shape) -> Result<
         out
     };
     Ok(Tensor::from_parts(out, shape))
+}
+
+/// The tangent of `sum_to(s)` applied to `x` (of shape `xs`): the same sum
+/// of the tangent, each lane of a batch on its own.
+pub(crate) fn sum_to_jvp<V: Value>(d: &V, batch: Option<usize>, s: Shape, xs: Shape) -> Result<V> {
+    match batch {
+        None => d.sum_to(s),
+        Some(k) => d
+            .sum_to(s.pad_to(xs.rank()).prepend(k))?
+            .reshape(s.prepend(k)),
+    }
+}
+
+/// The tangent of a scaled sum: the same sum of the tangent (it is linear),
+/// each lane of a batch on its own; `ys` is the output's shape.
+pub(crate) fn sum_jvp<V: Value>(
+    d: &V,
+    batch: Option<usize>,
+    axis: Option<usize>,
+    keepdim: bool,
+    scale: V::Elem,
+    ys: Shape,
+) -> Result<V> {
+    let sum = |d: &V, axis, keepdim| {
+        V::apply(
+            &crate::ops::Op::Sum {
+                axis,
+                keepdim,
+                scale,
+            },
+            &[d],
+        )
+    };
+    match (batch, axis) {
+        (None, _) => sum(d, axis, keepdim),
+        (Some(k), None) => {
+            let n = d.numel() / k.max(1);
+            sum(&d.reshape([k, n])?, Some(1), false)?.reshape(ys.prepend(k))
+        }
+        (Some(_), Some(ax)) => sum(d, Some(ax + 1), keepdim),
+    }
 }

@@ -3,8 +3,8 @@
 //! shape errors.
 
 use autodiff::{
-    Dual, Error, Function, Result, Tensor, Value, Var, check_grads, hessian, hvp, jacfwd, jacrev,
-    jvp, linearize, vjp,
+    Dual, Error, Function, Result, Tensor, Value, Var, check_grads, hessian, hvp, jacfwd,
+    jacfwd_chunked, jacrev, jvp, jvp_batched, linearize, vjp, vjp_batched,
 };
 use proptest::prelude::*;
 
@@ -177,5 +177,113 @@ fn constructors_and_readers() -> Result<()> {
         z.sum_to([2, 1])?.to_vec(),
         vec![21.0 + 6.0 * 10.0, 21.0 + 6.0 * 20.0]
     );
+    Ok(())
+}
+
+/// A function of a matrix `x` (r×c) mixing reductions along axes and
+/// matrix products, returning a matrix.
+fn matrix_mixed<V: Value>(w: &Tensor<f64>, x: &V) -> Result<V> {
+    let h = x.matmul(&V::constant(w.cast()))?.tanh()?;
+    h.log_softmax_axis(0)?
+        .add(&x.sum_axis(1, true)?)?
+        .mul(&h.softmax()?)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn batched_jvp_and_vjp_equal_one_per_direction(r in 1usize..4, c in 1usize..4, k in 1usize..5,
+                                                   seed in 0u64..1000) {
+        let w = Tensor::<f64>::rand_uniform([c, c], -1.0, 1.0, seed);
+        let x = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, seed + 1);
+        let ts = Tensor::<f64>::rand_uniform([k, r, c], -1.0, 1.0, seed + 2);
+        let cs = Tensor::<f64>::rand_uniform([k, r, c], -1.0, 1.0, seed + 3);
+        let (y, jt) = jvp_batched(|x| matrix_mixed(&w, x), &x, &ts).unwrap();
+        let (y2, jtc) = vjp_batched(|x| matrix_mixed(&w, x), &x, &cs).unwrap();
+        prop_assert_eq!(&y, &y2);
+        prop_assert_eq!(jt.shape(), [k, r, c].into());
+        prop_assert_eq!(jtc.shape(), [k, r, c].into());
+        let n = r * c;
+        for l in 0..k {
+            let lane = |t: &Tensor<f64>| Tensor::from_vec(t.as_slice()[l * n..(l + 1) * n].to_vec(), [r, c]).unwrap();
+            let (_, one) = jvp(|x| matrix_mixed(&w, x), &x, &lane(&ts)).unwrap();
+            prop_assert!(lane(&jt).max_abs_diff(&one) < 1e-12);
+            let (_, back) = vjp(|x| matrix_mixed(&w, x), &x, &lane(&cs)).unwrap();
+            prop_assert!(lane(&jtc).max_abs_diff(&back) < 1e-12);
+        }
+        // The Jacobian (rank 4) by forward mode, in chunks of every size,
+        // equals the one by reverse mode.
+        let jr = jacrev(|x| matrix_mixed(&w, x), &x).unwrap();
+        prop_assert_eq!(jr.shape(), [r, c, r, c].into());
+        for chunk in [1, 2, n] {
+            let jf = jacfwd_chunked(|x| matrix_mixed(&w, x), &x, chunk).unwrap();
+            prop_assert!(jf.max_abs_diff(&jr) < 1e-12, "chunk {}", chunk);
+        }
+    }
+
+    #[test]
+    fn batched_hessian_equals_one_hvp_per_column(r in 1usize..4, c in 1usize..4, seed in 0u64..1000) {
+        let w = Tensor::<f64>::rand_uniform([c, c], -1.0, 1.0, seed);
+        let x = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, seed + 1);
+        let f = |x: &Var<Dual<Tensor<f64>>>| matrix_mixed(&w, x)?.logsumexp()?.sum();
+        let h = hessian(f, &x).unwrap();
+        let n = r * c;
+        prop_assert_eq!(h.shape(), [r, c, r, c].into());
+        for j in 0..n {
+            let mut e = Tensor::zeros([r, c]);
+            e.as_mut_slice()[j] = 1.0;
+            let col = hvp(f, &x, &e).unwrap();
+            for i in 0..n {
+                prop_assert!((h.as_slice()[i * n + j] - col.as_slice()[i]).abs() < 1e-12);
+            }
+        }
+        // Symmetric, as a Hessian must be.
+        for i in 0..n {
+            for j in 0..n {
+                prop_assert!((h.as_slice()[i * n + j] - h.as_slice()[j * n + i]).abs() < 1e-12);
+            }
+        }
+    }
+}
+
+#[test]
+fn batched_duals_report_mismatched_batches() -> Result<()> {
+    let x = Tensor::<f64>::arange(3);
+    let a = Dual::batched(x.clone(), Tensor::zeros([2, 3]))?;
+    let b = Dual::batched(x.clone(), Tensor::zeros([4, 3]))?;
+    let plain = Dual::new(x.clone(), Tensor::zeros([3]))?;
+    let e = a.add(&b).unwrap_err();
+    assert_eq!(
+        e,
+        Error::BatchMismatch {
+            op: "add",
+            lhs: Some(2),
+            rhs: Some(4)
+        }
+    );
+    assert!(e.to_string().contains("batch of 2"), "{e}");
+    assert!(a.mul(&plain).is_err());
+    // A constant mixes with any batch.
+    let y = a.mul(&Dual::constant_of(x.clone()))?;
+    assert_eq!(y.batch(), Some(2));
+    assert!(Dual::batched(x.clone(), Tensor::zeros([3])).is_err());
+    assert!(Dual::batched(x, Tensor::zeros([2, 4])).is_err());
+    Ok(())
+}
+
+#[test]
+fn jacobians_of_any_rank() -> Result<()> {
+    // A rank-4 input and output: the Jacobian has rank 8.
+    let x = Tensor::<f64>::rand_uniform([2, 1, 2, 2], -1.0, 1.0, 3);
+    let jf = jacfwd(|x| x.tanh(), &x)?;
+    let jr = jacrev(|x| x.tanh(), &x)?;
+    assert_eq!(jf.shape().dims(), &[2, 1, 2, 2, 2, 1, 2, 2]);
+    assert!(jf.max_abs_diff(&jr) < 1e-15);
+    // Diagonal: 1 − tanh².
+    let n = x.numel();
+    for (i, &v) in x.as_slice().iter().enumerate() {
+        assert!((jf.as_slice()[i * n + i] - (1.0 - v.tanh().powi(2))).abs() < 1e-15);
+    }
     Ok(())
 }

@@ -1,14 +1,15 @@
 //! Every op, and random compositions of ops, checked with the library's
 //! gradient checker: JVP and VJP against `f64` central differences and
 //! against each other, in `f64` (tight default tolerances) and in `f32`
-//! (default `f32` tolerances, justified on `autodiff::Tolerance::for_dtype`).
+//! (default `f32` tolerances, justified on `autodiff::Tolerance::for_dtype`);
+//! and every op's JVP on a batch of tangents against one JVP per tangent.
 //!
 //! Inputs are drawn away from kinks (0 for abs/relu, the clamp bounds, ties
 //! of max/min) and from domain edges (log, sqrt, recip, powf get positive
 //! inputs ≥ 0.2), where a derivative does not exist or finite differences
 //! straddle a discontinuity of the derivative.
 
-use autodiff::{Function, Result, Tensor, Value, check_grads};
+use autodiff::{Dual, Function, Index, Result, Shape, Tensor, Value, Var, check_grads};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -51,6 +52,18 @@ enum Op {
     LogSumExp,
     Gather(Vec<usize>),
     Scatter(Vec<usize>),
+    SoftmaxAxis(usize),
+    LogSoftmaxAxis(usize),
+    LogSumExpAxis(usize, bool),
+    Amax(usize, bool),
+    Amin(usize, bool),
+    Norm,
+    NormAxis(usize, bool),
+    Permute(Vec<usize>),
+    GatherAxis(usize, Vec<usize>, Vec<usize>),
+    ScatterAddAxis(usize, Vec<usize>, Vec<usize>),
+    MaxAxis(usize, bool),
+    MinAxis(usize, bool),
 }
 
 impl Function for Op {
@@ -99,6 +112,22 @@ impl Function for Op {
             Op::LogSumExp => x.logsumexp(),
             Op::Gather(i) => x.gather(i),
             Op::Scatter(i) => x.sum_axis(1, false)?.scatter(Arc::from(&i[..]), 4),
+            Op::SoftmaxAxis(a) => x.softmax_axis(*a),
+            Op::LogSoftmaxAxis(a) => x.log_softmax_axis(*a),
+            Op::LogSumExpAxis(a, k) => x.logsumexp_axis(*a, *k),
+            Op::Amax(a, k) => x.amax(*a, *k),
+            Op::Amin(a, k) => x.amin(*a, *k),
+            Op::Norm => x.norm(),
+            Op::NormAxis(a, k) => x.norm_axis(*a, *k),
+            Op::Permute(p) => x.permute(p),
+            Op::GatherAxis(a, i, shape) => x.gather_axis(*a, &Index::new(i.clone(), &shape[..])?),
+            Op::ScatterAddAxis(a, i, shape) => {
+                // x has the index's shape; the output that of `shape`.
+                let idx = Index::new(i.clone(), x.shape())?;
+                x.scatter_add_axis(*a, &idx, &shape[..])
+            }
+            Op::MaxAxis(a, k) => Ok(x.max_axis(*a, *k)?.0),
+            Op::MinAxis(a, k) => Ok(x.min_axis(*a, *k)?.0),
         }
     }
 }
@@ -125,6 +154,107 @@ fn check<F: Function + std::fmt::Debug>(
     check_grads(op, xs).map_err(|e| TestCaseError::fail(format!("f64 {op:?}: {e}")))?;
     let x32: Vec<Tensor<f32>> = xs.iter().map(Tensor::cast).collect();
     check_grads(op, &x32).map_err(|e| TestCaseError::fail(format!("f32 {op:?}: {e}")))?;
+    check_batch(op, xs).map_err(|e| TestCaseError::fail(format!("batch {op:?}: {e}")))?;
+    Ok(())
+}
+
+/// The JVP of `op` on a batch of `K` tangents (every input carrying `K`,
+/// then only the first) against `K` separate JVPs, lane by lane; and the
+/// VJP on `K` stacked cotangents against `K` separate VJPs.
+fn check_batch<F: Function + std::fmt::Debug>(op: &F, xs: &[Tensor<f64>]) -> Result<()> {
+    const K: usize = 3;
+    // Reverse mode: one batched sweep against K sweeps.
+    let vars: Vec<Var<Tensor<f64>>> = xs.iter().map(|x| Var::leaf(x.clone())).collect();
+    let y = op.eval(&vars)?;
+    let ys = y.shape();
+    let cs = Tensor::<f64>::rand_uniform(Shape::of(&[&[K][..], ys.dims()].concat()), -1.0, 1.0, 29);
+    y.backward_batched(cs.clone())?;
+    let stacked: Vec<Option<Tensor<f64>>> = vars.iter().map(Var::take_grad).collect();
+    let m = ys.numel();
+    for l in 0..K {
+        let c = Tensor::from_vec(cs.as_slice()[l * m..(l + 1) * m].to_vec(), ys)?;
+        y.backward_with(c)?;
+        for (v, st) in vars.iter().zip(&stacked) {
+            let one = v.take_grad();
+            let (Some(one), Some(st)) = (one, st) else {
+                assert!(
+                    st.is_none(),
+                    "{op:?}: a lane gradient where none is expected"
+                );
+                continue;
+            };
+            let n = one.numel();
+            assert_eq!(
+                st.shape().dims(),
+                &[&[K][..], v.shape().dims()].concat()[..],
+                "{op:?}"
+            );
+            for (g, w) in st.as_slice()[l * n..(l + 1) * n].iter().zip(one.as_slice()) {
+                assert!(
+                    (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "{op:?} cotangent lane {l}: {st:?} vs {one:?}"
+                );
+            }
+        }
+    }
+    for only_first in [false, true] {
+        let ts: Vec<Tensor<f64>> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let shape = Shape::of(&[&[K][..], x.shape().dims()].concat());
+                Tensor::rand_uniform(shape, -1.0, 1.0, 17 + i as u64)
+            })
+            .collect();
+        let carries = |i: usize| !only_first || i == 0;
+        let batched: Vec<Dual<Tensor<f64>>> = xs
+            .iter()
+            .zip(&ts)
+            .enumerate()
+            .map(|(i, (x, t))| {
+                if carries(i) {
+                    Dual::batched(x.clone(), t.clone())
+                } else {
+                    Ok(Dual::constant_of(x.clone()))
+                }
+            })
+            .collect::<Result<_>>()?;
+        let y = op.eval(&batched)?;
+        let tb = y.tangent();
+        let m = y.numel();
+        assert_eq!(tb.shape().dims()[0], K, "{op:?}: batch axis");
+        assert_eq!(
+            &tb.shape().dims()[1..],
+            y.shape().dims(),
+            "{op:?}: lane shape"
+        );
+        for l in 0..K {
+            let single: Vec<Dual<Tensor<f64>>> = xs
+                .iter()
+                .zip(&ts)
+                .enumerate()
+                .map(|(i, (x, t))| {
+                    if carries(i) {
+                        let n = x.numel();
+                        let lane = t.as_slice()[l * n..(l + 1) * n].to_vec();
+                        Dual::new(x.clone(), Tensor::from_vec(lane, x.shape())?)
+                    } else {
+                        Ok(Dual::constant_of(x.clone()))
+                    }
+                })
+                .collect::<Result<_>>()?;
+            let y1 = op.eval(&single)?;
+            assert_eq!(y1.primal(), y.primal(), "{op:?}: primal");
+            let want = y1.tangent();
+            let got = &tb.as_slice()[l * m..(l + 1) * m];
+            for (g, w) in got.iter().zip(want.as_slice()) {
+                assert!(
+                    (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "{op:?} lane {l} (only first: {only_first}): {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
     Ok(())
 }
 
@@ -198,6 +328,39 @@ proptest! {
     }
 
     #[test]
+    fn batched_matmul_broadcasts_like_torch(m in 1usize..4, k in 1usize..4, n in 1usize..4,
+                                            a in away(80), b in away(80)) {
+        let ta = |shape: &[usize]| t(a[..shape.iter().product::<usize>()].to_vec(), shape);
+        let tb = |shape: &[usize]| t(b[..shape.iter().product::<usize>()].to_vec(), shape);
+        let plain = Op::MatMul { ta: false, tb: false };
+        check(&plain, &[ta(&[2, m, k]), tb(&[2, k, n])])?;
+        check(&plain, &[ta(&[2, m, k]), tb(&[k, n])])?;
+        check(&plain, &[ta(&[m, k]), tb(&[3, k, n])])?;
+        check(&plain, &[ta(&[2, 1, m, k]), tb(&[3, k, n])])?;
+        check(&plain, &[ta(&[k]), tb(&[2, k, n])])?;
+        check(&plain, &[ta(&[2, m, k]), tb(&[k])])?;
+        check(&Op::MatMul { ta: true, tb: false }, &[ta(&[2, k, m]), tb(&[k, n])])?;
+        check(&Op::MatMul { ta: false, tb: true }, &[ta(&[2, m, k]), tb(&[2, n, k])])?;
+        check(&Op::MatMul { ta: true, tb: true }, &[ta(&[k, m]), tb(&[2, n, k])])?;
+        // Each matrix of the stack is the plain product.
+        let (x, y) = (ta(&[2, 1, m, k]), tb(&[3, k, n]));
+        let z = x.matmul(&y).unwrap();
+        prop_assert_eq!(z.shape(), [2, 3, m, n].into());
+        for i in 0..2 {
+            for j in 0..3 {
+                let xi = t(x.as_slice()[i * m * k..(i + 1) * m * k].to_vec(), &[m, k]);
+                let yj = t(y.as_slice()[j * k * n..(j + 1) * k * n].to_vec(), &[k, n]);
+                let want = xi.matmul(&yj).unwrap();
+                let at = (i * 3 + j) * m * n;
+                let got = t(z.as_slice()[at..at + m * n].to_vec(), &[m, n]);
+                prop_assert!(got.max_abs_diff(&want) < 1e-12);
+            }
+        }
+        prop_assert!(ta(&[2, m, k]).matmul(&tb(&[3, k, n])).is_err());
+        prop_assert!(ta(&[2, m, k]).matmul(&tb(&[2, k + 1, n])).is_err());
+    }
+
+    #[test]
     fn shape_and_reduction_ops((r, c) in dims(), v in away(40)) {
         let x = t(v[..r * c].to_vec(), &[r, c]);
         for op in [Op::Transpose, Op::Reshape, Op::BroadcastTo, Op::SumTo, Op::Sum, Op::Mean,
@@ -213,6 +376,46 @@ proptest! {
         }
         for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp] {
             check(&op, std::slice::from_ref(&x1))?;
+        }
+    }
+
+    #[test]
+    fn ops_along_any_axis(d0 in 1usize..4, d1 in 1usize..4, d2 in 1usize..4, v in away(27)) {
+        let x = t(v[..d0 * d1 * d2].to_vec(), &[d0, d1, d2]);
+        for a in 0..3 {
+            for k in [false, true] {
+                for op in [Op::SoftmaxAxis(a), Op::LogSoftmaxAxis(a), Op::LogSumExpAxis(a, k),
+                           Op::Amax(a, k), Op::Amin(a, k), Op::NormAxis(a, k),
+                           Op::SumAxis(a, k), Op::MeanAxis(a, k)] {
+                    check(&op, std::slice::from_ref(&x))?;
+                }
+            }
+        }
+        for p in [vec![0, 1, 2], vec![2, 0, 1], vec![1, 0, 2], vec![2, 1, 0]] {
+            check(&Op::Permute(p), std::slice::from_ref(&x))?;
+        }
+        check(&Op::Norm, std::slice::from_ref(&x))?;
+    }
+
+    #[test]
+    fn gather_along_any_axis_and_its_adjoint(d0 in 1usize..4, d1 in 1usize..4, d2 in 1usize..4,
+                                            v in away(27), raw in prop::collection::vec(0usize..100, 27)) {
+        let full = [d0, d1, d2];
+        let x = t(v[..d0 * d1 * d2].to_vec(), &full);
+        for axis in 0..3 {
+            // An index no longer than x along the other axes, up to 3 along `axis`.
+            let mut ishape = full.to_vec();
+            ishape[axis] = 1 + raw[0] % 3;
+            if axis != 2 { ishape[2] = 1 + raw[1] % d2; }
+            let n: usize = ishape.iter().product();
+            let idx: Vec<usize> = raw[..n].iter().map(|&r| r % full[axis]).collect();
+            check(&Op::GatherAxis(axis, idx.clone(), ishape.clone()), std::slice::from_ref(&x))?;
+            let y = t(v[..n].to_vec(), &ishape);
+            check(&Op::ScatterAddAxis(axis, idx, full.to_vec()), &[y])?;
+            for k in [false, true] {
+                check(&Op::MaxAxis(axis, k), std::slice::from_ref(&x))?;
+                check(&Op::MinAxis(axis, k), std::slice::from_ref(&x))?;
+            }
         }
     }
 

@@ -19,11 +19,72 @@ fn two_x_dot_x_gives_4x() -> autodiff::Result<()> {
 fn after_zeroing_sum_gives_ones() -> autodiff::Result<()> {
     let x = Tensor::<f64>::arange(4).requires_grad();
     x.dot(&x)?.mul_scalar(2.0)?.backward()?;
+    // PyTorch 2's default: zeroing sets the gradient to None.
     x.zero_grad()?;
-    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0; 4]);
+    assert!(x.grad().is_none());
     let y = x.sum()?;
     y.backward()?;
     assert_eq!(x.grad().unwrap().to_vec(), vec![1.0; 4]);
+    // Zeroing in place keeps a tensor of zeros.
+    x.zero_grad_in_place()?;
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0; 4]);
+    y.backward()?;
+    assert_eq!(x.grad().unwrap().to_vec(), vec![1.0; 4]);
+    Ok(())
+}
+
+#[test]
+fn backward_of_a_value_without_grad_is_an_error() -> autodiff::Result<()> {
+    let c = Var::new(Tensor::<f64>::scalar(3.0));
+    let err = c.square()?.backward().unwrap_err();
+    assert!(matches!(err, Error::NoGrad { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not require grad"), "{err}");
+    let seeded = c.backward_with(Tensor::scalar(1.0)).unwrap_err();
+    assert!(matches!(seeded, Error::NoGrad { .. }));
+    Ok(())
+}
+
+#[test]
+fn retain_grad_keeps_an_intermediate_gradient() -> autodiff::Result<()> {
+    let x = Tensor::<f64>::arange(3).requires_grad();
+    let h = x.mul_scalar(3.0)?;
+    let unkept = h.add_scalar(1.0)?;
+    h.retain_grad();
+    assert!(h.retains_grad() && x.retains_grad() && !unkept.retains_grad());
+    let y = unkept.square()?.sum()?;
+    y.backward()?;
+    // ∂y/∂h = 2(h + 1); ∂y/∂x = 3·2(h + 1).
+    let want: Vec<f64> = [0.0, 3.0, 6.0].iter().map(|h| 2.0 * (h + 1.0)).collect();
+    assert_eq!(h.grad().unwrap().to_vec(), want);
+    assert!(
+        unkept.grad().is_none(),
+        "interior values not retained stay None"
+    );
+    let gx: Vec<f64> = want.iter().map(|g| 3.0 * g).collect();
+    assert_eq!(x.grad().unwrap().to_vec(), gx);
+    // Retained gradients accumulate across passes, and zero_grad clears them.
+    y.backward()?;
+    let twice: Vec<f64> = want.iter().map(|g| 2.0 * g).collect();
+    assert_eq!(h.grad().unwrap().to_vec(), twice);
+    h.zero_grad()?;
+    assert!(h.grad().is_none());
+    Ok(())
+}
+
+#[test]
+fn clamp_derivative_at_a_bound_is_as_pytorch() -> autodiff::Result<()> {
+    // Scalar bounds: 0 at exactly a bound, 1 strictly inside, 0 outside.
+    let x = Tensor::from_vec(vec![-1.0f64, -0.5, 0.0, 1.0, 2.0], [5])?.requires_grad();
+    x.clamp(-1.0, 1.0)?.sum()?.backward()?;
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 1.0, 1.0, 0.0, 0.0]);
+    // Tensor bounds: where x equals a bound the derivative is split, ½ each.
+    let x = Tensor::from_vec(vec![-1.0f64, 0.0, 1.0], [3])?.requires_grad();
+    let lo = Tensor::from_vec(vec![-1.0f64, -1.0, -1.0], [3])?.requires_grad();
+    let hi = Tensor::from_vec(vec![1.0f64, 1.0, 1.0], [3])?.requires_grad();
+    x.clamp_tensor(&lo, &hi)?.sum()?.backward()?;
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.5, 1.0, 0.5]);
+    assert_eq!(lo.grad().unwrap().to_vec(), vec![0.5, 0.0, 0.0]);
+    assert_eq!(hi.grad().unwrap().to_vec(), vec![0.0, 0.0, 0.5]);
     Ok(())
 }
 
@@ -67,6 +128,8 @@ fn detach_stops_the_gradient() -> autodiff::Result<()> {
     x.zero_grad()?;
     y.sum()?.backward()?;
     assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 2.0, 4.0, 6.0]);
+    // The detached value is a constant: backward from it is an error.
+    assert!(matches!(u.sum()?.backward(), Err(Error::NoGrad { .. })));
     Ok(())
 }
 
@@ -76,7 +139,8 @@ fn no_grad_scope_records_nothing() -> autodiff::Result<()> {
     let y = no_grad(|| x.square())?;
     assert!(!y.requires_grad());
     assert!(autodiff::is_grad_enabled());
-    y.sum()?.backward()?;
+    let err = y.sum()?.backward().unwrap_err();
+    assert!(matches!(err, Error::NoGrad { .. }));
     assert!(x.grad().is_none());
     Ok(())
 }

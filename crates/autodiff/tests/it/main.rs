@@ -1,0 +1,7 @@
+//! The crate's integration tests, in one binary.
+
+mod axes;
+mod book;
+mod modes;
+mod operators;
+mod ops_gradcheck;
