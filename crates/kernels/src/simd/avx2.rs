@@ -43,6 +43,15 @@ impl Simd for F32x8 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX2 and 8 readable bytes (the
+        // 64-bit load reads exactly 8).
+        unsafe {
+            let b = _mm_loadl_epi64(p.cast::<__m128i>());
+            Self(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         // SAFETY: the caller guarantees 8 writable elements.
         unsafe { _mm256_storeu_ps(p, self.0) }
@@ -76,6 +85,15 @@ impl Simd for F32x8 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm256_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm256_div_ps(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
@@ -149,6 +167,14 @@ impl Simd for F64x4 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX2 and 4 readable bytes.
+        unsafe {
+            let b = _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned());
+            Self(_mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f64) {
         // SAFETY: the caller guarantees 4 writable elements.
         unsafe { _mm256_storeu_pd(p, self.0) }
@@ -182,6 +208,15 @@ impl Simd for F64x4 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm256_fmadd_pd(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm256_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {

@@ -46,6 +46,14 @@ impl Simd for F32x16 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX-512F and 16 readable bytes.
+        unsafe {
+            let b = _mm_loadu_si128(p.cast::<__m128i>());
+            Self(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         // SAFETY: the caller guarantees 16 writable elements.
         unsafe { _mm512_storeu_ps(p, self.0) }
@@ -75,6 +83,15 @@ impl Simd for F32x16 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impl.
         unsafe { Self(_mm512_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Self(_mm512_div_ps(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
@@ -131,6 +148,15 @@ impl Simd for F64x8 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX-512F (with AVX2) and 8 readable
+        // bytes (the 64-bit load reads exactly 8).
+        unsafe {
+            let b = _mm_loadl_epi64(p.cast::<__m128i>());
+            Self(_mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f64) {
         // SAFETY: the caller guarantees 8 writable elements.
         unsafe { _mm512_storeu_pd(p, self.0) }
@@ -160,6 +186,15 @@ impl Simd for F64x8 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm512_fmadd_pd(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm512_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
