@@ -14,6 +14,49 @@ pub(crate) struct F32x8(__m256);
 #[derive(Clone, Copy)]
 pub(crate) struct F64x4(__m256d);
 
+/// A lane mask with the low `n` of 8 32-bit lanes set (all bits).
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[inline(always)]
+unsafe fn tail_mask32(n: usize) -> __m256i {
+    // SAFETY: the caller guarantees AVX2.
+    unsafe {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(n as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+}
+
+/// A lane mask with the low `n` of 4 64-bit lanes set (all bits).
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[inline(always)]
+unsafe fn tail_mask64(n: usize) -> __m256i {
+    // SAFETY: the caller guarantees AVX2.
+    unsafe { _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_setr_epi64x(0, 1, 2, 3)) }
+}
+
+/// The `n ≤ 8` bytes at `p` as the low bytes of a little-endian word (the
+/// rest 0), read one by one: a register-only tail load, where a copy into
+/// a stack buffer would be a `memcpy` call that spills every vector
+/// register of the calling loop.
+///
+/// # Safety
+/// `p` is valid for reading `n` bytes.
+#[inline(always)]
+pub(crate) unsafe fn read_bytes(p: *const u8, n: usize) -> u64 {
+    debug_assert!(n <= 8);
+    let mut w = 0u64;
+    for i in 0..n {
+        // SAFETY: `i < n`, which the caller guarantees readable.
+        w |= u64::from(unsafe { *p.add(i) }) << (8 * i);
+    }
+    w
+}
+
 // SAFETY (for every `unsafe` block in the safe methods below): a value of
 // these types is made only by the `unsafe` constructors, whose contract is
 // that the CPU supports AVX2 and FMA; so the instructions are available.
@@ -35,11 +78,17 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn load_tail(p: *const f32, n: usize, fill: f32) -> Self {
         debug_assert!(n < 8);
-        let mut b = [fill; 8];
-        // SAFETY: the caller guarantees `n` readable elements; `b` holds 8.
+        // SAFETY: the caller guarantees AVX2; the masked load reads only the
+        // low `n` lanes (masked-out lanes never fault), which the caller
+        // guarantees readable.
         unsafe {
-            core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), n);
-            Self(_mm256_loadu_ps(b.as_ptr()))
+            let m = tail_mask32(n);
+            let v = _mm256_maskload_ps(p, m);
+            Self(_mm256_blendv_ps(
+                _mm256_set1_ps(fill),
+                v,
+                _mm256_castsi256_ps(m),
+            ))
         }
     }
     #[inline(always)]
@@ -52,6 +101,15 @@ impl Simd for F32x8 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < 8);
+        // SAFETY: the caller guarantees AVX2 and `n` readable bytes.
+        unsafe {
+            let b = _mm_cvtsi64_si128(read_bytes(p, n) as i64);
+            Self(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         // SAFETY: the caller guarantees 8 writable elements.
         unsafe { _mm256_storeu_ps(p, self.0) }
@@ -59,12 +117,9 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f32, n: usize) {
         debug_assert!(n < 8);
-        let mut b = [0f32; 8];
-        // SAFETY: `b` holds 8; the caller guarantees `n` writable elements.
-        unsafe {
-            _mm256_storeu_ps(b.as_mut_ptr(), self.0);
-            core::ptr::copy_nonoverlapping(b.as_ptr(), p, n);
-        }
+        // SAFETY: the masked store writes only the low `n` lanes, which the
+        // caller guarantees writable.
+        unsafe { _mm256_maskstore_ps(p, tail_mask32(n), self.0) }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -159,11 +214,15 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn load_tail(p: *const f64, n: usize, fill: f64) -> Self {
         debug_assert!(n < 4);
-        let mut b = [fill; 4];
-        // SAFETY: the caller guarantees `n` readable elements; `b` holds 4.
+        // SAFETY: as for `F32x8::load_tail`.
         unsafe {
-            core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), n);
-            Self(_mm256_loadu_pd(b.as_ptr()))
+            let m = tail_mask64(n);
+            let v = _mm256_maskload_pd(p, m);
+            Self(_mm256_blendv_pd(
+                _mm256_set1_pd(fill),
+                v,
+                _mm256_castsi256_pd(m),
+            ))
         }
     }
     #[inline(always)]
@@ -175,6 +234,15 @@ impl Simd for F64x4 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < 4);
+        // SAFETY: the caller guarantees AVX2 and `n` readable bytes.
+        unsafe {
+            let b = _mm_cvtsi32_si128(read_bytes(p, n) as i32);
+            Self(_mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f64) {
         // SAFETY: the caller guarantees 4 writable elements.
         unsafe { _mm256_storeu_pd(p, self.0) }
@@ -182,12 +250,9 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f64, n: usize) {
         debug_assert!(n < 4);
-        let mut b = [0f64; 4];
-        // SAFETY: `b` holds 4; the caller guarantees `n` writable elements.
-        unsafe {
-            _mm256_storeu_pd(b.as_mut_ptr(), self.0);
-            core::ptr::copy_nonoverlapping(b.as_ptr(), p, n);
-        }
+        // SAFETY: the masked store writes only the low `n` lanes, which the
+        // caller guarantees writable.
+        unsafe { _mm256_maskstore_pd(p, tail_mask64(n), self.0) }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {

@@ -190,7 +190,6 @@ impl<E: Elem> Kernel<E> for SgdK<'_, E> {
     type Out = ();
     #[inline(always)]
     unsafe fn run<V: Simd<E = E>>(self) {
-        let h = self.h;
         let (n, l) = (self.p.len(), V::LANES);
         let p = self.p.as_mut_ptr();
         let g = self.g.as_ptr();
@@ -199,55 +198,106 @@ impl<E: Elem> Kernel<E> for SgdK<'_, E> {
         // chunk below is inside them. The caller guarantees the instruction
         // set.
         unsafe {
-            let neg_lr = V::splat(h.neg_lr);
-            let momentum = V::splat(h.momentum);
-            let omd = V::splat(h.one_minus_dampening);
-            let wd = h.weight_decay.map(|w| V::splat(w));
-            let minus_one = V::splat(-E::ONE);
-            // One chunk of `len` elements at `i` (`len < LANES` for the tail).
-            let step = |i: usize, len: usize| {
-                let ld = |q: *const E| {
-                    if len == l {
-                        V::load(q.add(i))
-                    } else {
-                        V::load_tail(q.add(i), len, E::ZERO)
-                    }
-                };
-                let st = |v: V, q: *mut E| {
-                    if len == l {
-                        v.store(q.add(i))
-                    } else {
-                        v.store_tail(q.add(i), len)
-                    }
-                };
-                let pv = ld(p);
-                let gv = ld(g);
-                // d = maximize ? -g : g;  d = d + weight_decay * p
-                let mut d = if h.maximize { gv.mul(minus_one) } else { gv };
-                if let Some(wd) = wd {
-                    d = wd.fma(pv, d);
-                }
-                if let Some(b) = b {
-                    // buf = first ? d : momentum * buf + (1 - dampening) * d
-                    let bv = if self.first {
-                        d
-                    } else {
-                        omd.fma(d, ld(b).mul(momentum))
-                    };
-                    st(bv, b);
-                    // d = nesterov ? d + momentum * buf : buf
-                    d = if h.nesterov { momentum.fma(bv, d) } else { bv };
-                }
-                st(neg_lr.fma(d, pv), p);
-            };
+            let h = VHyper::<V>::new(&self.h, self.first);
             let mut i = 0;
             while i + l <= n {
-                step(i, l);
+                sgd_chunk(&h, p.add(i), g.add(i), b.map(|b| b.add(i)), l);
                 i += l;
             }
             if i < n {
-                step(i, n - i);
+                sgd_chunk(&h, p.add(i), g.add(i), b.map(|b| b.add(i)), n - i);
             }
+        }
+    }
+}
+
+/// The hyperparameters in vectors.
+struct VHyper<V> {
+    neg_lr: V,
+    momentum: V,
+    one_minus_dampening: V,
+    weight_decay: Option<V>,
+    minus_one: V,
+    nesterov: bool,
+    maximize: bool,
+    first: bool,
+}
+
+impl<V: Simd> VHyper<V> {
+    /// # Safety
+    /// The CPU supports `V`'s instruction set.
+    #[inline(always)]
+    unsafe fn new(h: &Hyper<V::E>, first: bool) -> Self {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe {
+            VHyper {
+                neg_lr: V::splat(h.neg_lr),
+                momentum: V::splat(h.momentum),
+                one_minus_dampening: V::splat(h.one_minus_dampening),
+                weight_decay: h.weight_decay.map(|w| V::splat(w)),
+                minus_one: V::splat(-<V::E as Element>::ONE),
+                nesterov: h.nesterov,
+                maximize: h.maximize,
+                first,
+            }
+        }
+    }
+}
+
+/// One chunk of `len ≤ LANES` elements (a tail when `len < LANES`).
+///
+/// # Safety
+/// `p`, `g` (and `b`) are valid for `len` elements; the CPU supports `V`.
+#[inline(always)]
+unsafe fn sgd_chunk<V: Simd>(
+    h: &VHyper<V>,
+    p: *mut V::E,
+    g: *const V::E,
+    b: Option<*mut V::E>,
+    len: usize,
+) {
+    let full = len == V::LANES;
+    let zero = <V::E as Element>::ZERO;
+    // SAFETY: the caller's contract.
+    unsafe {
+        let ld = |q: *const V::E| {
+            if full {
+                V::load(q)
+            } else {
+                V::load_tail(q, len, zero)
+            }
+        };
+        let pv = ld(p);
+        let gv = ld(g);
+        // d = maximize ? -g : g;  d = d + weight_decay * p
+        let mut d = if h.maximize { gv.mul(h.minus_one) } else { gv };
+        if let Some(wd) = h.weight_decay {
+            d = wd.fma(pv, d);
+        }
+        if let Some(b) = b {
+            // buf = first ? d : momentum * buf + (1 - dampening) * d
+            let bv = if h.first {
+                d
+            } else {
+                h.one_minus_dampening.fma(d, ld(b).mul(h.momentum))
+            };
+            if full {
+                bv.store(b)
+            } else {
+                bv.store_tail(b, len)
+            }
+            // d = nesterov ? d + momentum * buf : buf
+            d = if h.nesterov {
+                h.momentum.fma(bv, d)
+            } else {
+                bv
+            };
+        }
+        let pn = h.neg_lr.fma(d, pv);
+        if full {
+            pn.store(p)
+        } else {
+            pn.store_tail(p, len)
         }
     }
 }
