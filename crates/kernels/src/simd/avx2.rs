@@ -40,9 +40,11 @@ unsafe fn tail_mask64(n: usize) -> __m256i {
 }
 
 /// The `n ≤ 8` bytes at `p` as the low bytes of a little-endian word (the
-/// rest 0), read one by one: a register-only tail load, where a copy into
-/// a stack buffer would be a `memcpy` call that spills every vector
-/// register of the calling loop.
+/// rest 0): a register-only tail load, where a copy into a stack buffer
+/// would be a `memcpy` call that spills every vector register of the
+/// calling loop. The bytes are shifted in from the last, a serial chain
+/// the compiler keeps scalar (a vectorised loop here would need registers
+/// of the calling loop).
 ///
 /// # Safety
 /// `p` is valid for reading `n` bytes.
@@ -50,9 +52,11 @@ unsafe fn tail_mask64(n: usize) -> __m256i {
 pub(crate) unsafe fn read_bytes(p: *const u8, n: usize) -> u64 {
     debug_assert!(n <= 8);
     let mut w = 0u64;
-    for i in 0..n {
+    let mut i = n;
+    while i > 0 {
+        i -= 1;
         // SAFETY: `i < n`, which the caller guarantees readable.
-        w |= u64::from(unsafe { *p.add(i) }) << (8 * i);
+        w = (w << 8) | u64::from(unsafe { *p.add(i) });
     }
     w
 }
