@@ -13,6 +13,7 @@ mod gemm;
 mod losses;
 mod reduce;
 mod softmax;
+mod train_step;
 mod training;
 mod vexp;
 
@@ -23,6 +24,7 @@ fn all(c: &mut Criterion) {
     reduce::benches(c);
     autodiff_area::benches(c);
     losses::benches(c);
+    train_step::benches(c);
     training::benches(c);
 }
 

@@ -5,7 +5,7 @@
 //!   measured FMA peaks as horizontal marks;
 //! - `autodiff.svg`: the cost of each autodiff mode, in evaluations of the
 //!   function itself, against the number of inputs n of
-//!   `f(x) = logsumexp(A·x)` — forward mode needs n JVPs for a gradient,
+//!   `f(x) = logsumexp(A·x)` — forward mode pushes n tangents for a gradient,
 //!   reverse mode one VJP, and the chart shows where the lines part.
 
 use std::collections::BTreeMap;
@@ -206,7 +206,7 @@ fn draw_gemm(series: &Series, meta: &Meta) -> DrawResult<String> {
 }
 
 /// Cost in evaluations of `f` against n: for each implementation, the
-/// gradient by forward mode (`jacfwd`, n JVPs) and by reverse mode (`grad`,
+/// gradient by forward mode (`jacfwd`, n tangents) and by reverse mode (`grad`,
 /// one VJP), in one colour per implementation — forward mode thick, reverse
 /// mode thin.
 fn draw_autodiff(series: &Series, meta: &Meta) -> DrawResult<String> {
@@ -252,7 +252,7 @@ fn draw_autodiff(series: &Series, meta: &Meta) -> DrawResult<String> {
                 c.mix(0.6).stroke_width(2)
             };
             let label = if forward {
-                format!("{}: forward mode (jacfwd, n JVPs)", implementation(name))
+                format!("{}: forward mode (jacfwd)", implementation(name))
             } else {
                 format!("{}: reverse mode (grad, one VJP)", implementation(name))
             };

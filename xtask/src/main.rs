@@ -206,7 +206,9 @@ fn per_path(
             .status()
             .map_err(|e| format!("could not run cargo bench: {e}"))?;
         if !status.success() {
-            return Err(format!("cargo bench with KERNELS_ISA={isa} failed ({status})"));
+            return Err(format!(
+                "cargo bench with KERNELS_ISA={isa} failed ({status})"
+            ));
         }
         runs.push((format!("{isa} forced"), report::collect(&home, started)?));
     }

@@ -197,10 +197,14 @@ impl PathTable {
         let mut paths = vec![default.0.to_string()];
         paths.extend(forced.iter().map(|(p, _)| p.clone()));
         let mut rows: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-        for (col, run) in std::iter::once(default.1).chain(forced.iter().map(|(_, r)| r.as_slice())).enumerate() {
+        for (col, run) in std::iter::once(default.1)
+            .chain(forced.iter().map(|(_, r)| r.as_slice()))
+            .enumerate()
+        {
             for row in run {
                 if let Some(&m) = row.medians.get("ours") {
-                    rows.entry(row.group.clone()).or_insert_with(|| vec![None; paths.len()])[col] = Some(m);
+                    rows.entry(row.group.clone())
+                        .or_insert_with(|| vec![None; paths.len()])[col] = Some(m);
                 }
             }
         }

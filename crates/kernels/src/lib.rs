@@ -8,6 +8,10 @@
 //!   softmax family.
 //! - [`sum`], [`dot`], [`max`], [`argmax`], [`col_sums`], [`row_sums`],
 //!   [`axpy`], [`scale`]: reductions and level-1 helpers.
+//! - The training step of a linear model ([`train_step`]): [`u8_gemm_xwt`]
+//!   and [`u8_gemm_gtx`] on 8-bit image rows named by indices,
+//!   [`softmax_xent`] (softmax cross-entropy forward, backward and correct
+//!   count) and [`sgd_update`].
 //!
 //! The instruction-set path is chosen once ([`isa()`]); `KERNELS_ISA` forces one.
 
@@ -22,6 +26,7 @@ mod isa;
 mod reduce;
 mod simd;
 mod softmax;
+pub mod train_step;
 
 pub use element::{Dtype, Element};
 pub use exp::{exp, exp_inplace};
@@ -32,6 +37,10 @@ pub use isa::{Isa, IsaError, isa, try_isa};
 pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};
 pub use softmax::{
     log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,
+};
+pub use train_step::{
+    MomentumBuffer, SgdHyper, StepPath, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx,
+    u8_gemm_xwt,
 };
 
 /// The README's code blocks, compiled and run as doctests.

@@ -14,6 +14,7 @@
 //! probability outside `[0, 1]`, a singular system) is a typed [`Error`].
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub use autodiff;
 pub(crate) use autodiff::kernels;

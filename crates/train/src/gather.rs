@@ -2,10 +2,9 @@
 //! converted to floats, written into caller-owned buffers that are reused
 //! from step to step (no allocation once they have grown to a batch).
 //!
-//! For `u8` images the conversion loop is compiled three times — for
-//! AVX-512, for AVX2 and for the build's baseline — and the widest the CPU
-//! supports is chosen at run time, since the baseline x86-64 target has only
-//! 128-bit vectors and the conversion of a 256 x 784 batch runs every step.
+//! The softmax trainer's fused path does not gather: its GEMMs read the
+//! bytes by index and scale them in registers. Gathering serves the
+//! reverse-mode path, evaluation and callers that want the floats.
 
 use crate::Element;
 use crate::data::image::ImageDataset;
@@ -134,60 +133,9 @@ pub fn gather_rows<T: Element>(
     y.extend(indices.iter().map(|&i| targets[i]));
 }
 
-/// Runs the byte-conversion loop on the widest vector unit available.
-fn gather_bytes<T: Element>(
-    images: &[u8],
-    f: usize,
-    indices: &[usize],
-    op: Op<'_, T>,
-    x: &mut [T],
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the CPU supports AVX-512F and AVX-512BW, the features
-            // `gather_bytes_avx512` is compiled for (checked just above).
-            unsafe { gather_bytes_avx512(images, f, indices, op, x) };
-            return;
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA, the features
-            // `gather_bytes_avx2` is compiled for (checked just above).
-            unsafe { gather_bytes_avx2(images, f, indices, op, x) };
-            return;
-        }
-    }
-    gather_bytes_body(images, f, indices, op, x);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
-fn gather_bytes_avx512<T: Element>(
-    images: &[u8],
-    f: usize,
-    indices: &[usize],
-    op: Op<'_, T>,
-    x: &mut [T],
-) {
-    gather_bytes_body(images, f, indices, op, x);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn gather_bytes_avx2<T: Element>(
-    images: &[u8],
-    f: usize,
-    indices: &[usize],
-    op: Op<'_, T>,
-    x: &mut [T],
-) {
-    gather_bytes_body(images, f, indices, op, x);
-}
-
 /// The conversion loop: one slice bound check per row, then a zipped loop
-/// the compiler vectorises (widen bytes to 32-bit integers, convert, scale).
-#[inline(always)]
-fn gather_bytes_body<T: Element>(
+/// (widen bytes, convert, scale).
+fn gather_bytes<T: Element>(
     images: &[u8],
     f: usize,
     indices: &[usize],

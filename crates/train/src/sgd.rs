@@ -20,7 +20,10 @@
 //! to `T` once per step (PyTorch casts its Python-float `alpha` to the
 //! tensor's type). Each `x + alpha * y` is one fused multiply-add, as in
 //! PyTorch's vectorised CPU `add(…, alpha=…)`; `momentum * buf` is rounded
-//! before its addition, as PyTorch's separate `buf.mul_(momentum)`.
+//! before its addition, as PyTorch's separate `buf.mul_(momentum)`. The
+//! update is one pass of [`kernels::sgd_update`] per parameter.
+
+use models::autodiff::kernels::{self, MomentumBuffer, SgdHyper};
 
 use crate::Element;
 use crate::error::{ConfigError, StepError};
@@ -272,116 +275,27 @@ impl<T: Element> Sgd<T> {
     /// The update, after [`Sgd::check`] has passed.
     fn update(&mut self, name: &str, value: &mut [T], grad: &[T]) {
         let c = &self.config;
-        let h = Hyper {
-            lr: T::from_f64(c.lr),
-            momentum: T::from_f64(c.momentum),
-            one_minus_dampening: T::from_f64(1.0 - c.dampening),
-            weight_decay: T::from_f64(c.weight_decay),
-            use_weight_decay: c.weight_decay != 0.0,
+        let h = SgdHyper {
+            lr: c.lr,
+            momentum: c.momentum,
+            dampening: c.dampening,
+            weight_decay: c.weight_decay,
             nesterov: c.nesterov,
             maximize: c.maximize,
         };
         if c.momentum == 0.0 {
-            run(value, grad, None, h);
+            kernels::sgd_update(value, grad, MomentumBuffer::None, &h);
             return;
         }
         match self.buffers.iter().position(|(n, _)| n == name) {
-            Some(k) => run(value, grad, Some((&mut self.buffers[k].1, false)), h),
+            Some(k) => {
+                let buf = MomentumBuffer::Next(&mut self.buffers[k].1[..]);
+                kernels::sgd_update(value, grad, buf, &h);
+            }
             None => {
                 let mut buf = vec![T::ZERO; value.len()];
-                run(value, grad, Some((&mut buf, true)), h);
+                kernels::sgd_update(value, grad, MomentumBuffer::First(&mut buf), &h);
                 self.buffers.push((name.to_owned(), buf));
-            }
-        }
-    }
-}
-
-/// The hyperparameters of one step, rounded to `T`.
-#[derive(Clone, Copy)]
-struct Hyper<T> {
-    lr: T,
-    momentum: T,
-    one_minus_dampening: T,
-    weight_decay: T,
-    use_weight_decay: bool,
-    nesterov: bool,
-    maximize: bool,
-}
-
-/// Runs the update on the widest FMA unit available (a fused multiply-add
-/// outside an FMA-enabled function is a library call per element).
-fn run<T: Element>(p: &mut [T], g: &[T], buf: Option<(&mut [T], bool)>, h: Hyper<T>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX-512F, AVX2 and FMA, the features
-            // `run_avx512` is compiled for (checked just above).
-            unsafe { run_avx512(p, g, buf, h) };
-            return;
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA, the features `run_avx2`
-            // is compiled for (checked just above).
-            unsafe { run_avx2(p, g, buf, h) };
-            return;
-        }
-    }
-    update_body(p, g, buf, h);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn run_avx512<T: Element>(p: &mut [T], g: &[T], buf: Option<(&mut [T], bool)>, h: Hyper<T>) {
-    update_body(p, g, buf, h);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn run_avx2<T: Element>(p: &mut [T], g: &[T], buf: Option<(&mut [T], bool)>, h: Hyper<T>) {
-    update_body(p, g, buf, h);
-}
-
-/// One SGD step over `p`, `g` (equal lengths) and, with momentum, the buffer
-/// and whether this is its first step. Each line is one line of PyTorch's
-/// `_single_tensor_sgd` (see the module docs).
-#[inline(always)]
-fn update_body<T: Element>(p: &mut [T], g: &[T], buf: Option<(&mut [T], bool)>, h: Hyper<T>) {
-    let neg_lr = -h.lr;
-    // d = maximize ? -g : g;  d = d + weight_decay * p
-    let direction = |p: T, g: T| {
-        let d = if h.maximize { -g } else { g };
-        if h.use_weight_decay {
-            h.weight_decay.mul_add(p, d)
-        } else {
-            d
-        }
-    };
-    match buf {
-        None => {
-            for (p, &g) in p.iter_mut().zip(g) {
-                let d = direction(*p, g);
-                *p = neg_lr.mul_add(d, *p);
-            }
-        }
-        Some((buf, first)) => {
-            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                let d = direction(*p, g);
-                // buf = d on the first step, else momentum * buf + (1 - dampening) * d
-                *b = if first {
-                    d
-                } else {
-                    h.one_minus_dampening.mul_add(d, *b * h.momentum)
-                };
-                // d = nesterov ? d + momentum * buf : buf
-                let d = if h.nesterov {
-                    h.momentum.mul_add(*b, d)
-                } else {
-                    *b
-                };
-                *p = neg_lr.mul_add(d, *p);
             }
         }
     }

@@ -51,6 +51,60 @@ fn all<T: Element>(n: usize) -> f64 {
         acc += c[0].to_f64();
     }
 
+    // The training step: byte GEMMs with every scaling, the cross-entropy,
+    // SGD with and without momentum.
+    let classes = black_box(10usize);
+    let feats = cols;
+    let bytes: Vec<u8> = (0..rows * feats).map(|i| (i * 31 % 251) as u8).collect();
+    let idx: Vec<usize> = (0..rows).rev().collect();
+    let w = vec![T::from_f64(0.01); classes * feats];
+    let mut logits = vec![T::ZERO; rows * classes];
+    let mut dw = vec![T::ZERO; classes * feats];
+    let (mean, inv) = (vec![T::from_f64(3.0); feats], vec![T::from_f64(0.5); feats]);
+    for s in [
+        kernels::U8Scale::Identity,
+        kernels::U8Scale::Mul(T::from_f64(1.0 / 255.0)),
+        kernels::U8Scale::Div(T::from_f64(255.0)),
+        kernels::U8Scale::Standardize {
+            mean: &mean,
+            inv_std: &inv,
+        },
+    ] {
+        kernels::u8_gemm_xwt(
+            &bytes,
+            feats,
+            &idx,
+            &s,
+            &w,
+            Some(&w[..classes]),
+            &mut logits,
+        );
+        let targets: Vec<usize> = (0..rows).map(|i| i % classes).collect();
+        let mut g = vec![T::ZERO; rows * classes];
+        let sums = kernels::softmax_xent(&logits, classes, &targets, T::ONE, &mut g);
+        kernels::u8_gemm_gtx(&g, &bytes, feats, &idx, &s, &mut dw);
+        acc += sums.correct as f64;
+    }
+    let mut p = dw.clone();
+    let mut buf = vec![T::ZERO; p.len()];
+    for (k, momentum) in [0.0, 0.9].into_iter().enumerate() {
+        let h = kernels::SgdHyper {
+            lr: 0.1,
+            momentum,
+            dampening: 0.0,
+            weight_decay: black_box(1e-4),
+            nesterov: k == 1,
+            maximize: false,
+        };
+        let b = if momentum == 0.0 {
+            kernels::MomentumBuffer::None
+        } else {
+            kernels::MomentumBuffer::First(&mut buf)
+        };
+        kernels::sgd_update(&mut p, &dw, b, &h);
+    }
+    acc += p[0].to_f64();
+
     #[cfg(feature = "spill-fixture")]
     {
         acc += kernels::asm_check_fixture(&x).to_f64();

@@ -18,12 +18,12 @@ pub(crate) struct F32x8(__m256);
 #[repr(transparent)]
 pub(crate) struct F64x4(__m256d);
 
-/// A lane mask with the low `n` of eight 32-bit lanes set.
+/// A lane mask with the low `n` of 8 32-bit lanes set (all bits).
 ///
 /// # Safety
 /// The CPU supports AVX2.
 #[inline(always)]
-unsafe fn mask32(n: usize) -> __m256i {
+unsafe fn tail_mask32(n: usize) -> __m256i {
     // SAFETY: the caller guarantees AVX2.
     unsafe {
         _mm256_cmpgt_epi32(
@@ -33,14 +33,36 @@ unsafe fn mask32(n: usize) -> __m256i {
     }
 }
 
-/// A lane mask with the low `n` of four 64-bit lanes set.
+/// A lane mask with the low `n` of 4 64-bit lanes set (all bits).
 ///
 /// # Safety
 /// The CPU supports AVX2.
 #[inline(always)]
-unsafe fn mask64(n: usize) -> __m256i {
+unsafe fn tail_mask64(n: usize) -> __m256i {
     // SAFETY: the caller guarantees AVX2.
     unsafe { _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_setr_epi64x(0, 1, 2, 3)) }
+}
+
+/// The `n ≤ 8` bytes at `p` as the low bytes of a little-endian word (the
+/// rest 0): a register-only tail load, where a copy into a stack buffer
+/// would be a `memcpy` call that spills every vector register of the
+/// calling loop. The bytes are shifted in from the last, a serial chain
+/// the compiler keeps scalar (a vectorised loop here would need registers
+/// of the calling loop).
+///
+/// # Safety
+/// `p` is valid for reading `n` bytes.
+#[inline(always)]
+pub(crate) unsafe fn read_bytes(p: *const u8, n: usize) -> u64 {
+    debug_assert!(n <= 8);
+    let mut w = 0u64;
+    let mut i = n;
+    while i > 0 {
+        i -= 1;
+        // SAFETY: `i < n`, which the caller guarantees readable.
+        w = (w << 8) | u64::from(unsafe { *p.add(i) });
+    }
+    w
 }
 
 // SAFETY (for every `unsafe` block in the safe methods below): a value of
@@ -65,16 +87,35 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn load_tail(p: *const f32, n: usize, fill: f32) -> Self {
         debug_assert!(n < 8);
-        // SAFETY: the masked load reads only the low `n` elements, which the
-        // caller guarantees readable; the caller guarantees AVX2.
+        // SAFETY: the caller guarantees AVX2; the masked load reads only the
+        // low `n` lanes (masked-out lanes never fault), which the caller
+        // guarantees readable.
         unsafe {
-            let m = mask32(n);
+            let m = tail_mask32(n);
             let v = _mm256_maskload_ps(p, m);
             Self(_mm256_blendv_ps(
                 _mm256_set1_ps(fill),
                 v,
                 _mm256_castsi256_ps(m),
             ))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX2 and 8 readable bytes (the
+        // 64-bit load reads exactly 8).
+        unsafe {
+            let b = _mm_loadl_epi64(p.cast::<__m128i>());
+            Self(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < 8);
+        // SAFETY: the caller guarantees AVX2 and `n` readable bytes.
+        unsafe {
+            let b = _mm_cvtsi64_si128(read_bytes(p, n) as i64);
+            Self(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)))
         }
     }
     #[inline(always)]
@@ -85,9 +126,9 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f32, n: usize) {
         debug_assert!(n < 8);
-        // SAFETY: the masked store writes only the low `n` elements, which
-        // the caller guarantees writable.
-        unsafe { _mm256_maskstore_ps(p, mask32(n), self.0) }
+        // SAFETY: the masked store writes only the low `n` lanes, which the
+        // caller guarantees writable.
+        unsafe { _mm256_maskstore_ps(p, tail_mask32(n), self.0) }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -108,6 +149,15 @@ impl Simd for F32x8 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm256_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm256_div_ps(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
@@ -174,15 +224,32 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn load_tail(p: *const f64, n: usize, fill: f64) -> Self {
         debug_assert!(n < 4);
-        // SAFETY: as for f32.
+        // SAFETY: as for `F32x8::load_tail`.
         unsafe {
-            let m = mask64(n);
+            let m = tail_mask64(n);
             let v = _mm256_maskload_pd(p, m);
             Self(_mm256_blendv_pd(
                 _mm256_set1_pd(fill),
                 v,
                 _mm256_castsi256_pd(m),
             ))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX2 and 4 readable bytes.
+        unsafe {
+            let b = _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned());
+            Self(_mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < 4);
+        // SAFETY: the caller guarantees AVX2 and `n` readable bytes.
+        unsafe {
+            let b = _mm_cvtsi32_si128(read_bytes(p, n) as i32);
+            Self(_mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b)))
         }
     }
     #[inline(always)]
@@ -193,8 +260,9 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f64, n: usize) {
         debug_assert!(n < 4);
-        // SAFETY: as for f32.
-        unsafe { _mm256_maskstore_pd(p, mask64(n), self.0) }
+        // SAFETY: the masked store writes only the low `n` lanes, which the
+        // caller guarantees writable.
+        unsafe { _mm256_maskstore_pd(p, tail_mask64(n), self.0) }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -215,6 +283,15 @@ impl Simd for F64x4 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm256_fmadd_pd(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm256_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {

@@ -4,6 +4,7 @@
 use core::arch::x86_64::*;
 
 use super::Simd;
+use super::avx2::read_bytes;
 use crate::exp::avx512::{exp_f32x16, exp_f64x8};
 
 /// 16 `f32` lanes.
@@ -49,6 +50,30 @@ impl Simd for F32x16 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX-512F and 16 readable bytes.
+        unsafe {
+            let b = _mm_loadu_si128(p.cast::<__m128i>());
+            Self(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < 16);
+        // SAFETY: the caller guarantees AVX-512F and `n` readable bytes;
+        // the two words read `min(n, 8)` and `n − 8` of them.
+        unsafe {
+            let lo = read_bytes(p, n.min(8));
+            let hi = if n > 8 {
+                read_bytes(p.add(8), n - 8)
+            } else {
+                0
+            };
+            let b = _mm_set_epi64x(hi as i64, lo as i64);
+            Self(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         // SAFETY: the caller guarantees 16 writable elements.
         unsafe { _mm512_storeu_ps(p, self.0) }
@@ -78,6 +103,15 @@ impl Simd for F32x16 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impl.
         unsafe { Self(_mm512_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Self(_mm512_div_ps(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
@@ -135,6 +169,25 @@ impl Simd for F64x8 {
         }
     }
     #[inline(always)]
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the caller guarantees AVX-512F (with AVX2) and 8 readable
+        // bytes (the 64-bit load reads exactly 8).
+        unsafe {
+            let b = _mm_loadl_epi64(p.cast::<__m128i>());
+            Self(_mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < 8);
+        // SAFETY: the caller guarantees AVX-512F (with AVX2) and `n`
+        // readable bytes.
+        unsafe {
+            let b = _mm_cvtsi64_si128(read_bytes(p, n) as i64);
+            Self(_mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(b)))
+        }
+    }
+    #[inline(always)]
     unsafe fn store(self, p: *mut f64) {
         // SAFETY: the caller guarantees 8 writable elements.
         unsafe { _mm512_storeu_pd(p, self.0) }
@@ -164,6 +217,15 @@ impl Simd for F64x8 {
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm512_fmadd_pd(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm512_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {

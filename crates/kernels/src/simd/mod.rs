@@ -58,6 +58,27 @@ pub(crate) trait Simd: Copy {
     /// # Safety
     /// As [`Simd::splat`]; `p` is valid for reading `n` elements.
     unsafe fn load_tail(p: *const Self::E, n: usize, fill: Self::E) -> Self;
+    /// Loads `LANES` bytes from `p`, each converted exactly to `E`.
+    ///
+    /// # Safety
+    /// As [`Simd::splat`]; `p` is valid for reading `LANES` bytes.
+    unsafe fn load_u8(p: *const u8) -> Self;
+    /// Loads `n < LANES` bytes from `p` into the low lanes, converted to
+    /// `E`; the other lanes are 0.
+    ///
+    /// # Safety
+    /// As [`Simd::splat`]; `p` is valid for reading `n` bytes.
+    #[inline(always)]
+    unsafe fn load_u8_tail(p: *const u8, n: usize) -> Self {
+        debug_assert!(n < Self::LANES);
+        let mut b = [0u8; 64];
+        // SAFETY: the caller guarantees `n` readable bytes; `b` holds 64,
+        // at least `LANES` (16 at most for every implementation).
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), n);
+            Self::load_u8(b.as_ptr())
+        }
+    }
     /// Stores all lanes to `p`.
     ///
     /// # Safety
@@ -75,10 +96,16 @@ pub(crate) trait Simd: Copy {
     fn sub(self, o: Self) -> Self;
     /// `self · o`.
     fn mul(self, o: Self) -> Self;
+    /// `self / o`, correctly rounded.
+    fn div(self, o: Self) -> Self;
     /// `self · b + c`, fused (one rounding) on the AVX paths; the portable
     /// path rounds twice (a fused multiply–add is a slow library call on CPUs
     /// without the instruction).
     fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `self · b + c` with one rounding on every path (the portable path
+    /// calls `mul_add` per lane: a library call on CPUs without FMA), for
+    /// kernels whose results must be the same bits on every path.
+    fn fma(self, b: Self, c: Self) -> Self;
     /// Lane-wise maximum; a NaN lane of `o` is ignored (the lane of `self` is
     /// kept). With `self` never NaN this is a NaN-ignoring running maximum.
     fn max(self, o: Self) -> Self;
@@ -109,6 +136,9 @@ pub(crate) fn prefetch<T>(p: *const T) {
 pub(crate) trait Elem: Element {
     /// The portable vector.
     type Portable: Simd<E = Self>;
+    /// A portable vector with as many lanes as the AVX-512 one, so that the
+    /// AVX-512 lane count and tails are exercised on any CPU.
+    type Portable16: Simd<E = Self>;
     /// The AVX2+FMA vector.
     #[cfg(target_arch = "x86_64")]
     type Avx2: Simd<E = Self>;
@@ -119,6 +149,7 @@ pub(crate) trait Elem: Element {
 
 impl Elem for f32 {
     type Portable = portable::F32x4;
+    type Portable16 = portable::F32x16;
     #[cfg(target_arch = "x86_64")]
     type Avx2 = avx2::F32x8;
     #[cfg(target_arch = "x86_64")]
@@ -127,6 +158,7 @@ impl Elem for f32 {
 
 impl Elem for f64 {
     type Portable = portable::F64x2;
+    type Portable16 = portable::F64x8;
     #[cfg(target_arch = "x86_64")]
     type Avx2 = avx2::F64x4;
     #[cfg(target_arch = "x86_64")]
@@ -164,6 +196,14 @@ pub(crate) fn dispatch<E: Elem, K: Kernel<E>>(isa: Isa, k: K) -> K::Out {
         // SAFETY: the portable vectors need no CPU feature.
         _ => unsafe { k.run::<E::Portable>() },
     }
+}
+
+/// Runs `k` on the portable vectors of the AVX-512 lane count
+/// ([`Elem::Portable16`]).
+#[inline]
+pub(crate) fn dispatch_portable16<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
+    // SAFETY: the portable vectors need no CPU feature.
+    unsafe { k.run::<E::Portable16>() }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -45,6 +45,12 @@ macro_rules! portable_vector {
                 Self(b)
             }
             #[inline(always)]
+            unsafe fn load_u8(p: *const u8) -> Self {
+                // SAFETY: the caller guarantees `LANES` readable bytes.
+                let b = unsafe { p.cast::<[u8; $lanes]>().read_unaligned() };
+                Self(b.map(<$t>::from))
+            }
+            #[inline(always)]
             unsafe fn store(self, p: *mut $t) {
                 // SAFETY: the caller guarantees `LANES` writable elements.
                 unsafe { p.cast::<[$t; $lanes]>().write_unaligned(self.0) }
@@ -66,6 +72,18 @@ macro_rules! portable_vector {
             #[inline(always)]
             fn mul(self, o: Self) -> Self {
                 self.map2(o, |a, b| a * b)
+            }
+            #[inline(always)]
+            fn div(self, o: Self) -> Self {
+                self.map2(o, |a, b| a / b)
+            }
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                let mut r = self.0;
+                for ((a, b), c) in r.iter_mut().zip(b.0).zip(c.0) {
+                    *a = a.mul_add(b, c);
+                }
+                Self(r)
             }
             #[inline(always)]
             fn mul_add(self, b: Self, c: Self) -> Self {
@@ -119,3 +137,17 @@ macro_rules! portable_vector {
 // holds only if a vector is one register.
 portable_vector!(F32x4, f32, 4, exp_f32, "4 `f32` lanes.");
 portable_vector!(F64x2, f64, 2, exp_f64, "2 `f64` lanes.");
+portable_vector!(
+    F32x16,
+    f32,
+    16,
+    exp_f32,
+    "16 `f32` lanes: the AVX-512 lane count, for tests on any CPU."
+);
+portable_vector!(
+    F64x8,
+    f64,
+    8,
+    exp_f64,
+    "8 `f64` lanes: the AVX-512 lane count, for tests on any CPU."
+);

@@ -1,7 +1,10 @@
-//! The crate's integration tests, in one binary (`dispatch.rs` stays apart:
-//! it forces `KERNELS_ISA` for its whole process).
+//! The crate's integration tests, in one binary, one module per area
+//! (`dispatch.rs` stays apart: it forces `KERNELS_ISA` for its whole process).
 
 mod exp;
 mod gemm;
 mod reduce;
 mod softmax;
+mod train_step_sgd;
+mod train_step_u8gemm;
+mod train_step_xent;

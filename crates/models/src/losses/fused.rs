@@ -7,15 +7,11 @@
 //! batch of `B` rows the mean loss has gradient `(softmax − onehot) / B`.
 //! The row's shifted exponentials are written once into the gradient buffer
 //! and rescaled there, so no probability is ever taken a logarithm of (the
-//! loss uses `ln Σ`, which is ≥ 0 and never underflows).
+//! loss uses `ln Σ`, which is ≥ 0 and never underflows). The work is one
+//! call of the vectorised [`kernels::softmax_xent`], for rows of any length.
 
 use crate::error::{Error, Result};
 use crate::kernels::{self, Element};
-
-/// Rows shorter than this are done with plain loops rather than kernel calls
-/// (chooses the path per row; a kernel call's dispatch outweighs a pass over
-/// a few elements).
-const SHORT_ROW: usize = 32;
 
 /// Mean softmax cross-entropy of `logits` (row-major `batch × classes`)
 /// against class indices `targets` (one per row), and its gradient:
@@ -73,38 +69,6 @@ pub fn softmax_cross_entropy_fwd_bwd<T: Element>(
         });
     }
     let inv_batch = T::ONE / T::from_usize(batch);
-    let mut total = 0.0f64;
-    for ((x, g), &t) in logits
-        .chunks_exact(classes)
-        .zip(dlogits.chunks_exact_mut(classes))
-        .zip(targets)
-    {
-        // `classes ≥ 1` here: a target exists and is < classes.
-        let (m, s) = if classes < SHORT_ROW {
-            // Short rows: plain loops; a kernel call per pass costs more than the pass.
-            let m = x.iter().fold(T::NEG_INFINITY, |a, &b| a.max(b));
-            let mut s = T::ZERO;
-            for (gj, &xj) in g.iter_mut().zip(x) {
-                *gj = (xj - m).exp();
-                s += *gj;
-            }
-            let f = inv_batch / s;
-            for gj in g.iter_mut() {
-                *gj *= f;
-            }
-            (m, s)
-        } else {
-            let m = kernels::max(x).unwrap_or(T::ZERO);
-            for (gj, &xj) in g.iter_mut().zip(x) {
-                *gj = xj - m;
-            }
-            kernels::exp_inplace(g);
-            let s = kernels::sum(g);
-            kernels::scale(inv_batch / s, g);
-            (m, s)
-        };
-        total += (s.ln() + m - x[t]).to_f64();
-        g[t] -= inv_batch;
-    }
-    Ok(T::from_f64(total / batch as f64))
+    let sums = kernels::softmax_xent(logits, classes, targets, inv_batch, dlogits);
+    Ok(T::from_f64(sums.loss / batch as f64))
 }

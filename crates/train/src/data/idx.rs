@@ -208,7 +208,10 @@ fn read_idx<R: BufRead>(
 /// CRC-32 and the size, so what it returns is exactly the stream's content.
 fn gunzip_whole(compressed: &[u8]) -> Option<Vec<u8>> {
     // The trailer's last four bytes: the decoded size modulo 2³².
-    let tail: [u8; 4] = compressed.get(compressed.len().checked_sub(4)?..)?.try_into().ok()?;
+    let tail: [u8; 4] = compressed
+        .get(compressed.len().checked_sub(4)?..)?
+        .try_into()
+        .ok()?;
     let size = u64::from(u32::from_le_bytes(tail));
     // The header (16 bytes at most for the two kinds read here) and the data.
     if compressed.len() < 18 || size > MAX_IDX_BYTES + 16 {

@@ -4,15 +4,21 @@
 //! The fused gradient of the mean cross-entropy over a batch of `B` rows,
 //! for logits `O = X·Wᵀ + b` (`X` is `B × d`, `W` is `q × d`):
 //! `G = ∂ℓ/∂O = (softmax(O) − onehot(y)) / B`, then `∂W = Gᵀ·X` and
-//! `∂b = Σ_rows G`. A shard of `n` rows computes its `G` divided by `n`
-//! (a mean over the shard) and multiplies by `n / B` inside the GEMM's
-//! `α`, so that the shards' shares add up to the batch gradient.
+//! `∂b = Σ_rows G`. Each shard computes its rows' share of `G`, already
+//! divided by the whole batch's `B`, so the shards' shares add up to the
+//! batch gradient.
+//!
+//! The fused path never copies the batch: the GEMMs
+//! ([`kernels::u8_gemm_xwt`], [`kernels::u8_gemm_gtx`]) read the shard's
+//! rows of 8-bit images straight from the dataset by index and scale each
+//! byte in registers, and the loss, its gradient and the correct count come
+//! from one pass of [`kernels::softmax_xent`].
 
 use std::time::Instant;
 
-use models::autodiff::kernels::{self, MatMut, MatRef};
+use models::autodiff::kernels::{self, U8Scale};
 use models::autodiff::{Element, Tensor, Value, Var};
-use models::losses::{CrossEntropyLoss, Reduction, softmax_cross_entropy_fwd_bwd};
+use models::losses::{CrossEntropyLoss, Reduction};
 use models::{Linear, SoftmaxRegression};
 use rand::Rng;
 
@@ -46,7 +52,7 @@ pub fn book_softmax_init<T: Element, R: Rng + ?Sized>(
 /// One shard's buffers, allocated once and reused every step.
 #[derive(Debug, Clone, Default)]
 struct Shard<T> {
-    /// The shard's rows, gathered and scaled (`n × d`).
+    /// The shard's rows, gathered and scaled (`n × d`; reverse mode only).
     x: Vec<T>,
     /// Their labels.
     y: Vec<usize>,
@@ -72,6 +78,8 @@ struct Shard<T> {
 struct Ctx<'a, T> {
     ds: &'a ImageDataset,
     scaling: &'a Scaling,
+    /// `scaling` as the byte GEMMs apply it.
+    bytes: U8Scale<'a, T>,
     weight: &'a [T],
     bias: &'a [T],
     classes: usize,
@@ -88,22 +96,22 @@ impl<T: Element> Shard<T> {
         }
     }
 
-    /// Gathers the rows and computes the logits `X·Wᵀ + b`.
+    /// Computes the logits `X·Wᵀ + b` of the rows, read from the dataset's
+    /// bytes, and collects their labels.
     fn forward(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) {
         let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
-        gather_images(ctx.ds, rows, ctx.scaling, &mut self.x, &mut self.y);
+        let labels = ctx.ds.labels();
+        self.y.clear();
+        self.y.extend(rows.iter().map(|&i| usize::from(labels[i])));
         self.logits.resize(n * q, T::ZERO);
-        for row in self.logits.chunks_exact_mut(q) {
-            row.copy_from_slice(ctx.bias);
-        }
-        let x = MatRef::new(&self.x, n, d);
-        let w = MatRef::new(ctx.weight, q, d);
-        kernels::gemm(
-            T::ONE,
-            x,
-            w.t(),
-            T::ONE,
-            MatMut::new(&mut self.logits, n, q),
+        kernels::u8_gemm_xwt(
+            ctx.ds.images(),
+            d,
+            rows,
+            &ctx.bytes,
+            ctx.weight,
+            Some(ctx.bias),
+            &mut self.logits,
         );
     }
 
@@ -118,22 +126,26 @@ impl<T: Element> Shard<T> {
     }
 
     /// The hand-fused forward and backward pass.
-    fn fused(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) -> Result<(), TrainError> {
+    fn fused(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) {
         let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
         self.forward(ctx, rows);
-        self.count_correct(q);
         self.dlogits.resize(n * q, T::ZERO);
-        // Mean over the shard: dlogits = (softmax − onehot) / n.
-        let mean = softmax_cross_entropy_fwd_bwd(&self.logits, q, &self.y, &mut self.dlogits)?;
-        self.loss_sum = mean.to_f64() * n as f64;
-        // Share of the batch: ∂W = (n/B)·Gᵀ·X, ∂b = (n/B)·Σ_rows G.
-        let share = T::from_f64(n as f64 / ctx.batch as f64);
-        let g = MatRef::new(&self.dlogits, n, q);
-        let x = MatRef::new(&self.x, n, d);
-        kernels::gemm(share, g.t(), x, T::ZERO, MatMut::new(&mut self.dw, q, d));
+        // This shard's share of the batch mean: G = (softmax − onehot) / B.
+        let inv_batch = T::ONE / T::from_usize(ctx.batch);
+        let sums = kernels::softmax_xent(&self.logits, q, &self.y, inv_batch, &mut self.dlogits);
+        self.loss_sum = sums.loss;
+        self.correct = sums.correct;
+        // ∂W = Gᵀ·X, ∂b = Σ_rows G.
+        self.dw.fill(T::ZERO);
+        kernels::u8_gemm_gtx(
+            &self.dlogits,
+            ctx.ds.images(),
+            d,
+            rows,
+            &ctx.bytes,
+            &mut self.dw,
+        );
         kernels::col_sums(&self.dlogits, q, &mut self.db);
-        kernels::scale(share, &mut self.db);
-        Ok(())
     }
 
     /// Reverse mode: the summed cross-entropy of `linear(X, W, b)` over the
@@ -174,7 +186,10 @@ impl<T: Element> Shard<T> {
             return;
         }
         let result = match path {
-            GradPath::Fused => self.fused(ctx, rows),
+            GradPath::Fused => {
+                self.fused(ctx, rows);
+                Ok(())
+            }
             GradPath::Autodiff => self.autodiff(ctx, rows),
         };
         self.error = result.err();
@@ -208,6 +223,8 @@ impl<T: Element> Shard<T> {
 pub struct SoftmaxTrainer<'d, T: Element = f32> {
     train: &'d ImageDataset,
     scaling: Scaling,
+    /// A standardisation's mean and `1/std`, rounded to `T`.
+    standardize: Option<(Vec<T>, Vec<T>)>,
     config: FitConfig,
     weight: Vec<T>,
     bias: Vec<T>,
@@ -250,6 +267,14 @@ impl<'d, T: Element> SoftmaxTrainer<'d, T> {
                 });
             }
         };
+        let standardize = match &scaling {
+            Scaling::Standardize(st) => {
+                check("standardised features", d, st.features())?;
+                let to_t = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect();
+                Some((to_t(st.mean()), to_t(st.inv_std())))
+            }
+            _ => None,
+        };
         let loader = Loader::new(
             train.len(),
             LoaderConfig::new(config.batch_size).seed(config.seed),
@@ -257,6 +282,7 @@ impl<'d, T: Element> SoftmaxTrainer<'d, T> {
         Ok(SoftmaxTrainer {
             train,
             scaling,
+            standardize,
             config,
             weight: model.linear.weight.to_vec(),
             bias,
@@ -337,6 +363,7 @@ impl<'d, T: Element> SoftmaxTrainer<'d, T> {
             let ctx = Ctx {
                 ds: self.train,
                 scaling: &self.scaling,
+                bytes: byte_scale(&self.scaling, &self.standardize),
                 weight: &self.weight,
                 bias: &self.bias,
                 classes: self.classes,
@@ -423,6 +450,7 @@ impl<'d, T: Element> SoftmaxTrainer<'d, T> {
             let ctx = Ctx {
                 ds,
                 scaling: &self.scaling,
+                bytes: byte_scale(&self.scaling, &self.standardize),
                 weight: &self.weight,
                 bias: &self.bias,
                 classes: self.classes,
@@ -439,6 +467,24 @@ impl<'d, T: Element> SoftmaxTrainer<'d, T> {
             correct += self.shards.iter().map(|s| s.correct).sum::<usize>();
         }
         Ok(correct as f64 / ds.len() as f64)
+    }
+}
+
+/// `scaling` as the byte GEMMs apply it, in `T`: a division by an exact
+/// reciprocal becomes that multiplication (as [`crate::gather_images`]
+/// does), a standardisation `(x − mean)·(1/std)` with both rounded to `T`
+/// (`std` holds them) and each step rounded in `T`.
+fn byte_scale<'a, T: Element>(
+    scaling: &Scaling,
+    std: &'a Option<(Vec<T>, Vec<T>)>,
+) -> U8Scale<'a, T> {
+    match (scaling, std) {
+        (Scaling::Divide(d), _) if d.recip_exact::<T>() => {
+            U8Scale::Mul(T::ONE / T::from_f64(d.max()))
+        }
+        (Scaling::Divide(d), _) => U8Scale::Div(T::from_f64(d.max())),
+        (Scaling::Standardize(_), Some((mean, inv_std))) => U8Scale::Standardize { mean, inv_std },
+        _ => U8Scale::Identity,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `train`: linear and softmax regression by minibatch SGD from the command
 //! line. See the crate README for examples.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod glyphs;
 mod out;

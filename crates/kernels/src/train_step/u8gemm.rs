@@ -1,0 +1,681 @@
+//! GEMMs on 8-bit rows: `Y = X·Wᵀ + b` ([`u8_gemm_xwt`]) and `∂W += Gᵀ·X`
+//! ([`u8_gemm_gtx`]), where `X` is the subset of an image set's rows named
+//! by a slice of indices (a shuffled minibatch, repeats allowed) and every
+//! byte is converted and scaled ([`U8Scale`]) in registers as it is read.
+//!
+//! # Register blocking
+//! The classes are taken in blocks of at most [`MAX_CLASSES`] (balanced:
+//! 10 classes are one block, 16 two blocks of 8), each block size a
+//! separate compiled kernel so that its accumulators are an array of
+//! vectors the compiler keeps in registers.
+//!
+//! - `X·Wᵀ`: per row, one vector accumulator per class over the features;
+//!   each `LANES`-wide chunk of bytes is converted once and multiplied into
+//!   every class's row of `W`; the accumulators are summed across lanes at
+//!   the end of the row.
+//! - `Gᵀ·X`: per chunk of features (two vectors wide on 512-bit vectors, one
+//!   on narrower ones), one accumulator per class and vector, loaded from
+//!   `∂W`; for every row, the bytes are converted once and `g[r, c]`,
+//!   broadcast, is multiplied into each class's accumulators. Rows are taken
+//!   in blocks of about 16 KiB of bytes so that the block's rows stay in the
+//!   L1 cache while the feature chunks sweep across them.
+//!
+//! Every `∂W` element adds its rows in their given order, starting from its
+//! value on entry, whatever the blocking; every `Y` element is one fixed sum
+//! per row. So results depend only on the inputs and the path.
+
+use core::mem::size_of;
+
+use super::{StepPath, cast, cast_mut, cast_scalar, is_f32, run};
+use crate::element::Element;
+use crate::isa::{Isa, isa};
+use crate::simd::{Elem, Kernel, Simd};
+
+/// Classes per register block: 12 accumulators (AVX2: plus the converted
+/// chunk and a broadcast, 14 of the 16 registers; AVX-512 `Gᵀ·X`: 24
+/// accumulators and two chunks, 26 of 32).
+pub const MAX_CLASSES: usize = 12;
+
+/// Bytes of `X` per row block of [`u8_gemm_gtx`]: half of a 32 KiB L1 data
+/// cache, leaving the rest to the `∂W` chunk, `G` and the scaling vectors.
+const GTX_BLOCK_BYTES: usize = 16 * 1024;
+
+/// How a byte `x` of column `j` becomes a float, in the element type (each
+/// operation rounded once, so every path gives the same values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum U8Scale<'a, T> {
+    /// `x` (exact).
+    Identity,
+    /// `x · k`.
+    Mul(T),
+    /// `x / k`, a true division.
+    Div(T),
+    /// `(x − mean[j]) · inv_std[j]`, per column `j`.
+    Standardize {
+        /// One entry per column.
+        mean: &'a [T],
+        /// One entry per column.
+        inv_std: &'a [T],
+    },
+}
+
+impl<'a, T: Element> U8Scale<'a, T> {
+    /// The scaled value of byte `b` in column `j`, as the kernels compute it
+    /// (for references and for callers that need the same numbers).
+    ///
+    /// # Panics
+    /// If `j` is out of range of a [`U8Scale::Standardize`]'s vectors.
+    pub fn apply(&self, b: u8, j: usize) -> T {
+        let x = T::from_f64(f64::from(b));
+        match *self {
+            U8Scale::Identity => x,
+            U8Scale::Mul(k) => x * k,
+            U8Scale::Div(k) => x / k,
+            U8Scale::Standardize { mean, inv_std } => (x - mean[j]) * inv_std[j],
+        }
+    }
+
+    fn check(&self, name: &str, features: usize) {
+        if let U8Scale::Standardize { mean, inv_std } = self {
+            for (what, v) in [("mean", mean), ("inv_std", inv_std)] {
+                assert_eq!(
+                    v.len(),
+                    features,
+                    "kernels::{name}: the scaling's `{what}` has {} entries but there are {features} features",
+                    v.len()
+                );
+            }
+        }
+    }
+
+    fn cast<U: Element>(&self) -> U8Scale<'a, U> {
+        match *self {
+            U8Scale::Identity => U8Scale::Identity,
+            U8Scale::Mul(k) => U8Scale::Mul(cast_scalar(k)),
+            U8Scale::Div(k) => U8Scale::Div(cast_scalar(k)),
+            U8Scale::Standardize { mean, inv_std } => U8Scale::Standardize {
+                mean: cast(mean),
+                inv_std: cast(inv_std),
+            },
+        }
+    }
+}
+
+/// `y[r, c] = Σⱼ s(x[rows[r], j]) · w[c, j] (+ bias[c])`: the logits of the
+/// rows `rows` of the byte matrix `x` (`features` columns, row-major),
+/// each byte scaled by `scale` as it is read; `w` is `classes × features`
+/// row-major and `y` is `rows.len() × classes` (overwritten).
+///
+/// # Panics
+/// If `features` is 0; if `x.len()` or `w.len()` is not a multiple of
+/// `features`; if `y` is not `rows.len() × classes` or `bias` not `classes`
+/// long; if a row index is out of range; if a [`U8Scale::Standardize`]'s
+/// vectors are not `features` long. Each message names the sizes.
+///
+/// ```
+/// use kernels::{U8Scale, u8_gemm_xwt};
+/// let x = [1u8, 2, 3, 4, 5, 6]; // 3 rows of 2 features
+/// let w = [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3 classes
+/// let mut y = [0.0f32; 6];
+/// u8_gemm_xwt(&x, 2, &[2, 0], &U8Scale::Mul(0.5), &w, Some(&[0.0, 0.0, 10.0]), &mut y);
+/// assert_eq!(y, [2.5, 3.0, 15.5, 0.5, 1.0, 11.5]);
+/// ```
+pub fn u8_gemm_xwt<T: Element>(
+    x: &[u8],
+    features: usize,
+    rows: &[usize],
+    scale: &U8Scale<'_, T>,
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+) {
+    isa().u8_gemm_xwt(x, features, rows, scale, w, bias, y)
+}
+
+/// `dw[c, j] += Σᵣ g[r, c] · s(x[rows[r], j])`: the weight gradient `Gᵀ·X`
+/// of the rows `rows` of the byte matrix `x` (`features` columns,
+/// row-major), each byte scaled by `scale` as it is read; `g` is
+/// `rows.len() × classes` and `dw` is `classes × features`, both
+/// row-major. Each `dw` element adds the rows in order, starting from its
+/// value on entry (so shares of a batch can be added into one buffer).
+///
+/// # Panics
+/// If `features` is 0; if `x.len()` or `dw.len()` is not a multiple of
+/// `features`; if `g` is not `rows.len() × classes`; if a row index is out
+/// of range; if a [`U8Scale::Standardize`]'s vectors are not `features`
+/// long. Each message names the sizes.
+///
+/// ```
+/// use kernels::{U8Scale, u8_gemm_gtx};
+/// let x = [1u8, 2, 3, 4]; // 2 rows of 2 features
+/// let g = [1.0f64, -1.0, 0.5, 2.0]; // rows [1, 1] × 2 classes
+/// let mut dw = [0.0f64; 4];
+/// u8_gemm_gtx(&g, &x, 2, &[1, 1], &U8Scale::Identity, &mut dw);
+/// assert_eq!(dw, [4.5, 6.0, 3.0, 4.0]);
+/// ```
+pub fn u8_gemm_gtx<T: Element>(
+    g: &[T],
+    x: &[u8],
+    features: usize,
+    rows: &[usize],
+    scale: &U8Scale<'_, T>,
+    dw: &mut [T],
+) {
+    isa().u8_gemm_gtx(g, x, features, rows, scale, dw)
+}
+
+impl Isa {
+    /// [`u8_gemm_xwt`] on this path.
+    ///
+    /// # Panics
+    /// As [`u8_gemm_xwt`]; also if this CPU does not support the path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn u8_gemm_xwt<T: Element>(
+        self,
+        x: &[u8],
+        features: usize,
+        rows: &[usize],
+        scale: &U8Scale<'_, T>,
+        w: &[T],
+        bias: Option<&[T]>,
+        y: &mut [T],
+    ) {
+        StepPath::Isa(self).u8_gemm_xwt(x, features, rows, scale, w, bias, y)
+    }
+
+    /// [`u8_gemm_gtx`] on this path.
+    ///
+    /// # Panics
+    /// As [`u8_gemm_gtx`]; also if this CPU does not support the path.
+    pub fn u8_gemm_gtx<T: Element>(
+        self,
+        g: &[T],
+        x: &[u8],
+        features: usize,
+        rows: &[usize],
+        scale: &U8Scale<'_, T>,
+        dw: &mut [T],
+    ) {
+        StepPath::Isa(self).u8_gemm_gtx(g, x, features, rows, scale, dw)
+    }
+}
+
+/// Checks `x`, `features` and `rows`; returns the number of rows of `x`.
+fn check_x(name: &str, x: &[u8], features: usize, rows: &[usize]) -> usize {
+    assert!(features > 0, "kernels::{name}: features is 0");
+    assert!(
+        x.len().is_multiple_of(features),
+        "kernels::{name}: `x` has {} bytes, not a multiple of features = {features}",
+        x.len()
+    );
+    let n = x.len() / features;
+    if let Some((k, &bad)) = rows.iter().enumerate().find(|&(_, &i)| i >= n) {
+        panic!("kernels::{name}: rows[{k}] = {bad} is out of range for `x` with {n} rows");
+    }
+    n
+}
+
+/// The number of classes of a `classes × features` matrix named `what`.
+fn classes_of(name: &str, what: &str, len: usize, features: usize) -> usize {
+    assert!(
+        len.is_multiple_of(features),
+        "kernels::{name}: `{what}` has {len} elements, not a multiple of features = {features}"
+    );
+    len / features
+}
+
+impl StepPath {
+    /// [`u8_gemm_xwt`] on this path.
+    ///
+    /// # Panics
+    /// As [`u8_gemm_xwt`]; also if this CPU does not support the path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn u8_gemm_xwt<T: Element>(
+        self,
+        x: &[u8],
+        features: usize,
+        rows: &[usize],
+        scale: &U8Scale<'_, T>,
+        w: &[T],
+        bias: Option<&[T]>,
+        y: &mut [T],
+    ) {
+        const NAME: &str = "u8_gemm_xwt";
+        check_x(NAME, x, features, rows);
+        let classes = classes_of(NAME, "w", w.len(), features);
+        scale.check(NAME, features);
+        assert_eq!(
+            y.len(),
+            rows.len() * classes,
+            "kernels::{NAME}: `y` has {} elements but there are {} rows × {classes} classes",
+            y.len(),
+            rows.len()
+        );
+        if let Some(b) = bias {
+            assert_eq!(
+                b.len(),
+                classes,
+                "kernels::{NAME}: `bias` has {} entries but there are {classes} classes",
+                b.len()
+            );
+        }
+        if rows.is_empty() {
+            return;
+        }
+        if classes == 0 {
+            return;
+        }
+        if is_f32::<T>() {
+            run(
+                self,
+                XwtK::<f32> {
+                    x,
+                    f: features,
+                    rows,
+                    scale: scale.cast(),
+                    w: cast(w),
+                    bias: bias.map(cast),
+                    y: cast_mut(y),
+                },
+            )
+        } else {
+            run(
+                self,
+                XwtK::<f64> {
+                    x,
+                    f: features,
+                    rows,
+                    scale: scale.cast(),
+                    w: cast(w),
+                    bias: bias.map(cast),
+                    y: cast_mut(y),
+                },
+            )
+        }
+    }
+
+    /// [`u8_gemm_gtx`] on this path.
+    ///
+    /// # Panics
+    /// As [`u8_gemm_gtx`]; also if this CPU does not support the path.
+    pub fn u8_gemm_gtx<T: Element>(
+        self,
+        g: &[T],
+        x: &[u8],
+        features: usize,
+        rows: &[usize],
+        scale: &U8Scale<'_, T>,
+        dw: &mut [T],
+    ) {
+        const NAME: &str = "u8_gemm_gtx";
+        check_x(NAME, x, features, rows);
+        let classes = classes_of(NAME, "dw", dw.len(), features);
+        scale.check(NAME, features);
+        assert_eq!(
+            g.len(),
+            rows.len() * classes,
+            "kernels::{NAME}: `g` has {} elements but there are {} rows × {classes} classes",
+            g.len(),
+            rows.len()
+        );
+        if rows.is_empty() || classes == 0 {
+            return;
+        }
+        if is_f32::<T>() {
+            run(
+                self,
+                GtxK::<f32> {
+                    g: cast(g),
+                    x,
+                    f: features,
+                    rows,
+                    scale: scale.cast(),
+                    dw: cast_mut(dw),
+                },
+            )
+        } else {
+            run(
+                self,
+                GtxK::<f64> {
+                    g: cast(g),
+                    x,
+                    f: features,
+                    rows,
+                    scale: scale.cast(),
+                    dw: cast_mut(dw),
+                },
+            )
+        }
+    }
+}
+
+/// Splits `classes` into balanced blocks of at most [`MAX_CLASSES`]:
+/// yields `(first class, block size)`.
+fn class_blocks(classes: usize) -> impl Iterator<Item = (usize, usize)> {
+    let blocks = classes.div_ceil(MAX_CLASSES);
+    (0..blocks).map(move |b| {
+        let start = b * classes / blocks;
+        let end = (b + 1) * classes / blocks;
+        (start, end - start)
+    })
+}
+
+/// The scaling, with its constants in vectors.
+#[derive(Clone, Copy)]
+enum Prep<V: Simd> {
+    Identity,
+    Mul(V),
+    Div(V),
+    Standardize(*const V::E, *const V::E),
+}
+
+impl<V: Simd> Prep<V> {
+    /// # Safety
+    /// The CPU supports `V`'s instruction set; a standardisation's vectors
+    /// are valid for the features the kernel reads.
+    #[inline(always)]
+    unsafe fn new(s: &U8Scale<'_, V::E>) -> Self {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe {
+            match *s {
+                U8Scale::Identity => Prep::Identity,
+                U8Scale::Mul(k) => Prep::Mul(V::splat(k)),
+                U8Scale::Div(k) => Prep::Div(V::splat(k)),
+                U8Scale::Standardize { mean, inv_std } => {
+                    Prep::Standardize(mean.as_ptr(), inv_std.as_ptr())
+                }
+            }
+        }
+    }
+
+    /// The scaled bytes `row[j..j + LANES]`, or `row[j..j + tail]` (the
+    /// other lanes 0) when `tail > 0`.
+    ///
+    /// # Safety
+    /// `row[j..]` holds `LANES` (or `tail`) readable bytes, as do the
+    /// standardisation's vectors from `j`; the CPU supports `V`.
+    #[inline(always)]
+    unsafe fn load(self, row: *const u8, j: usize, tail: usize) -> V {
+        let z = <V::E as Element>::ZERO;
+        // SAFETY: the caller's contract.
+        unsafe {
+            let v = if tail == 0 {
+                V::load_u8(row.add(j))
+            } else {
+                V::load_u8_tail(row.add(j), tail)
+            };
+            match self {
+                Prep::Identity => v,
+                Prep::Mul(k) => v.mul(k),
+                Prep::Div(k) => v.div(k),
+                Prep::Standardize(m, s) => {
+                    let (m, s) = if tail == 0 {
+                        (V::load(m.add(j)), V::load(s.add(j)))
+                    } else {
+                        (
+                            V::load_tail(m.add(j), tail, z),
+                            V::load_tail(s.add(j), tail, z),
+                        )
+                    };
+                    v.sub(m).mul(s)
+                }
+            }
+        }
+    }
+}
+
+/// Calls `$f::<$v, NC>($args)` with the const `NC` equal to `$nc` (1 to
+/// [`MAX_CLASSES`]).
+macro_rules! with_classes {
+    ($nc:expr, $f:ident::<$v:ty>($($arg:expr),* $(,)?)) => {
+        match $nc {
+            1 => $f::<$v, 1>($($arg),*),
+            2 => $f::<$v, 2>($($arg),*),
+            3 => $f::<$v, 3>($($arg),*),
+            4 => $f::<$v, 4>($($arg),*),
+            5 => $f::<$v, 5>($($arg),*),
+            6 => $f::<$v, 6>($($arg),*),
+            7 => $f::<$v, 7>($($arg),*),
+            8 => $f::<$v, 8>($($arg),*),
+            9 => $f::<$v, 9>($($arg),*),
+            10 => $f::<$v, 10>($($arg),*),
+            11 => $f::<$v, 11>($($arg),*),
+            12 => $f::<$v, 12>($($arg),*),
+            n => unreachable!("a class block of {n} (at most {MAX_CLASSES})"),
+        }
+    };
+}
+
+struct XwtK<'a, E> {
+    x: &'a [u8],
+    f: usize,
+    rows: &'a [usize],
+    scale: U8Scale<'a, E>,
+    w: &'a [E],
+    bias: Option<&'a [E]>,
+    y: &'a mut [E],
+}
+
+impl<E: Elem> Kernel<E> for XwtK<'_, E> {
+    type Out = ();
+    #[inline(always)]
+    unsafe fn run<V: Simd<E = E>>(self) {
+        let classes = self.w.len() / self.f;
+        // SAFETY: the entry checked every size and index; the caller
+        // guarantees the instruction set.
+        unsafe {
+            let prep = Prep::<V>::new(&self.scale);
+            let y = self.y.as_mut_ptr();
+            for (c0, nc) in class_blocks(classes) {
+                let w = self.w.as_ptr().add(c0 * self.f);
+                let bias = self.bias.map(|b| b.as_ptr().add(c0));
+                with_classes!(
+                    nc,
+                    xwt_block::<V>(
+                        self.x.as_ptr(),
+                        self.f,
+                        self.rows,
+                        prep,
+                        w,
+                        bias,
+                        y.add(c0),
+                        classes
+                    )
+                );
+            }
+        }
+    }
+}
+
+/// `y[r, c] = Σⱼ s(x[rows[r], j]) · w[c, j] (+ bias[c])` for the `NC`
+/// classes of one block (`w` and `bias` start at the block's first class,
+/// `y` at its column; rows of `y` are `ldy` apart).
+///
+/// # Safety
+/// Every row index is below the rows of `x` (`f` bytes each); `w` holds
+/// `NC × f`, `bias` `NC`, `y` `rows.len() × ldy` elements; the CPU
+/// supports `V`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn xwt_block<V: Simd, const NC: usize>(
+    x: *const u8,
+    f: usize,
+    rows: &[usize],
+    prep: Prep<V>,
+    w: *const V::E,
+    bias: Option<*const V::E>,
+    y: *mut V::E,
+    ldy: usize,
+) {
+    let l = V::LANES;
+    let zero = <V::E as Element>::ZERO;
+    // SAFETY: the caller's contract; every offset below stays inside it.
+    unsafe {
+        let z = V::splat(zero);
+        for (r, &i) in rows.iter().enumerate() {
+            let xr = x.add(i * f);
+            let mut acc = [z; NC];
+            let mut j = 0;
+            while j + l <= f {
+                let xv = prep.load(xr, j, 0);
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a = V::load(w.add(c * f + j)).mul_add(xv, *a);
+                }
+                j += l;
+            }
+            if j < f {
+                let t = f - j;
+                let xv = prep.load(xr, j, t);
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a = V::load_tail(w.add(c * f + j), t, zero).mul_add(xv, *a);
+                }
+            }
+            let yr = y.add(r * ldy);
+            for (c, a) in acc.iter().enumerate() {
+                let s = a.reduce_add();
+                *yr.add(c) = match bias {
+                    Some(b) => s + *b.add(c),
+                    None => s,
+                };
+            }
+        }
+    }
+}
+
+struct GtxK<'a, E> {
+    g: &'a [E],
+    x: &'a [u8],
+    f: usize,
+    rows: &'a [usize],
+    scale: U8Scale<'a, E>,
+    dw: &'a mut [E],
+}
+
+impl<E: Elem> Kernel<E> for GtxK<'_, E> {
+    type Out = ();
+    #[inline(always)]
+    unsafe fn run<V: Simd<E = E>>(self) {
+        let f = self.f;
+        let classes = self.dw.len() / f;
+        let block_rows = (GTX_BLOCK_BYTES / f).clamp(4, 256);
+        // SAFETY: the entry checked every size and index; the caller
+        // guarantees the instruction set.
+        unsafe {
+            let prep = Prep::<V>::new(&self.scale);
+            let dw = self.dw.as_mut_ptr();
+            for (c0, nc) in class_blocks(classes) {
+                for (b, rows) in self.rows.chunks(block_rows).enumerate() {
+                    let g = self.g.as_ptr().add(b * block_rows * classes + c0);
+                    let dwc = dw.add(c0 * f);
+                    with_classes!(
+                        nc,
+                        gtx_block::<V>(g, classes, self.x.as_ptr(), f, rows, prep, dwc)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `dw[c, j] += Σᵣ g[r, c] · s(x[rows[r], j])` for the `NC` classes of one
+/// block and the rows `rows` (`g` starts at the block's first row and
+/// class, rows `ldg` apart; `dw` at the block's first class row).
+///
+/// # Safety
+/// Every row index is below the rows of `x` (`f` bytes each); `g` holds
+/// `rows.len() × ldg`, `dw` `NC × f` elements; the CPU supports `V`.
+#[inline(always)]
+unsafe fn gtx_block<V: Simd, const NC: usize>(
+    g: *const V::E,
+    ldg: usize,
+    x: *const u8,
+    f: usize,
+    rows: &[usize],
+    prep: Prep<V>,
+    dw: *mut V::E,
+) {
+    let l = V::LANES;
+    // Two vectors per class on 512-bit vectors (32 registers), one on
+    // narrower ones (16 registers).
+    let wide = l * size_of::<V::E>() >= 64;
+    let mut j = 0;
+    // SAFETY: the caller's contract; every chunk lies inside a row.
+    unsafe {
+        if wide {
+            while j + 2 * l <= f {
+                gtx_chunk::<V, NC, 2>(g, ldg, x, f, rows, prep, dw, j, 0);
+                j += 2 * l;
+            }
+        }
+        while j + l <= f {
+            gtx_chunk::<V, NC, 1>(g, ldg, x, f, rows, prep, dw, j, 0);
+            j += l;
+        }
+        if j < f {
+            gtx_chunk::<V, NC, 1>(g, ldg, x, f, rows, prep, dw, j, f - j);
+        }
+    }
+}
+
+/// One chunk of `NV` vectors of features from `j` (or, with `tail > 0`
+/// and `NV = 1`, the last `tail` features) of [`gtx_block`]: the
+/// accumulators are loaded from `dw`, take every row in order, and are
+/// stored back.
+///
+/// # Safety
+/// As [`gtx_block`], with `j + NV·LANES ≤ f` (or `j + tail = f`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize>(
+    g: *const V::E,
+    ldg: usize,
+    x: *const u8,
+    f: usize,
+    rows: &[usize],
+    prep: Prep<V>,
+    dw: *mut V::E,
+    j: usize,
+    tail: usize,
+) {
+    let l = V::LANES;
+    let zero = <V::E as Element>::ZERO;
+    // SAFETY: the caller's contract.
+    unsafe {
+        let z = V::splat(zero);
+        let mut acc = [[z; NV]; NC];
+        for (c, ac) in acc.iter_mut().enumerate() {
+            for (v, a) in ac.iter_mut().enumerate() {
+                let p = dw.add(c * f + j + v * l);
+                *a = if tail == 0 {
+                    V::load(p)
+                } else {
+                    V::load_tail(p, tail, zero)
+                };
+            }
+        }
+        for (r, &i) in rows.iter().enumerate() {
+            let xr = x.add(i * f);
+            let mut xv = [z; NV];
+            for (v, xv) in xv.iter_mut().enumerate() {
+                *xv = prep.load(xr, j + v * l, tail);
+            }
+            let gr = g.add(r * ldg);
+            for (c, ac) in acc.iter_mut().enumerate() {
+                let gc = V::splat(*gr.add(c));
+                for (a, &xv) in ac.iter_mut().zip(&xv) {
+                    *a = gc.mul_add(xv, *a);
+                }
+            }
+        }
+        for (c, ac) in acc.iter().enumerate() {
+            for (v, a) in ac.iter().enumerate() {
+                let p = dw.add(c * f + j + v * l);
+                if tail == 0 {
+                    a.store(p)
+                } else {
+                    a.store_tail(p, tail)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! `u8_gemm_xwt` and `u8_gemm_gtx` on every path (and the portable path
+//! with the AVX-512 lane count) against an f64 reference.
+//!
+//! Both references take the scaled inputs `s = U8Scale::apply(b, j)` (the
+//! values the kernels compute, each step rounded once in the element type)
+//! and accumulate in f64. Error bounds with `u` the unit roundoff:
+//! - `X·Wᵀ`: each output is a sum of `f` products plus the bias, formed by
+//!   at most `f` sequential additions in a lane and a tree over the lanes;
+//!   with the portable path's separate multiply and add, at most
+//!   `(2f + 2)·u·(Σ|s·w| + |b|)`.
+//! - `Gᵀ·X`: each output adds `n` products to its initial value in
+//!   sequence: at most `(2n + 2)·u·(|dw₀| + Σ|g·s|)`.
+
+use kernels::{Element, StepPath, U8Scale};
+use proptest::prelude::*;
+
+/// A test case: a byte matrix, row indices (with repeats), and the shapes.
+#[derive(Debug, Clone)]
+struct Case {
+    x: Vec<u8>,
+    features: usize,
+    rows: Vec<usize>,
+    classes: usize,
+    /// Seeds for the float data, mapped to each element type.
+    w: Vec<f64>,
+    extra: Vec<f64>,
+    scale: u8,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (1usize..70, 1usize..9, 1usize..30, 0usize..40, 0u8..4).prop_flat_map(
+        |(features, n, classes, nrows, scale)| {
+            (
+                prop::collection::vec(any::<u8>(), n * features),
+                prop::collection::vec(0..n, nrows),
+                prop::collection::vec(-1.0f64..1.0, classes * features),
+                prop::collection::vec(-2.0f64..2.0, 2 * features + nrows * classes + classes),
+            )
+                .prop_map(move |(x, rows, w, extra)| Case {
+                    x,
+                    features,
+                    rows,
+                    classes,
+                    w,
+                    extra,
+                    scale,
+                })
+        },
+    )
+}
+
+/// The case's scaling, with its standardisation vectors in `buf`.
+fn scaling<'a, T: Element>(c: &Case, buf: &'a (Vec<T>, Vec<T>)) -> U8Scale<'a, T> {
+    match c.scale {
+        0 => U8Scale::Identity,
+        1 => U8Scale::Mul(T::from_f64(1.0 / 255.0)),
+        2 => U8Scale::Div(T::from_f64(255.0)),
+        _ => U8Scale::Standardize {
+            mean: &buf.0,
+            inv_std: &buf.1,
+        },
+    }
+}
+
+fn std_vectors<T: Element>(c: &Case) -> (Vec<T>, Vec<T>) {
+    let f = c.features;
+    let mean = c.extra[..f]
+        .iter()
+        .map(|&v| T::from_f64(128.0 + 60.0 * v))
+        .collect();
+    let inv_std = c.extra[f..2 * f]
+        .iter()
+        .map(|&v| T::from_f64(0.01 + 0.02 * v.abs()))
+        .collect();
+    (mean, inv_std)
+}
+
+fn check_xwt<T: Element>(c: &Case) -> Result<(), TestCaseError> {
+    let (f, q, n) = (c.features, c.classes, c.rows.len());
+    let u = T::EPSILON.to_f64() / 2.0;
+    let buf = std_vectors::<T>(c);
+    let s = scaling(c, &buf);
+    let w: Vec<T> = c.w.iter().map(|&v| T::from_f64(v)).collect();
+    let bias: Vec<T> = c.extra[c.extra.len() - q..]
+        .iter()
+        .map(|&v| T::from_f64(v))
+        .collect();
+    for path in StepPath::available() {
+        for with_bias in [false, true] {
+            let b = with_bias.then_some(bias.as_slice());
+            let mut y = vec![T::NAN; n * q];
+            path.u8_gemm_xwt(&c.x, f, &c.rows, &s, &w, b, &mut y);
+            for (r, &i) in c.rows.iter().enumerate() {
+                for k in 0..q {
+                    let (mut sum, mut mag) = (0.0f64, 0.0f64);
+                    for j in 0..f {
+                        let p = s.apply(c.x[i * f + j], j).to_f64() * w[k * f + j].to_f64();
+                        sum += p;
+                        mag += p.abs();
+                    }
+                    if let Some(b) = b {
+                        sum += b[k].to_f64();
+                        mag += b[k].to_f64().abs();
+                    }
+                    let got = y[r * q + k].to_f64();
+                    let tol = (2 * f + 2) as f64 * u * mag + 1e-300;
+                    prop_assert!(
+                        (got - sum).abs() <= tol,
+                        "{path} bias={with_bias} row {r} class {k}: {got} vs {sum} (tol {tol})"
+                    );
+                }
+            }
+            // Each row's logits do not depend on the other rows.
+            if n > 1 {
+                let cut = n / 2;
+                let mut y2 = vec![T::NAN; (n - cut) * q];
+                path.u8_gemm_xwt(&c.x, f, &c.rows[cut..], &s, &w, b, &mut y2);
+                prop_assert_eq!(bits(&y2), bits(&y[cut * q..]));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bits<T: Element>(v: &[T]) -> Vec<u64> {
+    v.iter().map(|x| x.to_f64().to_bits()).collect()
+}
+
+fn check_gtx<T: Element>(c: &Case) -> Result<(), TestCaseError> {
+    let (f, q, n) = (c.features, c.classes, c.rows.len());
+    let u = T::EPSILON.to_f64() / 2.0;
+    let buf = std_vectors::<T>(c);
+    let s = scaling(c, &buf);
+    let g: Vec<T> = c.extra[2 * f..2 * f + n * q]
+        .iter()
+        .map(|&v| T::from_f64(v))
+        .collect();
+    let dw0: Vec<T> = c.w.iter().map(|&v| T::from_f64(v)).collect();
+    for path in StepPath::available() {
+        let mut dw = dw0.clone();
+        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, &mut dw);
+        for k in 0..q {
+            for j in 0..f {
+                let (mut sum, mut mag) = (dw0[k * f + j].to_f64(), dw0[k * f + j].to_f64().abs());
+                for (r, &i) in c.rows.iter().enumerate() {
+                    let p = g[r * q + k].to_f64() * s.apply(c.x[i * f + j], j).to_f64();
+                    sum += p;
+                    mag += p.abs();
+                }
+                let got = dw[k * f + j].to_f64();
+                let tol = (2 * n + 2) as f64 * u * mag + 1e-300;
+                prop_assert!(
+                    (got - sum).abs() <= tol,
+                    "{path} class {k} feature {j}: {got} vs {sum} (tol {tol})"
+                );
+            }
+        }
+        // Adding the rows in two calls gives the same bits as in one.
+        let cut = n / 3;
+        let mut split = dw0.clone();
+        path.u8_gemm_gtx(&g[..cut * q], &c.x, f, &c.rows[..cut], &s, &mut split);
+        path.u8_gemm_gtx(&g[cut * q..], &c.x, f, &c.rows[cut..], &s, &mut split);
+        prop_assert_eq!(bits(&split), bits(&dw), "{} split at {}", path, cut);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn xwt_matches_f64_reference(c in case()) {
+        check_xwt::<f32>(&c)?;
+        check_xwt::<f64>(&c)?;
+    }
+
+    #[test]
+    fn gtx_matches_f64_reference(c in case()) {
+        check_gtx::<f32>(&c)?;
+        check_gtx::<f64>(&c)?;
+    }
+}
+
+/// The trainer's shapes: 784 features (49 vectors of 16, 98 of 8), 10
+/// classes, a batch of rows with repeats, every scaling.
+#[test]
+fn mnist_shaped_products_match_the_reference() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (features, n, classes) = (784, 50, 10);
+    let x: Vec<u8> = (0..n * features).map(|_| next() as u8).collect();
+    let rows: Vec<usize> = (0..70).map(|_| next() as usize % n).collect();
+    let w: Vec<f64> = (0..classes * features)
+        .map(|_| (next() % 2001) as f64 / 1000.0 - 1.0)
+        .collect();
+    let extra: Vec<f64> = (0..2 * features + rows.len() * classes + classes)
+        .map(|_| (next() % 4001) as f64 / 1000.0 - 2.0)
+        .collect();
+    for scale in 0..4 {
+        let c = Case {
+            x: x.clone(),
+            features,
+            rows: rows.clone(),
+            classes,
+            w: w.clone(),
+            extra: extra.clone(),
+            scale,
+        };
+        check_xwt::<f32>(&c).unwrap();
+        check_xwt::<f64>(&c).unwrap();
+        check_gtx::<f32>(&c).unwrap();
+        check_gtx::<f64>(&c).unwrap();
+    }
+}
+
+#[test]
+fn scaled_values_are_exact_conversions() {
+    let mean = [1.5f32, 0.0];
+    let inv = [0.5f32, 2.0];
+    let s = U8Scale::Standardize {
+        mean: &mean,
+        inv_std: &inv,
+    };
+    assert_eq!(s.apply(3, 0), 0.75);
+    assert_eq!(s.apply(3, 1), 6.0);
+    assert_eq!(U8Scale::Div(255.0f32).apply(51, 0), 51.0 / 255.0);
+    assert_eq!(U8Scale::<f64>::Identity.apply(255, 9), 255.0);
+}
+
+#[test]
+#[should_panic(expected = "rows[1] = 3 is out of range for `x` with 3 rows")]
+fn a_row_index_out_of_range_panics_naming_it() {
+    let mut y = [0.0f32; 2];
+    kernels::u8_gemm_xwt(
+        &[0; 6],
+        2,
+        &[0, 3],
+        &U8Scale::Identity,
+        &[1.0, 1.0],
+        None,
+        &mut y,
+    );
+}
+
+#[test]
+#[should_panic(expected = "`g` has 3 elements but there are 2 rows × 2 classes")]
+fn a_gradient_of_the_wrong_size_panics_naming_it() {
+    let mut dw = [0.0f32; 4];
+    kernels::u8_gemm_gtx(&[0.0; 3], &[0; 6], 2, &[0, 1], &U8Scale::Identity, &mut dw);
+}
