@@ -90,4 +90,25 @@ pub fn benches(c: &mut Criterion) {
         });
         g.finish();
     }
+
+    // Loading the four Fashion-MNIST files (gzip), where the system has them
+    // (Debian's `dataset-fashion-mnist`); nothing to measure elsewhere.
+    let fashion = std::path::Path::new("/usr/share/datasets/fashion-mnist");
+    if fashion.is_dir() {
+        let pool = pool(2);
+        let mut g = c.benchmark_group("train/load fashion-mnist 2t");
+        g.sample_size(10);
+        g.warm_up_time(Duration::from_millis(if quick { 100 } else { 500 }));
+        g.measurement_time(Duration::from_secs(if quick { 1 } else { 3 }));
+        g.bench_function("ours", |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    black_box(
+                        train::data::dir::load_idx_dir(fashion, 10).expect("the installed files"),
+                    )
+                })
+            })
+        });
+        g.finish();
+    }
 }
