@@ -344,6 +344,14 @@ pub(crate) fn vjp<V: Value>(
             .transpose()?;
         return Ok([ga, gb]);
     }
+    let (ra, rb) = (a.shape().rank(), b.shape().rank());
+    if ra == 1 && rb == 1 {
+        // A dot product: `ā = ȳ·b`, `b̄ = ȳ·a` (ȳ a scalar), each one
+        // elementwise product rather than a GEMM of inner dimension 1.
+        let ga = needs[0].then(|| b.mul(gy)).transpose()?;
+        let gb = needs[1].then(|| a.mul(gy)).transpose()?;
+        return Ok([ga, gb]);
+    }
     let g2 = gy.reshape([d.m, d.n])?;
     let ga = if needs[0] {
         let b2 = b.reshape(d.b2)?;
@@ -356,7 +364,10 @@ pub(crate) fn vjp<V: Value>(
     } else {
         None
     };
-    let gb = if needs[1] {
+    let gb = if needs[1] && ra == 2 && rb == 1 {
+        // A matrix-vector product: `b̄ = op(A)ᵀ·ȳ` is itself one, with no reshapes.
+        Some(a.matmul_t(gy, !ta, false)?)
+    } else if needs[1] {
         let a2 = a.reshape(d.a2)?;
         let g = if tb {
             g2.matmul_t(&a2, true, ta)?
