@@ -181,7 +181,10 @@ pub(crate) fn forward<T: Element>(
         // A dot product: a row of op(A) and a column of op(B) of length k
         // are contiguous whatever the flags (one of their dimensions is 1).
         out[0] = kernels::dot(a.as_slice(), b.as_slice());
-    } else if (d.m == 1 || d.n == 1) && d.m * d.n * d.k <= SMALL {
+    } else if (d.m == 1 || d.n == 1)
+        && d.m * d.n * d.k <= SMALL
+        && matvec_calls(ta, tb, &d) <= SMALL_CALLS
+    {
         small_matvec(ta, tb, &d, a.as_slice(), b.as_slice(), &mut out);
     } else {
         // Matrix-vector shapes take the kernels' skinny paths.
@@ -198,9 +201,23 @@ pub(crate) fn forward<T: Element>(
 
 /// Matrix-vector products up to this many multiply-adds go through a few
 /// `kernels::dot` / `kernels::axpy` calls rather than a GEMM call, whose
-/// packing of the vector costs more than such a product (the backward pass
-/// of a short dot product is two of them).
+/// packing of the vector costs more than such a product.
 const SMALL: usize = 1024;
+
+/// At most this many `kernels::dot` / `kernels::axpy` calls for a small
+/// matrix-vector product: each call has a fixed cost (dispatch, a
+/// horizontal reduction or a tail), so many short rows (`A·x` with a short
+/// `x`) are cheaper as one skinny GEMM call.
+const SMALL_CALLS: usize = 8;
+
+/// The number of kernel calls [`small_matvec`] makes for these dimensions.
+fn matvec_calls(ta: bool, tb: bool, d: &Dims) -> usize {
+    match (d.n == 1, ta, tb) {
+        (true, false, _) => d.m,
+        (true, true, _) | (false, _, false) => d.k,
+        (false, _, true) => d.n,
+    }
+}
 
 /// A small matrix-vector (`n = 1`) or vector-matrix (`m = 1`) product as
 /// `kernels::dot` over contiguous rows or `kernels::axpy` over contiguous
@@ -344,6 +361,14 @@ pub(crate) fn vjp<V: Value>(
             .transpose()?;
         return Ok([ga, gb]);
     }
+    let (ra, rb) = (a.shape().rank(), b.shape().rank());
+    if ra == 1 && rb == 1 {
+        // A dot product: `ā = ȳ·b`, `b̄ = ȳ·a` (ȳ a scalar), each one
+        // elementwise product rather than a GEMM of inner dimension 1.
+        let ga = needs[0].then(|| b.mul(gy)).transpose()?;
+        let gb = needs[1].then(|| a.mul(gy)).transpose()?;
+        return Ok([ga, gb]);
+    }
     let g2 = gy.reshape([d.m, d.n])?;
     let ga = if needs[0] {
         let b2 = b.reshape(d.b2)?;
@@ -356,7 +381,10 @@ pub(crate) fn vjp<V: Value>(
     } else {
         None
     };
-    let gb = if needs[1] {
+    let gb = if needs[1] && ra == 2 && rb == 1 {
+        // A matrix-vector product: `b̄ = op(A)ᵀ·ȳ` is itself one, with no reshapes.
+        Some(a.matmul_t(gy, !ta, false)?)
+    } else if needs[1] {
         let a2 = a.reshape(d.a2)?;
         let g = if tb {
             g2.matmul_t(&a2, true, ta)?

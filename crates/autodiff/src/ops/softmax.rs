@@ -121,9 +121,24 @@ pub(crate) fn jvp<V: Value>(
     Ok(Some(match op {
         Op::Softmax { .. } => y.mul(&dx.sub(&y.mul(dx)?.sum_axis(ta, true)?)?)?,
         Op::LogSoftmax { .. } => dx.sub(&y.exp()?.mul(dx)?.sum_axis(ta, true)?)?,
+        Op::LogSumExp { keepdim, .. } if x.shape().rank() == 1 => lse_vector_jvp(x, dx, *keepdim)?,
         Op::LogSumExp { keepdim, .. } => x.softmax_axis(axis)?.mul(dx)?.sum_axis(ta, *keepdim)?,
         _ => unreachable!("not a softmax-family op"),
     }))
+}
+
+/// The tangent of `logsumexp` of a vector: `⟨p, ẋ⟩`, one dot product, or
+/// over a batch of tangents (the rows of a `k × n` matrix) one
+/// matrix-vector product `Ẋ·p` — without forming the `k × n` products
+/// `p·ẋ_l` that the general rule sums.
+fn lse_vector_jvp<V: Value>(x: &V, dx: &V, keepdim: bool) -> Result<V> {
+    let p = x.softmax_axis(0)?;
+    let t = dx.matmul(&p)?;
+    if keepdim {
+        t.reshape(t.shape().concat(&Shape::from([1])))
+    } else {
+        Ok(t)
+    }
 }
 
 pub(crate) fn vjp<V: Value>(op: &Op<V::Elem>, x: &V, y: &V, gy: &V) -> Result<V> {

@@ -320,9 +320,11 @@ proptest! {
         check(&plain, &[ma.clone(), mb.clone()])?;
         check(&plain, &[ma.clone(), vb.clone()])?;
         check(&plain, &[va.clone(), mb.clone()])?;
-        check(&plain, &[va, vb])?;
+        check(&plain, &[va, vb.clone()])?;
         let (mat, mbt) = (ma.t().unwrap(), mb.t().unwrap());
         check(&Op::MatMul { ta: true, tb: false }, &[mat.clone(), mb.clone()])?;
+        // A transposed matrix times a vector: `b̄ = A·ȳ`.
+        check(&Op::MatMul { ta: true, tb: false }, &[mat.clone(), vb])?;
         check(&Op::MatMul { ta: false, tb: true }, &[ma.clone(), mbt.clone()])?;
         check(&Op::MatMul { ta: true, tb: true }, &[mat, mbt])?;
     }
@@ -374,7 +376,7 @@ proptest! {
         for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp, Op::SumAxis(1, false), Op::Transpose] {
             check(&op, std::slice::from_ref(&x3))?;
         }
-        for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp] {
+        for op in [Op::Softmax, Op::LogSoftmax, Op::LogSumExp, Op::LogSumExpAxis(0, true)] {
             check(&op, std::slice::from_ref(&x1))?;
         }
     }
