@@ -252,3 +252,20 @@ pub(crate) fn same<T: Element, U: Element>(x: T) -> U {
     debug_assert_eq!(T::DTYPE, U::DTYPE);
     U::from_f64(x.to_f64())
 }
+
+/// `x` seen as a slice of `U`, which must be the same type as `T`.
+#[inline]
+pub(crate) fn cast<T: Element, U: Element>(x: &[T]) -> &[U] {
+    assert_eq!(T::DTYPE, U::DTYPE);
+    // SAFETY: `Element` is sealed to f32 and f64 and `DTYPE` names which one
+    // a type is; equal `DTYPE`s mean `T` and `U` are the same type.
+    unsafe { core::slice::from_raw_parts(x.as_ptr().cast(), x.len()) }
+}
+
+/// `x` seen mutably as a slice of `U`, which must be the same type as `T`.
+#[inline]
+pub(crate) fn cast_mut<T: Element, U: Element>(x: &mut [T]) -> &mut [U] {
+    assert_eq!(T::DTYPE, U::DTYPE);
+    // SAFETY: as in `cast`; the unique borrow moves into the result.
+    unsafe { core::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), x.len()) }
+}

@@ -19,8 +19,9 @@
 //! PyTorch computes its Python-float `alpha`). The multiply-adds are fused
 //! on every path, so every path gives the same bits.
 
-use super::{StepPath, cast_mut, is_f32, run};
+use super::{StepPath, is_f32, run};
 use crate::element::Element;
+use crate::element::cast_mut;
 use crate::isa::{Isa, isa};
 use crate::simd::{Elem, Kernel, Simd};
 
@@ -133,7 +134,7 @@ impl StepPath {
                 self,
                 SgdK::<f32> {
                     p: cast_mut(param),
-                    g: super::cast(grad),
+                    g: crate::element::cast(grad),
                     buf: buf.map(cast_mut),
                     first,
                     h: Hyper::new(h),
@@ -144,7 +145,7 @@ impl StepPath {
                 self,
                 SgdK::<f64> {
                     p: cast_mut(param),
-                    g: super::cast(grad),
+                    g: crate::element::cast(grad),
                     buf: buf.map(cast_mut),
                     first,
                     h: Hyper::new(h),

@@ -26,8 +26,9 @@
 
 use core::mem::size_of;
 
-use super::{StepPath, cast, cast_mut, cast_scalar, is_f32, run};
+use super::{StepPath, is_f32, run};
 use crate::element::Element;
+use crate::element::{cast, cast_mut, same as cast_scalar};
 use crate::isa::{Isa, isa};
 use crate::simd::{Elem, Kernel, Simd};
 

@@ -11,8 +11,9 @@
 //! and the product's logarithm is added whenever it grows large, so that
 //! `Σ ln s = ln Π s` costs one multiplication per row.
 
-use super::{StepPath, cast, cast_mut, cast_scalar, is_f32, run};
+use super::{StepPath, is_f32, run};
 use crate::element::Element;
+use crate::element::{cast, cast_mut, same as cast_scalar};
 use crate::isa::{Isa, isa};
 use crate::simd::{Elem, Kernel, Simd};
 
