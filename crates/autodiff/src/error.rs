@@ -4,6 +4,46 @@
 use crate::shape::Shape;
 use core::fmt;
 
+/// Two shapes that must agree and do not.
+///
+/// This is the one shape error of the workspace: `models` and `train`
+/// report a shape that does not fit with this same type (their error
+/// enums wrap it), so a shape problem reads the same whichever crate found
+/// it: the operation, what the two shapes belong to, and both shapes.
+///
+/// ```
+/// use autodiff::{ShapeError, Tensor, Value};
+/// let a = Tensor::<f32>::zeros([2, 3]);
+/// let b = Tensor::<f32>::zeros([4]);
+/// let e = ShapeError::new("add", "the operands", &a.shape(), &b.shape());
+/// assert_eq!(e.to_string(), "add: shapes of the operands do not match: [2, 3] vs [4]");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{op}: shapes of {what} do not match: {left} vs {right}")]
+pub struct ShapeError {
+    /// The public name of the operation that found the problem
+    /// (`"matmul"`, `"CrossEntropyLoss"`, `"Trainer::new"`, …).
+    pub op: &'static str,
+    /// What the two shapes belong to, in words (`"input vs target"`).
+    pub what: &'static str,
+    /// The first shape.
+    pub left: Shape,
+    /// The second shape.
+    pub right: Shape,
+}
+
+impl ShapeError {
+    /// A shape error from the two shapes' dimensions.
+    pub fn new(op: &'static str, what: &'static str, left: &[usize], right: &[usize]) -> Self {
+        ShapeError {
+            op,
+            what,
+            left: Shape::of(left),
+            right: Shape::of(right),
+        }
+    }
+}
+
 /// What went wrong, and where.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Error {

@@ -15,7 +15,7 @@ mod var;
 
 pub use check::{Function, GradCheck, Tolerance, check_grads, check_grads_with};
 pub use dual::Dual;
-pub use error::{Error, Result};
+pub use error::{Error, Result, ShapeError};
 pub use functional::{
     Linearized, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacrev, jvp, jvp_batched, linearize,
     value_and_grad, vjp, vjp_batched,

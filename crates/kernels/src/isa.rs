@@ -101,42 +101,31 @@ impl core::fmt::Display for Isa {
 }
 
 /// Why `KERNELS_ISA` cannot be honoured.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IsaError {
     /// The variable names no known path.
+    #[error("KERNELS_ISA={value:?} is not one of portable, avx2, avx512")]
     Unknown {
         /// The variable's value.
         value: String,
     },
     /// The variable names a path this CPU cannot run.
+    #[error("KERNELS_ISA={isa}: this CPU does not support the {isa} path (it supports {})", available_names())]
     Unsupported {
         /// The path named.
         isa: Isa,
     },
 }
 
-impl core::fmt::Display for IsaError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            IsaError::Unknown { value } => write!(
-                f,
-                "KERNELS_ISA={value:?} is not one of portable, avx2, avx512"
-            ),
-            IsaError::Unsupported { isa } => write!(
-                f,
-                "KERNELS_ISA={isa}: this CPU does not support the {isa} path (it supports {})",
-                Isa::available()
-                    .iter()
-                    .map(|i| i.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
+/// The names of the paths this CPU runs, for messages.
+fn available_names() -> String {
+    Isa::available()
+        .iter()
+        .map(|i| i.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
-
-impl std::error::Error for IsaError {}
 
 /// The path `KERNELS_ISA` asks for, or [`Isa::detect`] when it is unset or
 /// blank, without panicking.
