@@ -194,11 +194,12 @@ pub fn check_grads_with<T: Element, F: Function>(
             .collect::<Result<_>>()?;
         let jt = f.eval(&duals)?.tangent();
         if jt.shape() != fd.shape() {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "check_grads",
-                lhs: jt.shape(),
-                rhs: fd.shape(),
-            });
+                what: "the operands",
+                left: jt.shape(),
+                right: fd.shape(),
+            }));
         }
         for (&got, &want) in jt.as_slice().iter().zip(fd.as_slice()) {
             let (got, want) = (got.to_f64(), want);

@@ -45,14 +45,15 @@ impl<V: Value> Dual<V> {
     /// A dual number; the tangent must have the primal's shape.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the shapes differ.
+    /// [`Error::Shape`] if the shapes differ.
     pub fn new(primal: V, tangent: V) -> Result<Self> {
         if primal.shape() != tangent.shape() {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "Dual::new",
-                lhs: primal.shape(),
-                rhs: tangent.shape(),
-            });
+                what: "the primal vs the tangent",
+                left: primal.shape(),
+                right: tangent.shape(),
+            }));
         }
         Ok(Dual {
             primal,
@@ -66,15 +67,16 @@ impl<V: Value> Dual<V> {
     /// `i`-th direction.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `tangents` is not of shape `[k] ++ primal shape`.
+    /// [`Error::Shape`] if `tangents` is not of shape `[k] ++ primal shape`.
     pub fn batched(primal: V, tangents: V) -> Result<Self> {
         let (ps, ts) = (primal.shape(), tangents.shape());
         if ts.rank() != ps.rank() + 1 || ts.tail() != ps {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "Dual::batched",
-                lhs: ps,
-                rhs: ts,
-            });
+                what: "the primal vs the batched tangents",
+                left: ps,
+                right: ts,
+            }));
         }
         Ok(Dual {
             primal,

@@ -2,7 +2,6 @@
 //! typed [`Error`] naming the op and the shapes involved.
 
 use crate::shape::Shape;
-use core::fmt;
 
 /// Two shapes that must agree and do not.
 ///
@@ -45,18 +44,14 @@ impl ShapeError {
 }
 
 /// What went wrong, and where.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Two operands whose shapes do not fit the op.
-    ShapeMismatch {
-        /// The op that was called.
-        op: &'static str,
-        /// Shape of the left (first) operand.
-        lhs: Shape,
-        /// Shape of the right (second) operand, or the requested shape.
-        rhs: Shape,
-    },
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
     /// A data buffer whose length is not the product of its shape.
+    #[error("from_vec: shape {shape} needs {expected} elements but the data has {got}")]
     DataLength {
         /// The shape asked for.
         shape: Shape,
@@ -66,6 +61,7 @@ pub enum Error {
         got: usize,
     },
     /// An operand whose rank does not suit the op.
+    #[error("{op}: expected {expected}, got shape {shape}")]
     BadRank {
         /// The op that was called.
         op: &'static str,
@@ -75,6 +71,7 @@ pub enum Error {
         shape: Shape,
     },
     /// An axis argument past the operand's rank.
+    #[error("{op}: axis {axis} is out of range for rank {rank}")]
     AxisOutOfRange {
         /// The op that was called.
         op: &'static str,
@@ -84,6 +81,7 @@ pub enum Error {
         rank: usize,
     },
     /// An index past the end of an axis.
+    #[error("{op}: index {index} is out of bounds for an axis of length {bound}")]
     IndexOutOfBounds {
         /// The op that was called.
         op: &'static str,
@@ -93,6 +91,7 @@ pub enum Error {
         bound: usize,
     },
     /// An op applied to the wrong number of inputs.
+    #[error("{op}: takes {expected} inputs but was given {got}")]
     Arity {
         /// The op that was called.
         op: &'static str,
@@ -104,12 +103,17 @@ pub enum Error {
     /// `backward()` called on a value that does not require a gradient (a
     /// constant, or a value computed without any leaf that requires one, or
     /// under [`crate::no_grad`]).
+    #[error(
+        "backward: the output (shape {shape}) does not require grad and has no recorded op: \
+         no leaf that requires a gradient reaches it"
+    )]
     NoGrad {
         /// The output's shape.
         shape: Shape,
     },
     /// Batched tangents of different batch sizes, or a batched tangent
     /// meeting a plain one, in one op.
+    #[error("{op}: tangent batches do not match ({} vs {})", batch_name(*lhs), batch_name(*rhs))]
     BatchMismatch {
         /// The op that was called.
         op: &'static str,
@@ -119,11 +123,19 @@ pub enum Error {
         rhs: Option<usize>,
     },
     /// `backward()` called on a value that is not a scalar.
+    #[error(
+        "backward: the output has shape {shape}, not a scalar; \
+         pass an explicit seed of that shape with backward_with"
+    )]
     NonScalarBackward {
         /// The output's shape.
         shape: Shape,
     },
     /// The gradient checker found a derivative that disagrees with its reference.
+    #[error(
+        "gradient check failed ({check}, input {input}): got {got:e}, expected {expected:e} \
+         (tolerance {tolerance:e})"
+    )]
     GradientMismatch {
         /// Which comparison failed (for example `"jvp vs finite differences"`).
         check: &'static str,
@@ -138,66 +150,10 @@ pub enum Error {
     },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::ShapeMismatch { op, lhs, rhs } => {
-                write!(f, "{op}: shapes {lhs} and {rhs} do not match")
-            }
-            Error::DataLength {
-                shape,
-                expected,
-                got,
-            } => write!(
-                f,
-                "from_vec: shape {shape} needs {expected} elements but the data has {got}"
-            ),
-            Error::BadRank {
-                op,
-                expected,
-                shape,
-            } => write!(f, "{op}: expected {expected}, got shape {shape}"),
-            Error::AxisOutOfRange { op, axis, rank } => {
-                write!(f, "{op}: axis {axis} is out of range for rank {rank}")
-            }
-            Error::IndexOutOfBounds { op, index, bound } => {
-                write!(
-                    f,
-                    "{op}: index {index} is out of bounds for an axis of length {bound}"
-                )
-            }
-            Error::Arity { op, expected, got } => {
-                write!(f, "{op}: takes {expected} inputs but was given {got}")
-            }
-            Error::NoGrad { shape } => write!(
-                f,
-                "backward: the output (shape {shape}) does not require grad and has no recorded op: no leaf that requires a gradient reaches it"
-            ),
-            Error::BatchMismatch { op, lhs, rhs } => write!(
-                f,
-                "{op}: tangent batches do not match ({} vs {})",
-                lhs.map_or("not batched".to_string(), |k| format!("batch of {k}")),
-                rhs.map_or("not batched".to_string(), |k| format!("batch of {k}"))
-            ),
-            Error::NonScalarBackward { shape } => write!(
-                f,
-                "backward: the output has shape {shape}, not a scalar; pass an explicit seed of that shape with backward_with"
-            ),
-            Error::GradientMismatch {
-                check,
-                input,
-                got,
-                expected,
-                tolerance,
-            } => write!(
-                f,
-                "gradient check failed ({check}, input {input}): got {got:e}, expected {expected:e} (tolerance {tolerance:e})"
-            ),
-        }
-    }
+/// A tangent's batch size in words, for [`Error::BatchMismatch`].
+fn batch_name(k: Option<usize>) -> String {
+    k.map_or("not batched".to_string(), |k| format!("batch of {k}"))
 }
-
-impl std::error::Error for Error {}
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;

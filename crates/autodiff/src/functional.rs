@@ -57,7 +57,7 @@ where
 /// `f(x)` and the vector-Jacobian product `Jᵀ·ȳ` for a cotangent `ȳ` of `f(x)`'s shape.
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] if `ȳ` does not have `f(x)`'s shape; errors of `f`.
+/// [`Error::Shape`] if `ȳ` does not have `f(x)`'s shape; errors of `f`.
 pub fn vjp<V, F>(f: F, x: &V, cotangent: &V) -> Result<(V, V)>
 where
     V: Value,
@@ -66,11 +66,12 @@ where
     let xv = Var::leaf(x.clone());
     let y = f(&xv)?;
     if cotangent.shape() != y.shape() {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "vjp",
-            lhs: y.shape(),
-            rhs: cotangent.shape(),
-        });
+            what: "the operands",
+            left: y.shape(),
+            right: cotangent.shape(),
+        }));
     }
     if y.requires_grad() {
         y.backward_with(cotangent.clone())?;
@@ -98,7 +99,7 @@ where
 /// ```
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] if `cotangents` is not of shape `[k] ++ f(x).shape`; errors of `f`.
+/// [`Error::Shape`] if `cotangents` is not of shape `[k] ++ f(x).shape`; errors of `f`.
 pub fn vjp_batched<T, F>(
     f: F,
     x: &Tensor<T>,
@@ -112,11 +113,12 @@ where
     let y = f(&xv)?;
     let (ys, cs) = (y.shape(), cotangents.shape());
     if cs.rank() != ys.rank() + 1 || cs.tail() != ys {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "vjp_batched",
-            lhs: ys,
-            rhs: cs,
-        });
+            what: "the operands",
+            left: ys,
+            right: cs,
+        }));
     }
     let (k, m, n) = (cs[0], ys.numel(), x.numel());
     let out = pull_back(&xv, &y, k, default_chunk(m.max(n)), |l0, c| {
@@ -170,7 +172,7 @@ fn pull_back<T: Element>(
 /// ```
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] if `ẋ` does not have `x`'s shape; errors of `f`.
+/// [`Error::Shape`] if `ẋ` does not have `x`'s shape; errors of `f`.
 pub fn jvp<V, F>(f: F, x: &V, tangent: &V) -> Result<(V, V)>
 where
     V: Value,
@@ -198,7 +200,7 @@ where
 /// ```
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] if `tangents` is not of shape `[k] ++ x.shape`;
+/// [`Error::Shape`] if `tangents` is not of shape `[k] ++ x.shape`;
 /// [`Error::BatchMismatch`] if `f` mixes in a dual with another batch; errors of `f`.
 pub fn jvp_batched<V, F>(f: F, x: &V, tangents: &V) -> Result<(V, V)>
 where
@@ -219,11 +221,12 @@ where
 fn check_lanes<V: Value>(op: &'static str, y: &Dual<V>, t: &V, k: usize) -> Result<()> {
     let want = y.shape().prepend(k);
     if t.shape() != want {
-        return Err(Error::ShapeMismatch {
-            op,
-            lhs: want,
-            rhs: t.shape(),
-        });
+        return Err(Error::Shape(crate::ShapeError {
+            op: op,
+            what: "the operands",
+            left: want,
+            right: t.shape(),
+        }));
     }
     Ok(())
 }
@@ -322,11 +325,12 @@ where
             out_shape = Some(y.shape());
         }
         if Some(y.shape()) != out_shape {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "jacfwd",
-                lhs: out_shape.unwrap_or(Shape::SCALAR),
-                rhs: y.shape(),
-            });
+                what: "the operands",
+                left: out_shape.unwrap_or(Shape::SCALAR),
+                right: y.shape(),
+            }));
         }
         if let Some(t) = y.tangent_opt() {
             check_lanes("jacfwd", &y, t, c)?;
@@ -472,14 +476,15 @@ impl<T: Element> Linearized<T> {
     /// `J·ẋ` at the linearisation point.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `ẋ` does not have the input's shape.
+    /// [`Error::Shape`] if `ẋ` does not have the input's shape.
     pub fn jvp(&self, tangent: &Tensor<T>) -> Result<Tensor<T>> {
         if tangent.shape() != self.input.shape() {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "linearize",
-                lhs: self.input.shape(),
-                rhs: tangent.shape(),
-            });
+                what: "the operands",
+                left: self.input.shape(),
+                right: tangent.shape(),
+            }));
         }
         let mut ts: Vec<Option<Tensor<T>>> = vec![None; self.order.len()];
         for (i, v) in self.order.iter().enumerate() {

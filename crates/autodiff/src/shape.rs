@@ -184,11 +184,12 @@ impl Shape {
         for i in 0..rank {
             let (da, db) = (pa[i], pb[i]);
             if da != db && da != 1 && db != 1 {
-                return Err(crate::error::Error::ShapeMismatch {
-                    op,
-                    lhs: *a,
-                    rhs: *b,
-                });
+                return Err(crate::error::Error::Shape(crate::ShapeError {
+                    op: op,
+                    what: "the operands",
+                    left: *a,
+                    right: *b,
+                }));
             }
         }
         Ok(Shape::from_fn(

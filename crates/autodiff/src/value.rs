@@ -46,7 +46,7 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     /// in place when their storage is not shared.
     ///
     /// # Errors
-    /// [`crate::Error::ShapeMismatch`] if the shapes do not broadcast.
+    /// [`crate::Error::Shape`] if the shapes do not broadcast.
     fn accumulate(&mut self, other: Self) -> Result<()> {
         *self = self.add(&other)?;
         Ok(())
@@ -420,11 +420,12 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     fn gather_axis(&self, axis: usize, index: &crate::ops::Index) -> Result<Self> {
         let s = self.shape();
         if index.shape().rank() != s.rank() {
-            return Err(crate::Error::ShapeMismatch {
+            return Err(crate::Error::Shape(crate::ShapeError {
                 op: "gather",
-                lhs: s,
-                rhs: index.shape(),
-            });
+                what: "the input vs the index",
+                left: s,
+                right: index.shape(),
+            }));
         }
         crate::ops::gather_value(self, axis, index)
     }
@@ -439,11 +440,12 @@ pub trait Value: Clone + core::fmt::Debug + Sized {
     ) -> Result<Self> {
         let s = self.shape();
         if index.shape() != s {
-            return Err(crate::Error::ShapeMismatch {
+            return Err(crate::Error::Shape(crate::ShapeError {
                 op: "scatter_add",
-                lhs: s,
-                rhs: index.shape(),
-            });
+                what: "the input vs the index",
+                left: s,
+                right: index.shape(),
+            }));
         }
         crate::ops::scatter_add_value(self, axis, index, shape.into_shape()?)
     }

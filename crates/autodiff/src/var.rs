@@ -240,17 +240,18 @@ impl<V: Value> Var<V> {
     /// (PyTorch would need `retain_graph=True` for that; see the module docs).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the seed's shape is not the output's;
+    /// [`Error::Shape`] if the seed's shape is not the output's;
     /// [`Error::NoGrad`] if the output does not require a gradient (a
     /// constant, or computed from no leaf that requires one, or under
     /// [`no_grad`]), as PyTorch raises.
     pub fn backward_with(&self, seed: V) -> Result<()> {
         if seed.shape() != self.shape() {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "backward",
-                lhs: self.shape(),
-                rhs: seed.shape(),
-            });
+                what: "the operands",
+                left: self.shape(),
+                right: seed.shape(),
+            }));
         }
         self.sweep(seed, None)
     }
@@ -263,16 +264,17 @@ impl<V: Value> Var<V> {
     /// Retained gradients of interior values are not updated by this sweep.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `seed` is not of shape `[k] ++ output
+    /// [`Error::Shape`] if `seed` is not of shape `[k] ++ output
     /// shape`; [`Error::NoGrad`] as [`Var::backward_with`].
     pub fn backward_batched(&self, seed: V) -> Result<()> {
         let (ys, ss) = (self.shape(), seed.shape());
         if ss.rank() != ys.rank() + 1 || ss.tail() != ys {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "backward_batched",
-                lhs: ys,
-                rhs: ss,
-            });
+                what: "the operands",
+                left: ys,
+                right: ss,
+            }));
         }
         self.sweep(seed, Some(ss[0]))
     }

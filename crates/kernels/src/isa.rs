@@ -111,7 +111,10 @@ pub enum IsaError {
         value: String,
     },
     /// The variable names a path this CPU cannot run.
-    #[error("KERNELS_ISA={isa}: this CPU does not support the {isa} path (it supports {})", available_names())]
+    #[error(
+        "KERNELS_ISA={isa}: this CPU does not support the {isa} path (it supports {})",
+        available_names()
+    )]
     Unsupported {
         /// The path named.
         isa: Isa,

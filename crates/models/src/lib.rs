@@ -17,6 +17,12 @@
 #![forbid(unsafe_code)]
 
 pub use autodiff;
+pub use autodiff::rand;
+
+/// A class label: the one type of class indices in every crate of the
+/// workspace (PyTorch's `int64`, so that `ignore_index = -100` is a label
+/// like any other).
+pub type Label = i64;
 pub(crate) use autodiff::kernels;
 
 mod error;

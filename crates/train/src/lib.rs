@@ -64,6 +64,7 @@ pub use fit::{EpochMetrics, FitConfig, GradPath, LinRegTrainer, SoftmaxTrainer, 
 pub use gather::{gather_images, gather_rows};
 pub use loader::{Batches, Loader, LoaderConfig, shard_ranges};
 pub use models::autodiff::Element;
+pub use models::{Label, rand};
 pub use schedule::StepLR;
 pub use sgd::{Param, Sgd, SgdConfig};
 

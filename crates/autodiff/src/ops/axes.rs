@@ -232,11 +232,12 @@ pub(crate) fn check_perm(s: Shape, perm: &[usize]) -> Result<()> {
             .iter()
             .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
     if !ok {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "permute",
-            lhs: s,
-            rhs: Shape::of(perm),
-        });
+            what: "the value vs the permutation",
+            left: s,
+            right: Shape::of(perm),
+        }));
     }
     Ok(())
 }

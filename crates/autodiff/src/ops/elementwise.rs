@@ -461,11 +461,12 @@ pub(crate) fn binary_vjp<V: Value>(
 fn check_select<T: Element>(m: &Tensor<T>, a: Shape, b: Shape) -> Result<()> {
     for s in [a, b] {
         if s != m.shape() {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::Shape(crate::ShapeError {
                 op: "where",
-                lhs: m.shape(),
-                rhs: s,
-            });
+                what: "the mask vs the operands",
+                left: m.shape(),
+                right: s,
+            }));
         }
     }
     Ok(())

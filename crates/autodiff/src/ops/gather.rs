@@ -77,11 +77,12 @@ fn check(op: &'static str, full: Shape, axis: usize, index: &Index) -> Result<()
     }
     let fits = si.rank() == full.rank() && (0..si.rank()).all(|d| d == axis || si[d] <= full[d]);
     if !fits {
-        return Err(Error::ShapeMismatch {
-            op,
-            lhs: full,
-            rhs: si,
-        });
+        return Err(Error::Shape(crate::ShapeError {
+            op: op,
+            what: "the operands",
+            left: full,
+            right: si,
+        }));
     }
     if let Some(&bad) = index.data.iter().find(|&&i| i >= full[axis]) {
         return Err(Error::IndexOutOfBounds {
@@ -123,11 +124,12 @@ fn lanes(op: &'static str, s: Shape, index: &Index) -> Result<(usize, Shape)> {
     } else if s.rank() == index.shape.rank() {
         Ok((1, s))
     } else {
-        Err(Error::ShapeMismatch {
-            op,
-            lhs: s,
-            rhs: index.shape,
-        })
+        Err(Error::Shape(crate::ShapeError {
+            op: op,
+            what: "the operands",
+            left: s,
+            right: index.shape,
+        }))
     }
 }
 
@@ -163,11 +165,12 @@ pub(crate) fn scatter_add_forward<T: Element>(
     let s = y.shape();
     let (l, inner) = lanes("scatter_add", s, index)?;
     if inner != index.shape {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "scatter_add",
-            lhs: s,
-            rhs: index.shape,
-        });
+            what: "the input vs the index",
+            left: s,
+            right: index.shape,
+        }));
     }
     check("scatter_add", full, axis, index)?;
     let (n_full, n_in) = (full.numel(), index.shape.numel());

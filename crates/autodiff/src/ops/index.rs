@@ -17,11 +17,12 @@ fn check_index(
     x: Shape,
 ) -> Result<()> {
     if index.len() != rows {
-        return Err(Error::ShapeMismatch {
-            op,
-            lhs: x,
-            rhs: Shape::from([index.len()]),
-        });
+        return Err(Error::Shape(crate::ShapeError {
+            op: op,
+            what: "the operands",
+            left: x,
+            right: Shape::from([index.len()]),
+        }));
     }
     if let Some(&bad) = index.iter().find(|&&i| i >= cols) {
         return Err(Error::IndexOutOfBounds {

@@ -9,11 +9,12 @@ use kernels::Element;
 
 pub(crate) fn reshape_forward<T: Element>(x: &Tensor<T>, shape: Shape) -> Result<Tensor<T>> {
     if shape.numel() != x.numel() {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "reshape",
-            lhs: x.shape(),
-            rhs: shape,
-        });
+            what: "the value vs the requested shape",
+            left: x.shape(),
+            right: shape,
+        }));
     }
     Ok(Tensor {
         data: x.data.clone(),

@@ -56,11 +56,12 @@ fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
     let (m, ka) = if ta { (a2[1], a2[0]) } else { (a2[0], a2[1]) };
     let (kb, n) = if tb { (b2[1], b2[0]) } else { (b2[0], b2[1]) };
     if ka != kb {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "matmul",
-            lhs: a,
-            rhs: b,
-        });
+            what: "the operands",
+            left: a,
+            right: b,
+        }));
     }
     let out = match (a.rank(), b.rank()) {
         (1, 1) => Shape::SCALAR,
@@ -81,10 +82,13 @@ fn dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
 
 /// [`dims`] for stacks of matrices (both operands of rank 2 or more).
 fn batched_dims(ta: bool, tb: bool, a: Shape, b: Shape) -> Result<Dims> {
-    let mismatch = || Error::ShapeMismatch {
-        op: "matmul",
-        lhs: a,
-        rhs: b,
+    let mismatch = || {
+        Error::Shape(crate::ShapeError {
+            op: "matmul",
+            what: "the operands",
+            left: a,
+            right: b,
+        })
     };
     if a.rank() < 2 || b.rank() < 2 {
         return Err(Error::BadRank {

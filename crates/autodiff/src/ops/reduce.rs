@@ -73,11 +73,12 @@ pub(crate) fn sum_vjp<V: Value>(x: &V, gy: &V, axis: Option<usize>, scale: V::El
 pub(crate) fn broadcast_forward<T: Element>(x: &Tensor<T>, shape: Shape) -> Result<Tensor<T>> {
     let s = x.shape();
     if !s.broadcasts_to(&shape) {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "broadcast_to",
-            lhs: s,
-            rhs: shape,
-        });
+            what: "the value vs the target shape",
+            left: s,
+            right: shape,
+        }));
     }
     let src = x.as_slice();
     let n = shape.numel();
@@ -95,11 +96,12 @@ pub(crate) fn broadcast_forward<T: Element>(x: &Tensor<T>, shape: Shape) -> Resu
 pub(crate) fn sum_to_forward<T: Element>(x: &Tensor<T>, shape: Shape) -> Result<Tensor<T>> {
     let s = x.shape();
     if !shape.broadcasts_to(&s) {
-        return Err(Error::ShapeMismatch {
+        return Err(Error::Shape(crate::ShapeError {
             op: "sum_to",
-            lhs: s,
-            rhs: shape,
-        });
+            what: "the value vs the target shape",
+            left: s,
+            right: shape,
+        }));
     }
     let src = x.as_slice();
     let n = shape.numel();

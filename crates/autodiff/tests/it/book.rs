@@ -112,7 +112,10 @@ fn non_scalar_backward_needs_a_seed() -> autodiff::Result<()> {
     y.backward_with(Tensor::ones([4]))?;
     assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 2.0, 4.0, 6.0]);
     let bad = y.backward_with(Tensor::ones([3])).unwrap_err();
-    assert!(matches!(bad, Error::ShapeMismatch { op: "backward", .. }));
+    assert!(matches!(
+        bad,
+        Error::Shape(autodiff::ShapeError { op: "backward", .. })
+    ));
     Ok(())
 }
 

@@ -131,15 +131,16 @@ fn shape_errors_name_the_op_and_shapes() {
     let e = a.matmul(&b).unwrap_err();
     assert_eq!(
         e,
-        Error::ShapeMismatch {
-            op: "matmul",
-            lhs: [2, 3].into(),
-            rhs: [4, 5].into()
-        }
+        Error::Shape(autodiff::ShapeError::new(
+            "matmul",
+            "the operands",
+            &[2, 3],
+            &[4, 5]
+        ))
     );
     assert_eq!(
         e.to_string(),
-        "matmul: shapes [2, 3] and [4, 5] do not match"
+        "matmul: shapes of the operands do not match: [2, 3] vs [4, 5]"
     );
     let e = a.add(&Tensor::zeros([2])).unwrap_err();
     assert!(e.to_string().contains("add") && e.to_string().contains("[2, 3]"));
