@@ -23,6 +23,7 @@ mod exp;
 mod fixture;
 pub mod gemm;
 mod isa;
+mod mono;
 mod reduce;
 mod simd;
 mod softmax;
@@ -34,6 +35,8 @@ pub use exp::{exp, exp_inplace};
 pub use fixture::asm_check_fixture;
 pub use gemm::{MatMut, MatRef, gemm, matmul};
 pub use isa::{Isa, IsaError, isa, try_isa};
+#[doc(hidden)]
+pub use mono::instantiate;
 pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};
 pub use softmax::{
     log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,
