@@ -104,10 +104,45 @@ macro_rules! gemm_path {
                 $(#[$feature])*
                 unsafe fn entry<const W: usize>(a: In<$t>, b: *const $t, ldb: usize, c: &Out<$t>) {
                     // SAFETY: compiled for the path; the views are the caller's.
-                    unsafe { skinny::axpy_body::<$v, $axpy_v, W>(a, b, ldb, c) }
+                    unsafe { skinny::axpy_body::<$v, $axpy_v, W, false>(<$v as Simd>::LANES, a, b, ldb, c) }
                 }
                 // SAFETY: the caller checked the CPU supports the path.
                 unsafe { entry::<W>(a, b, ldb, c) }
+            }
+
+            unsafe fn axpy_partial<const W: usize>(
+                a: In<$t>,
+                b: *const $t,
+                ldb: usize,
+                c: &Out<$t>,
+            ) {
+                $(#[$feature])*
+                unsafe fn entry<const MV: usize, const W: usize, const TAIL: bool>(
+                    last: usize,
+                    a: In<$t>,
+                    b: *const $t,
+                    ldb: usize,
+                    c: &Out<$t>,
+                ) {
+                    // SAFETY: compiled for the path; the views are the caller's.
+                    unsafe { skinny::axpy_body::<$v, MV, W, TAIL>(last, a, b, ldb, c) }
+                }
+                // A partial strip is at most one vector short of a full
+                // one, so one or two vectors cover it (checked at compile time).
+                const _: () = assert!($axpy_v <= 2, "axpy_partial covers at most 2 vectors");
+                let lanes = <$v as Simd>::LANES;
+                let (vectors, last) = (c.m.div_ceil(lanes), c.m % lanes);
+                debug_assert!((1..$axpy_v * lanes).contains(&c.m));
+                // SAFETY: the caller checked the CPU supports the path; the
+                // masked last vector reads only the `c.m` readable rows.
+                unsafe {
+                    match (vectors, last) {
+                        (1, 0) => entry::<1, W, false>(lanes, a, b, ldb, c),
+                        (1, _) => entry::<1, W, true>(last, a, b, ldb, c),
+                        (_, 0) => entry::<2, W, false>(lanes, a, b, ldb, c),
+                        (_, _) => entry::<2, W, true>(last, a, b, ldb, c),
+                    }
+                }
             }
         }
     };

@@ -22,7 +22,7 @@
 use rayon::prelude::*;
 
 use super::kernel::Microkernel;
-use super::loops::{block, with_scratch};
+use super::loops::block;
 use super::pack::pack;
 use super::{In, Out};
 use crate::element::Element;
@@ -83,6 +83,21 @@ pub(super) trait Skinny: Microkernel {
     /// # Safety
     /// The CPU supports the instruction set; A has `AXPY_ROWS` readable rows.
     unsafe fn axpy<const W: usize>(a: In<Self::T>, b: *const Self::T, ldb: usize, c: &Out<Self::T>);
+
+    /// [`Skinny::axpy`] for the last `c.m < AXPY_ROWS` rows of A, of which
+    /// only those `c.m` are readable: as many whole vectors as they fill,
+    /// then one masked vector, so a partial strip needs neither a padded copy
+    /// nor a full strip's work.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; `1 ≤ c.m < AXPY_ROWS`; A has
+    /// `c.m` readable rows.
+    unsafe fn axpy_partial<const W: usize>(
+        a: In<Self::T>,
+        b: *const Self::T,
+        ldb: usize,
+        c: &Out<Self::T>,
+    );
 }
 
 /// [`Skinny::dot`] for a group of `c.n ≤ G` columns.
@@ -123,6 +138,24 @@ unsafe fn axpy_group<K: Skinny>(a: In<K::T>, b: *const K::T, ldb: usize, c: &Out
             3 => K::axpy::<3>(a, b, ldb, c),
             4 => K::axpy::<4>(a, b, ldb, c),
             _ => K::axpy::<G>(a, b, ldb, c),
+        }
+    }
+}
+
+/// [`Skinny::axpy_partial`] for a group of `c.n ≤ G` columns.
+///
+/// # Safety
+/// As [`Skinny::axpy_partial`].
+unsafe fn axpy_partial_group<K: Skinny>(a: In<K::T>, b: *const K::T, ldb: usize, c: &Out<K::T>) {
+    debug_assert!((1..=G).contains(&c.n));
+    // SAFETY: forwarded, with `W = c.n`.
+    unsafe {
+        match c.n {
+            1 => K::axpy_partial::<1>(a, b, ldb, c),
+            2 => K::axpy_partial::<2>(a, b, ldb, c),
+            3 => K::axpy_partial::<3>(a, b, ldb, c),
+            4 => K::axpy_partial::<4>(a, b, ldb, c),
+            _ => K::axpy_partial::<G>(a, b, ldb, c),
         }
     }
 }
@@ -207,9 +240,12 @@ pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
 ///
 /// # Safety
 /// As [`Skinny::axpy`] with `AXPY_ROWS = MV·LANES`, `c.n = W`; inline only into
-/// a function compiled for `V`'s instruction set.
+/// a function compiled for `V`'s instruction set. With `TAIL`, only the first
+/// `last < LANES` rows of the last vector are readable (and `c.m` is
+/// `(MV − 1)·LANES + last`): that vector is loaded masked.
 #[inline(always)]
-pub(super) unsafe fn axpy_body<V: Simd, const MV: usize, const W: usize>(
+pub(super) unsafe fn axpy_body<V: Simd, const MV: usize, const W: usize, const TAIL: bool>(
+    last: usize,
     a: In<V::E>,
     b: *const V::E,
     ldb: usize,
@@ -221,7 +257,14 @@ pub(super) unsafe fn axpy_body<V: Simd, const MV: usize, const W: usize>(
         let mut acc = [[V::splat(V::E::ZERO); W]; MV];
         for p in 0..a.cols {
             let ap = a.ptr.add(p * a.cs);
-            let av: [V; MV] = core::array::from_fn(|v| V::load(ap.add(v * V::LANES)));
+            let av: [V; MV] = core::array::from_fn(|v| {
+                let p = ap.add(v * V::LANES);
+                if TAIL && v == MV - 1 {
+                    V::load_tail(p, last, V::E::ZERO)
+                } else {
+                    V::load(p)
+                }
+            });
             let bp = b.add(p * ldb);
             for g in 0..W {
                 let bg = V::splat(*bp.add(g));
@@ -356,27 +399,17 @@ pub(super) unsafe fn axpy<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                 let ri = mr.min(i0 + rows - i);
                 for j in (0..n).step_by(G) {
                     let g = G.min(n - j);
-                    // SAFETY: as in `dot`; a partial strip of rows is first
-                    // copied into a zero-padded `AXPY_ROWS × kc` buffer so
-                    // that the kernel's full-vector loads stay in bounds.
+                    // SAFETY: as in `dot`; a partial strip of rows reads
+                    // only its own rows (masked loads for the last vector).
                     unsafe {
                         let mut t = c.sub(i, j, ri, g);
                         t.beta = beta;
                         let bj = bp.get().add(pc * ldb + j);
+                        let strip = a.sub(i, pc, ri, kc);
                         if ri == mr {
-                            axpy_group::<K>(a.sub(i, pc, mr, kc), bj, ldb, &t);
+                            axpy_group::<K>(strip, bj, ldb, &t);
                         } else {
-                            with_scratch::<K::T, _>(mr * kc, |s| {
-                                pack(mr, ri, kc, a.at(i, pc), a.rs, a.cs, s);
-                                let strip = In {
-                                    ptr: s,
-                                    rows: mr,
-                                    cols: kc,
-                                    rs: 1,
-                                    cs: mr,
-                                };
-                                axpy_group::<K>(strip, bj, ldb, &t);
-                            });
+                            axpy_partial_group::<K>(strip, bj, ldb, &t);
                         }
                     }
                 }
