@@ -217,8 +217,7 @@ fn st_dtype<T: Element>() -> Dtype {
 ///
 /// ```
 /// use models::Linear;
-/// use rand::SeedableRng;
-/// let layer = Linear::<f32>::new(3, 2, true, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+/// let layer = Linear::<f32>::new(3, 2, true, &mut train::seeded(0))?;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("model.safetensors");
 /// train::checkpoint::save_linear(&path, &layer)?;
@@ -637,9 +636,8 @@ pub fn load_linear<T: Element>(
 ///
 /// ```
 /// use models::Linear;
-/// use rand::SeedableRng;
 /// use std::path::Path;
-/// let layer = Linear::<f64>::new(3, 2, false, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+/// let layer = Linear::<f64>::new(3, 2, false, &mut train::seeded(0))?;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("model.safetensors");
 /// train::checkpoint::save_linear(&path, &layer)?;
