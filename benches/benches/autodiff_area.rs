@@ -43,9 +43,9 @@ fn logsumexp_ax(c: &mut Criterion) {
         &[10, 30, 100, 300, 1000]
     };
     for &n in ns {
-        let a = Tensor::<f32>::rand_uniform([100, n], -1.0, 1.0, 1);
-        let x = Tensor::<f32>::rand_uniform([n], -1.0, 1.0, 2);
-        let t = Tensor::<f32>::rand_uniform([n], -1.0, 1.0, 3);
+        let a = Tensor::<f32>::rand_uniform([100, n], -1.0, 1.0, &mut autodiff::seeded(1)).unwrap();
+        let x = Tensor::<f32>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(2)).unwrap();
+        let t = Tensor::<f32>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(3)).unwrap();
         let mut g = c.benchmark_group(format!("autodiff/logsumexp(Ax) n={n}"));
         configure(&mut g);
         g.bench_function("f", |b| b.iter(|| lse_ax(&a, black_box(&x)).unwrap()));
@@ -90,9 +90,9 @@ fn softmax_regression(c: &mut Criterion) {
     const B: usize = 256;
     const D: usize = 784;
     const K: usize = 10;
-    let x = Tensor::<f32>::rand_uniform([B, D], 0.0, 1.0, 4);
-    let w0 = Tensor::<f32>::rand_uniform([D, K], -0.01, 0.01, 5);
-    let b0 = Tensor::<f32>::rand_uniform([K], -0.01, 0.01, 6);
+    let x = Tensor::<f32>::rand_uniform([B, D], 0.0, 1.0, &mut autodiff::seeded(4)).unwrap();
+    let w0 = Tensor::<f32>::rand_uniform([D, K], -0.01, 0.01, &mut autodiff::seeded(5)).unwrap();
+    let b0 = Tensor::<f32>::rand_uniform([K], -0.01, 0.01, &mut autodiff::seeded(6)).unwrap();
     let y = labels(B, K);
     let y_arc: Arc<[usize]> = Arc::from(&y[..]);
 

@@ -30,7 +30,8 @@ pub fn benches(c: &mut Criterion) {
     // epoch does not depend on the pixel values). `cargo xtask bench --peers`
     // writes the same data (same generator, sizes and seeds) for the PyTorch
     // and JAX scripts in benches/peers/.
-    let ds = random_images(60_000, 28, 28, 10, 0x5eed).expect("a valid stand-in");
+    let ds =
+        random_images(60_000, 28, 28, 10, &mut train::seeded(0x5eed)).expect("a valid stand-in");
     for threads in [1, 2] {
         let pool = pool(threads);
         let mut g = c.benchmark_group(format!("train/softmax epoch 60000x784 b256 {threads}t"));

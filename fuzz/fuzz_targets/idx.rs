@@ -127,7 +127,14 @@ fuzz_target!(|input: &[u8]| {
     let magic = if labels { LABELS_MAGIC } else { IMAGES_MAGIC };
 
     let got: Result<(Vec<u32>, Vec<u8>), DataError> = if labels {
-        read_labels_bytes(file, "fuzz").map(|l| (vec![l.len() as u32], l))
+        read_labels_bytes(file, "fuzz").map(|l| {
+            // Each label is one byte of the file.
+            let bytes = l
+                .iter()
+                .map(|&v| u8::try_from(v).expect("a label is a byte"))
+                .collect();
+            (vec![l.len() as u32], bytes)
+        })
     } else {
         read_images_bytes(file, "fuzz").map(|im| {
             assert!(im.rows > 0 && im.cols > 0, "an image has no pixels");
@@ -178,7 +185,9 @@ fuzz_target!(|input: &[u8]| {
     }
 
     if labels && let Ok(l) = read_labels_bytes(file, "fuzz") {
-        let first_bad = l.iter().position(|&v| usize::from(v) >= classes);
+        let first_bad = l
+            .iter()
+            .position(|&v| !usize::try_from(v).is_ok_and(|v| v < classes));
         match (first_bad, check_labels(&l, classes, "fuzz")) {
             (None, Ok(())) => {}
             (Some(index), Err(e)) => assert_eq!(

@@ -290,8 +290,9 @@ fn write_data(dir: &Path) -> Result<PathBuf, String> {
     let mut rng = StdRng::seed_from_u64(0);
     let book = train::data::synthetic::synthetic_data(&[2.0f32, -3.4], 4.2, 1000, 0.01, &mut rng)
         .map_err(|e| e.to_string())?;
-    let images = train::data::synthetic::random_images(60_000, 28, 28, 10, 0x5eed)
-        .map_err(|e| e.to_string())?;
+    let images =
+        train::data::synthetic::random_images(60_000, 28, 28, 10, &mut train::seeded(0x5eed))
+            .map_err(|e| e.to_string())?;
     let model = train::fit::book_softmax_init::<f32, _>(784, 10, &mut StdRng::seed_from_u64(0))
         .map_err(|e| e.to_string())?;
 
@@ -299,6 +300,8 @@ fn write_data(dir: &Path) -> Result<PathBuf, String> {
     let (lx, ly) = (f32_bytes(book.x()), f32_bytes(book.y()));
     let w0 = f32_bytes(model.linear.weight.as_slice());
     let n = images.len();
+    // Labels are 0..10: one byte each, as in an IDX file.
+    let labels: Vec<u8> = images.labels().iter().map(|&l| l as u8).collect();
     let tensors: Vec<(&str, Dtype, Vec<usize>, &[u8])> = vec![
         (
             "linreg_x",
@@ -313,7 +316,7 @@ fn write_data(dir: &Path) -> Result<PathBuf, String> {
             vec![n, images.features()],
             images.images(),
         ),
-        ("labels", Dtype::U8, vec![n], images.labels()),
+        ("labels", Dtype::U8, vec![n], &labels),
         ("softmax_w0", Dtype::F32, vec![10, 784], &w0),
     ];
     let views = tensors

@@ -13,8 +13,8 @@ use crate::tensor::Tensor;
 use crate::value::Value;
 use crate::var::Var;
 use kernels::{Dtype, Element};
+use rand::Rng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
 /// A function written once against [`Value`], so that it can be run plainly,
 /// in forward mode and in reverse mode, at any element type.
@@ -29,6 +29,17 @@ pub trait Function {
 /// Tolerances of the gradient checker: a derivative `d` passes against its
 /// reference `r` when `|d − r| ≤ atol + rtol·|r|` (inner products: the same
 /// bound summed with the cotangent's weights).
+///
+/// [`Default`] is `torch.autograd.gradcheck`'s (`eps = 1e-6`, `atol =
+/// 1e-5`, `rtol = 1e-3`), meant, as PyTorch's, for `f64`;
+/// [`Tolerance::for_dtype`] gives this crate's tighter `f64` tolerances and
+/// its `f32` ones. Each field has a consuming setter of its name:
+///
+/// ```
+/// use autodiff::Tolerance;
+/// let tol = Tolerance::default().atol(1e-6).rtol(1e-4);
+/// assert_eq!((tol.eps, tol.atol, tol.rtol), (1e-6, 1e-6, 1e-4));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tolerance {
     /// Step of the central differences (in `f64`).
@@ -37,6 +48,18 @@ pub struct Tolerance {
     pub rtol: f64,
     /// Absolute tolerance.
     pub atol: f64,
+}
+
+impl Default for Tolerance {
+    /// `torch.autograd.gradcheck`'s defaults: `eps = 1e-6`, `atol = 1e-5`,
+    /// `rtol = 1e-3`.
+    fn default() -> Self {
+        Tolerance {
+            eps: 1e-6,
+            rtol: 1e-3,
+            atol: 1e-5,
+        }
+    }
 }
 
 impl Tolerance {
@@ -65,9 +88,35 @@ impl Tolerance {
             },
         }
     }
+
+    /// The same with step `eps`.
+    pub fn eps(self, eps: f64) -> Self {
+        Tolerance { eps, ..self }
+    }
+
+    /// The same with relative tolerance `rtol`.
+    pub fn rtol(self, rtol: f64) -> Self {
+        Tolerance { rtol, ..self }
+    }
+
+    /// The same with absolute tolerance `atol`.
+    pub fn atol(self, atol: f64) -> Self {
+        Tolerance { atol, ..self }
+    }
 }
 
 /// Options of [`check_grads_with`].
+///
+/// [`Default`] takes [`Tolerance::default`] (PyTorch's), 3 directions and
+/// seed `0x5eed`; [`GradCheck::for_type`] takes the tolerances of an
+/// element type. Each field has a consuming setter of its name:
+///
+/// ```
+/// use autodiff::{GradCheck, Tolerance};
+/// let opts = GradCheck::for_type::<f32>().directions(8).seed(7);
+/// assert_eq!(opts.tol, Tolerance::for_dtype(autodiff::kernels::Dtype::F32));
+/// assert_eq!((opts.directions, opts.seed), (8, 7));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GradCheck {
     /// Tolerances.
@@ -75,17 +124,47 @@ pub struct GradCheck {
     /// Number of random directions (tangent and cotangent pairs).
     pub directions: usize,
     /// Seed of the random directions.
+    ///
+    /// The checker keeps a seed, as configuration, rather than taking an
+    /// RNG: its directions are part of what a check *is*, so the same
+    /// options check the same directions on every run and a failure can be
+    /// replayed from the options alone, whatever was drawn before.
     pub seed: u64,
 }
 
-impl GradCheck {
-    /// Defaults for element type `T`: its [`Tolerance`], 3 directions.
-    pub fn for_type<T: Element>() -> Self {
+impl Default for GradCheck {
+    fn default() -> Self {
         GradCheck {
-            tol: Tolerance::for_dtype(T::DTYPE),
+            tol: Tolerance::default(),
             directions: 3,
             seed: 0x5eed,
         }
+    }
+}
+
+impl GradCheck {
+    /// Defaults for element type `T`: its [`Tolerance::for_dtype`], 3
+    /// directions, seed `0x5eed`.
+    pub fn for_type<T: Element>() -> Self {
+        GradCheck {
+            tol: Tolerance::for_dtype(T::DTYPE),
+            ..GradCheck::default()
+        }
+    }
+
+    /// The same with tolerances `tol`.
+    pub fn tol(self, tol: Tolerance) -> Self {
+        GradCheck { tol, ..self }
+    }
+
+    /// The same with `directions` random directions.
+    pub fn directions(self, directions: usize) -> Self {
+        GradCheck { directions, ..self }
+    }
+
+    /// The same with `seed` as the seed of the directions.
+    pub fn seed(self, seed: u64) -> Self {
+        GradCheck { seed, ..self }
     }
 }
 
@@ -138,8 +217,9 @@ fn compare(check: &'static str, input: usize, got: f64, expected: f64, tol: f64)
 ///         xs[0].softplus()?.mul(&xs[1])?.sum()
 ///     }
 /// }
-/// let x = Tensor::<f64>::rand_uniform([3, 4], -2.0, 2.0, 1);
-/// let w = Tensor::<f64>::rand_uniform([4], -1.0, 1.0, 2);
+/// let mut rng = autodiff::seeded(1);
+/// let x = Tensor::<f64>::rand_uniform([3, 4], -2.0, 2.0, &mut rng)?;
+/// let w = Tensor::<f64>::rand_uniform([4], -1.0, 1.0, &mut rng)?;
 /// check_grads(&SoftplusSum, &[x, w])?;
 /// # Ok::<(), autodiff::Error>(())
 /// ```
@@ -168,7 +248,7 @@ pub fn check_grads_with<T: Element, F: Function>(
     opts: &GradCheck,
 ) -> Result<()> {
     let tol = &opts.tol;
-    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut rng = crate::seeded(opts.seed);
     let x64: Vec<Tensor<f64>> = xs.iter().map(Tensor::cast).collect();
     for dir in 0..opts.directions {
         let ts: Vec<Tensor<f64>> = x64.iter().map(|x| rand_like(x, &mut rng)).collect();

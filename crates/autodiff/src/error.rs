@@ -131,6 +131,16 @@ pub enum Error {
         /// The output's shape.
         shape: Shape,
     },
+    /// A range to draw uniform samples from that is empty or not finite.
+    #[error("{op}: the range [{lo}, {hi}) is empty or not finite")]
+    EmptyRange {
+        /// The function that was called.
+        op: &'static str,
+        /// The lower bound given.
+        lo: f64,
+        /// The upper bound given.
+        hi: f64,
+    },
     /// The gradient checker found a derivative that disagrees with its reference.
     #[error(
         "gradient check failed ({check}, input {input}): got {got:e}, expected {expected:e} \

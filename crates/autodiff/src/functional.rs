@@ -222,7 +222,7 @@ fn check_lanes<V: Value>(op: &'static str, y: &Dual<V>, t: &V, k: usize) -> Resu
     let want = y.shape().prepend(k);
     if t.shape() != want {
         return Err(Error::Shape(crate::ShapeError {
-            op: op,
+            op,
             what: "the operands",
             left: want,
             right: t.shape(),

@@ -30,3 +30,26 @@ pub use shape::Shape;
 pub use tensor::{IntoShape, Tensor};
 pub use value::Value;
 pub use var::{Var, is_grad_enabled, no_grad};
+
+/// The seeded random-number generator of the workspace:
+/// `StdRng::seed_from_u64(seed)`.
+///
+/// Every API that draws random numbers takes `rng: &mut R` (any
+/// [`rand::Rng`]) as its last argument; this helper is the one way the
+/// crates, their examples and their tests make a reproducible one, so a
+/// seed names the same numbers everywhere (`models` and `train` re-export
+/// it). The stream is `rand`'s `StdRng`, fixed for a given `rand` release.
+///
+/// ```
+/// use autodiff::{Tensor, seeded};
+/// let mut rng = seeded(42);
+/// let w = Tensor::<f32>::rand_uniform([3, 2], -0.5, 0.5, &mut rng)?;
+/// let b = Tensor::<f32>::rand_uniform([3], -0.5, 0.5, &mut rng)?; // the stream goes on
+/// assert_eq!(w, Tensor::rand_uniform([3, 2], -0.5, 0.5, &mut seeded(42))?);
+/// assert_ne!(b.as_slice(), &w.as_slice()[..3]);
+/// # Ok::<(), autodiff::Error>(())
+/// ```
+pub fn seeded(seed: u64) -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    rand::rngs::StdRng::seed_from_u64(seed)
+}

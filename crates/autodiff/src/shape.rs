@@ -185,7 +185,7 @@ impl Shape {
             let (da, db) = (pa[i], pb[i]);
             if da != db && da != 1 && db != 1 {
                 return Err(crate::error::Error::Shape(crate::ShapeError {
-                    op: op,
+                    op,
                     what: "the operands",
                     left: *a,
                     right: *b,

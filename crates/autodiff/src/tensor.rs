@@ -3,8 +3,7 @@
 use crate::error::{Error, Result};
 use crate::shape::Shape;
 use kernels::Element;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use std::sync::Arc;
 
 /// A row-major tensor of any rank with elements `T` (`f32` or `f64`).
@@ -141,14 +140,40 @@ impl<T: Element> Tensor<T> {
         Self::from_parts(d, Shape::from([n, n]))
     }
 
-    /// Independent uniform samples from `[lo, hi)`, reproducible from `seed`.
-    pub fn rand_uniform(shape: impl Into<Shape>, lo: f64, hi: f64, seed: u64) -> Self {
+    /// Independent uniform samples from `[lo, hi)`, drawn from `rng` in
+    /// row-major order (PyTorch's `torch.empty(shape).uniform_(lo, hi)`).
+    ///
+    /// Each sample is drawn in `f64` and rounded to `T`; a seeded `rng`
+    /// ([`crate::seeded`]) gives the same tensor on every run.
+    ///
+    /// ```
+    /// use autodiff::{Tensor, seeded};
+    /// let a = Tensor::<f64>::rand_uniform([2, 3], -1.0, 1.0, &mut seeded(0))?;
+    /// assert!(a.as_slice().iter().all(|v| (-1.0..1.0).contains(v)));
+    /// assert_eq!(a, Tensor::rand_uniform([2, 3], -1.0, 1.0, &mut seeded(0))?);
+    /// # Ok::<(), autodiff::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyRange`] if `lo` or `hi` is not finite or `lo >= hi`.
+    pub fn rand_uniform<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        lo: f64,
+        hi: f64,
+        rng: &mut R,
+    ) -> Result<Self> {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::EmptyRange {
+                op: "Tensor::rand_uniform",
+                lo,
+                hi,
+            });
+        }
         let shape = shape.into();
-        let mut rng = StdRng::seed_from_u64(seed);
         let d = (0..shape.numel())
             .map(|_| T::from_f64(rng.random_range(lo..hi)))
             .collect();
-        Self::from_parts(d, shape)
+        Ok(Self::from_parts(d, shape))
     }
 
     /// A tensor of the same shape with `f` applied to each element.

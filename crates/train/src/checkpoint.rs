@@ -24,15 +24,14 @@
 //! are refused.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use models::Linear;
 use models::autodiff::kernels::Dtype as ElemDtype;
-use models::autodiff::{Element, Tensor};
+use models::autodiff::{Element, ShapeError, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
-use safetensors::{SafeTensors, serialize};
+use safetensors::{SafeTensorError, SafeTensors, serialize};
 
 use crate::atomic::write_atomic;
 use crate::data::scale::Scaling;
@@ -43,25 +42,32 @@ pub const INPUTS_KEY: &str = "inputs";
 /// weights apply to raw, unscaled inputs.
 pub const RAW_INPUTS: &str = "raw";
 
-/// Why a checkpoint could not be written or read. Each names the file.
-#[derive(Debug)]
+/// Why a checkpoint could not be written or read. Each names the file, or
+/// the function that found the problem.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
-    /// Reading or writing the file failed.
+    /// Reading or writing the file failed; the I/O error is the source.
+    #[error("{}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
-    /// The file is not valid safetensors.
+    /// The file is not valid safetensors (or the layer could not be
+    /// encoded as such); the reader's error is the source.
+    #[error("{}: not a safetensors file", .path.display())]
     Format {
         /// The file.
         path: PathBuf,
         /// What the safetensors reader said.
-        message: String,
+        #[source]
+        source: SafeTensorError,
     },
     /// A tensor the layer needs is not in the file.
+    #[error("{}: no tensor named '{name}'; {}", .path.display(), holds(.found))]
     Missing {
         /// The file.
         path: PathBuf,
@@ -72,24 +78,36 @@ pub enum CheckpointError {
     },
     /// Several layers could be the one wanted, and the shape does not
     /// single one out.
+    #[error(
+        "{}: several layers could be loaded ({}); name the one to load by its prefix",
+        .path.display(),
+        list(.candidates)
+    )]
     Ambiguous {
         /// The file.
         path: PathBuf,
         /// The candidate weights, as `name dtype [shape]`, sorted.
         candidates: Vec<String>,
     },
-    /// A tensor has a shape other than the model's.
+    /// A tensor of the file has a shape other than the model's: `shape`
+    /// holds the model's shape (`left`) and the file's (`right`).
+    #[error(
+        "{}: tensor '{name}' has shape {}, but this model needs {} \
+         (the file was saved from a model of another size)",
+        .path.display(),
+        .shape.right,
+        .shape.left
+    )]
     Shape {
         /// The file.
         path: PathBuf,
         /// The tensor's name.
         name: String,
-        /// The shape the model needs.
-        expected: Vec<usize>,
-        /// The shape in the file.
-        got: Vec<usize>,
+        /// The two shapes (operation `load_checkpoint`).
+        shape: ShapeError,
     },
     /// A tensor has an element type other than `f32` or `f64`.
+    #[error("{}: tensor '{name}' holds {dtype}, expected F32 or F64", .path.display())]
     Dtype {
         /// The file.
         path: PathBuf,
@@ -99,6 +117,10 @@ pub enum CheckpointError {
         dtype: String,
     },
     /// A tensor holds a value that is not finite in the type loaded.
+    #[error(
+        "{}: tensor '{name}' holds {value} at index {index}; weights must be finite",
+        .path.display()
+    )]
     NonFinite {
         /// The file.
         path: PathBuf,
@@ -109,73 +131,31 @@ pub enum CheckpointError {
         /// The value, as read from the file.
         value: f64,
     },
-    /// A scaling cannot be folded into (or out of) the layer: its number
-    /// of features differs, or it shifts the inputs and the layer has no
+    /// A scaling whose number of features is not the layer's number of
+    /// inputs ([`fold_scaling`], [`unfold_scaling`]).
+    #[error(transparent)]
+    Scaling(ShapeError),
+    /// A scaling that shifts the inputs, folded into a layer without a
     /// bias to absorb the shift.
-    Scaling {
-        /// What does not fit.
-        message: String,
+    #[error(
+        "{op}: the scaling shifts the inputs, and a layer without a bias cannot absorb the shift"
+    )]
+    NoBias {
+        /// The function called (`"fold_scaling"`).
+        op: &'static str,
     },
+    /// The layer refused the parameters built for it (not expected: they
+    /// are built to its shapes).
+    #[error(transparent)]
+    Model(#[from] models::Error),
 }
 
-impl fmt::Display for CheckpointError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CheckpointError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            CheckpointError::Format { path, message } => {
-                write!(f, "{}: not a safetensors file ({message})", path.display())
-            }
-            CheckpointError::Missing { path, name, found } => {
-                write!(f, "{}: no tensor named '{name}'; ", path.display())?;
-                if found.is_empty() {
-                    write!(f, "the file holds no tensors")
-                } else {
-                    write!(f, "the file holds {}", list(found))
-                }
-            }
-            CheckpointError::Ambiguous { path, candidates } => write!(
-                f,
-                "{}: several layers could be loaded ({}); name the one to load by its prefix",
-                path.display(),
-                list(candidates)
-            ),
-            CheckpointError::Shape {
-                path,
-                name,
-                expected,
-                got,
-            } => write!(
-                f,
-                "{}: tensor '{name}' has shape {got:?}, but this model needs {expected:?} \
-                 (the file was saved from a model of another size)",
-                path.display()
-            ),
-            CheckpointError::Dtype { path, name, dtype } => write!(
-                f,
-                "{}: tensor '{name}' holds {dtype}, expected F32 or F64",
-                path.display()
-            ),
-            CheckpointError::NonFinite {
-                path,
-                name,
-                index,
-                value,
-            } => write!(
-                f,
-                "{}: tensor '{name}' holds {value} at index {index}; weights must be finite",
-                path.display()
-            ),
-            CheckpointError::Scaling { message } => f.write_str(message),
-        }
-    }
-}
-
-impl std::error::Error for CheckpointError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CheckpointError::Io { source, .. } => Some(source),
-            _ => None,
-        }
+/// The end of a [`CheckpointError::Missing`] message.
+fn holds(found: &[String]) -> String {
+    if found.is_empty() {
+        "the file holds no tensors".to_owned()
+    } else {
+        format!("the file holds {}", list(found))
     }
 }
 
@@ -237,8 +217,7 @@ fn st_dtype<T: Element>() -> Dtype {
 ///
 /// ```
 /// use models::Linear;
-/// use rand::SeedableRng;
-/// let layer = Linear::<f32>::new(3, 2, true, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+/// let layer = Linear::<f32>::new(3, 2, true, &mut train::seeded(0))?;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("model.safetensors");
 /// train::checkpoint::save_linear(&path, &layer)?;
@@ -313,15 +292,17 @@ fn save_with_metadata<T: Element>(
             TensorView::new(st_dtype::<T>(), shape.clone(), bytes).map(|v| (*name, v))
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CheckpointError::Format {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    let bytes = serialize(views, metadata).map_err(|e| CheckpointError::Format {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+        .map_err(format_err(path))?;
+    let bytes = serialize(views, metadata).map_err(format_err(path))?;
     write_atomic(path, |w| w.write_all(&bytes)).map_err(io)
+}
+
+/// A [`CheckpointError::Format`] naming `path`.
+fn format_err(path: &Path) -> impl Fn(SafeTensorError) -> CheckpointError + '_ {
+    move |source| CheckpointError::Format {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The per-feature `(shift, factor)` of the affine map
@@ -330,18 +311,22 @@ type Affine = (Vec<f64>, Vec<f64>);
 
 /// The per-feature affine map a scaling applies, or `None` for the
 /// identity.
-fn affine(scaling: &Scaling, features: usize) -> Result<Option<Affine>, CheckpointError> {
+fn affine(
+    op: &'static str,
+    scaling: &Scaling,
+    features: usize,
+) -> Result<Option<Affine>, CheckpointError> {
     match scaling {
         Scaling::Identity => Ok(None),
         Scaling::Divide(d) => Ok(Some((vec![0.0; features], vec![1.0 / d.max(); features]))),
         Scaling::Standardize(s) => {
             if s.features() != features {
-                return Err(CheckpointError::Scaling {
-                    message: format!(
-                        "the standardisation has {} features but the layer takes {features} inputs",
-                        s.features()
-                    ),
-                });
+                return Err(CheckpointError::Scaling(ShapeError::new(
+                    op,
+                    "the standardisation's features vs the layer's inputs",
+                    &[s.features()],
+                    &[features],
+                )));
             }
             Ok(Some((s.mean().to_vec(), s.inv_std().to_vec())))
         }
@@ -355,14 +340,15 @@ fn affine(scaling: &Scaling, features: usize) -> Result<Option<Affine>, Checkpoi
 ///
 /// # Errors
 /// [`CheckpointError::Scaling`] if the scaling has another number of
-/// features than the layer, or shifts the inputs while the layer has no
-/// bias.
+/// features than the layer; [`CheckpointError::NoBias`] if it shifts the
+/// inputs while the layer has no bias.
 pub fn fold_scaling<T: Element>(
     layer: &Linear<T>,
     scaling: &Scaling,
 ) -> Result<Linear<T>, CheckpointError> {
+    const OP: &str = "fold_scaling";
     let d = layer.in_features();
-    let Some((shift, factor)) = affine(scaling, d)? else {
+    let Some((shift, factor)) = affine(OP, scaling, d)? else {
         return Ok(layer.clone());
     };
     let w = layer.weight.as_slice();
@@ -377,7 +363,7 @@ pub fn fold_scaling<T: Element>(
         }
         offsets.push(offset);
     }
-    rebuild(layer, weight, &offsets, -1.0)
+    rebuild(OP, layer, weight, &offsets, -1.0)
 }
 
 /// The inverse of [`fold_scaling`]: the layer that gives on `scaling(x)`
@@ -391,8 +377,9 @@ pub fn unfold_scaling<T: Element>(
     layer: &Linear<T>,
     scaling: &Scaling,
 ) -> Result<Linear<T>, CheckpointError> {
+    const OP: &str = "unfold_scaling";
     let d = layer.in_features();
-    let Some((shift, factor)) = affine(scaling, d)? else {
+    let Some((shift, factor)) = affine(OP, scaling, d)? else {
         return Ok(layer.clone());
     };
     let w = layer.weight.as_slice();
@@ -406,21 +393,18 @@ pub fn unfold_scaling<T: Element>(
         }
         offsets.push(offset);
     }
-    rebuild(layer, weight, &offsets, 1.0)
+    rebuild(OP, layer, weight, &offsets, 1.0)
 }
 
 /// `layer` with `weight` and its bias moved by `sign · offsets`.
 fn rebuild<T: Element>(
+    op: &'static str,
     layer: &Linear<T>,
     weight: Vec<T>,
     offsets: &[f64],
     sign: f64,
 ) -> Result<Linear<T>, CheckpointError> {
-    fn bad(e: impl fmt::Display) -> CheckpointError {
-        CheckpointError::Scaling {
-            message: e.to_string(),
-        }
-    }
+    let bad = |e| CheckpointError::Model(models::Error::from(e));
     let weight = Tensor::from_vec(weight, layer.weight.shape().dims()).map_err(bad)?;
     let bias = match &layer.bias {
         Some(b) => {
@@ -433,15 +417,11 @@ fn rebuild<T: Element>(
             Some(Tensor::from_vec(moved, b.shape().dims()).map_err(bad)?)
         }
         None if offsets.iter().any(|&o| o != 0.0) => {
-            return Err(CheckpointError::Scaling {
-                message: "the scaling shifts the inputs, and a layer without a bias cannot \
-                          absorb the shift"
-                    .to_owned(),
-            });
+            return Err(CheckpointError::NoBias { op });
         }
         None => None,
     };
-    Linear::from_parameters(weight, bias).map_err(bad)
+    Ok(Linear::from_parameters(weight, bias)?)
 }
 
 /// How [`load_checkpoint`] finds the layer in a file.
@@ -527,12 +507,8 @@ pub fn load_checkpoint_bytes<T: Element>(
     in_features: usize,
     options: &LoadOptions,
 ) -> Result<Loaded<T>, CheckpointError> {
-    let format = |e: safetensors::SafeTensorError| CheckpointError::Format {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let st = SafeTensors::deserialize(bytes).map_err(format)?;
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
+    let st = SafeTensors::deserialize(bytes).map_err(format_err(path))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(format_err(path))?;
     let raw_inputs = header
         .metadata()
         .as_ref()
@@ -547,10 +523,7 @@ pub fn load_checkpoint_bytes<T: Element>(
         let bias_name = format!("{prefix}bias");
         Some(read_tensor::<T>(path, &st, &bias_name, &[out_features])?)
     };
-    let layer = Linear::from_parameters(weight, bias).map_err(|e| CheckpointError::Format {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let layer = Linear::from_parameters(weight, bias)?;
     Ok(Loaded {
         layer,
         prefix,
@@ -663,9 +636,8 @@ pub fn load_linear<T: Element>(
 ///
 /// ```
 /// use models::Linear;
-/// use rand::SeedableRng;
 /// use std::path::Path;
-/// let layer = Linear::<f64>::new(3, 2, false, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+/// let layer = Linear::<f64>::new(3, 2, false, &mut train::seeded(0))?;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("model.safetensors");
 /// train::checkpoint::save_linear(&path, &layer)?;
@@ -703,8 +675,12 @@ fn read_tensor<T: Element>(
         return Err(CheckpointError::Shape {
             path: path.to_path_buf(),
             name: name.to_owned(),
-            expected: shape.to_vec(),
-            got: view.shape().to_vec(),
+            shape: ShapeError::new(
+                "load_checkpoint",
+                "the model's tensor vs the file's",
+                shape,
+                view.shape(),
+            ),
         });
     }
     let raw: Vec<f64> = match view.dtype() {
@@ -737,8 +713,5 @@ fn read_tensor<T: Element>(
             value: raw[index],
         });
     }
-    Tensor::from_vec(data, shape).map_err(|e| CheckpointError::Format {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    Tensor::from_vec(data, shape).map_err(|e| CheckpointError::Model(e.into()))
 }

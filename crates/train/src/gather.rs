@@ -6,10 +6,10 @@
 //! bytes by index and scale them in registers. Gathering serves the
 //! reverse-mode path, evaluation and callers that want the floats.
 
-use crate::Element;
 use crate::data::image::ImageDataset;
 use crate::data::regression::RegressionDataset;
 use crate::data::scale::Scaling;
+use crate::{Element, Label};
 
 /// The per-element operation of a gather, resolved once per batch.
 #[derive(Clone, Copy)]
@@ -63,8 +63,8 @@ fn check_indices(indices: &[usize], n: usize) {
 /// row-major, scaled by `scaling`) and their labels into `y`.
 ///
 /// `x` and `y` are resized to fit (a buffer that already holds a batch's
-/// capacity is not reallocated). Labels convert to any `L: From<u8>`
-/// (`usize`, `u32`, `i64`, `f32`, …).
+/// capacity is not reallocated). Labels are [`Label`]s (`i64`), the
+/// class-index targets of `models`' losses.
 ///
 /// # Panics
 /// If an index is `>= ds.len()`, or a [`Scaling::Standardize`] was fitted on
@@ -73,18 +73,18 @@ fn check_indices(indices: &[usize], n: usize) {
 /// ```
 /// use train::{gather_images, ImageDataset, Scaling};
 /// let ds = ImageDataset::new(vec![0, 255, 51, 102], vec![1, 0], 1, 2, 2)?;
-/// let (mut x, mut y) = (Vec::<f32>::new(), Vec::<usize>::new());
+/// let (mut x, mut y) = (Vec::<f32>::new(), Vec::new());
 /// gather_images(&ds, &[1, 0], &Scaling::divide_by_255(), &mut x, &mut y);
 /// assert_eq!(x, [0.2, 0.4, 0.0, 1.0]);
 /// assert_eq!(y, [0, 1]);
 /// # Ok::<(), train::DataError>(())
 /// ```
-pub fn gather_images<T: Element, L: From<u8>>(
+pub fn gather_images<T: Element>(
     ds: &ImageDataset,
     indices: &[usize],
     scaling: &Scaling,
     x: &mut Vec<T>,
-    y: &mut Vec<L>,
+    y: &mut Vec<Label>,
 ) {
     check_indices(indices, ds.len());
     let f = ds.features();
@@ -93,7 +93,7 @@ pub fn gather_images<T: Element, L: From<u8>>(
     gather_bytes(ds.images(), f, indices, op, x);
     let labels = ds.labels();
     y.clear();
-    y.extend(indices.iter().map(|&i| L::from(labels[i])));
+    y.extend(indices.iter().map(|&i| labels[i]));
 }
 
 /// Gathers the rows at `indices` of a regression dataset into `x`

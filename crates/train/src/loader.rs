@@ -5,6 +5,7 @@
 //! ([`crate::shuffle::epoch_seed`]): the order is reset to `0..n` and
 //! shuffled by that epoch's own stream, so a run is reproducible, and
 //! resuming at epoch `e` gives the same order as running through to it.
+//! Epochs count from 1, as everywhere in the workspace.
 
 use std::iter::Take;
 use std::ops::Range;
@@ -14,6 +15,19 @@ use crate::error::ConfigError;
 use crate::shuffle::{SplitMix64, epoch_seed};
 
 /// How a [`Loader`] cuts epochs into batches.
+///
+/// Plain data with a consuming setter per field. [`Default`] is
+/// `torch.utils.data.DataLoader`'s (`batch_size = 1`, `shuffle = False`,
+/// `drop_last = False`), with run seed 0; [`LoaderConfig::new`] makes the
+/// loader of a training run, shuffled each epoch:
+///
+/// ```
+/// use train::LoaderConfig;
+/// let train = LoaderConfig::new(64).seed(1);
+/// assert!(train.shuffle && !train.drop_last);
+/// let test = LoaderConfig::default().batch_size(256);
+/// assert!(!test.shuffle);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoaderConfig {
     /// Samples per batch (at least 1).
@@ -22,20 +36,39 @@ pub struct LoaderConfig {
     pub shuffle: bool,
     /// Drop the last batch if it is smaller than `batch_size`.
     pub drop_last: bool,
-    /// The run seed the epoch orders derive from.
+    /// The run seed the epoch orders derive from (a seed rather than an
+    /// RNG: each epoch's order is replayed from `(seed, epoch)`).
     pub seed: u64,
 }
 
+impl Default for LoaderConfig {
+    /// PyTorch's `DataLoader` defaults: batches of 1, not shuffled, the
+    /// last batch kept; seed 0.
+    fn default() -> Self {
+        LoaderConfig {
+            batch_size: 1,
+            shuffle: false,
+            drop_last: false,
+            seed: 0,
+        }
+    }
+}
+
 impl LoaderConfig {
-    /// `batch_size` samples per batch, shuffled with seed 0, keeping the last
-    /// partial batch.
+    /// A training loader: `batch_size` samples per batch, shuffled each
+    /// epoch with seed 0, keeping the last partial batch (the book's
+    /// `load_array(…, is_train=True)`).
     pub fn new(batch_size: usize) -> Self {
         LoaderConfig {
             batch_size,
             shuffle: true,
-            drop_last: false,
-            seed: 0,
+            ..LoaderConfig::default()
         }
+    }
+
+    /// The same with `batch_size` samples per batch.
+    pub fn batch_size(self, batch_size: usize) -> Self {
+        LoaderConfig { batch_size, ..self }
     }
 
     /// The same with `seed` as the run seed.
@@ -61,7 +94,7 @@ impl LoaderConfig {
 /// ```
 /// use train::{Loader, LoaderConfig};
 /// let mut loader = Loader::new(10, LoaderConfig::new(4).seed(7))?;
-/// let sizes: Vec<usize> = loader.epoch(0).map(|b| b.len()).collect();
+/// let sizes: Vec<usize> = loader.epoch(1).map(|b| b.len()).collect();
 /// assert_eq!(sizes, [4, 4, 2]);
 /// let first: Vec<Vec<usize>> = loader.epoch(3).map(|b| b.to_vec()).collect();
 /// let again: Vec<Vec<usize>> = loader.epoch(3).map(|b| b.to_vec()).collect();
@@ -81,7 +114,9 @@ impl Loader {
     /// [`ConfigError::ZeroBatchSize`] if `config.batch_size == 0`.
     pub fn new(n: usize, config: LoaderConfig) -> Result<Self, ConfigError> {
         if config.batch_size == 0 {
-            return Err(ConfigError::ZeroBatchSize);
+            return Err(ConfigError::ZeroBatchSize {
+                config: "LoaderConfig",
+            });
         }
         Ok(Loader {
             config,
@@ -116,6 +151,11 @@ impl Loader {
     }
 
     /// Sets up epoch `epoch`'s order and returns its batches of indices.
+    ///
+    /// Epochs count from 1: `epoch(1)` is the first epoch. Its order comes
+    /// from the stream [`crate::shuffle::epoch_seed`]`(seed, epoch)`, which
+    /// indexes streams by `epoch − 1` in wrapping arithmetic, so `epoch(0)`
+    /// is not an error but an order of its own, unrelated to the first.
     pub fn epoch(&mut self, epoch: u64) -> Batches<'_> {
         for (k, slot) in self.order.iter_mut().enumerate() {
             *slot = k;

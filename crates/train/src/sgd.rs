@@ -30,15 +30,17 @@ use crate::error::{ConfigError, StepError};
 
 /// Hyperparameters of [`Sgd`], with PyTorch's defaults.
 ///
-/// The learning rate has no default: [`SgdConfig::new`] takes it, and sets
-/// every other field to PyTorch's default (`momentum = 0`, `dampening = 0`,
-/// `weight_decay = 0`, `nesterov = false`, `maximize = false`). Fields are
-/// public; the `with_*` methods set one and return the config.
+/// Plain data with a consuming setter per field, named after it.
+/// [`Default`] is `torch.optim.SGD`'s (`lr = 1e-3`, `momentum = 0`,
+/// `dampening = 0`, `weight_decay = 0`, `nesterov = false`, `maximize =
+/// false`); [`SgdConfig::new`] takes the learning rate and leaves the rest
+/// at those defaults.
 ///
 /// ```
-/// let config = train::SgdConfig::new(0.1).with_momentum(0.9).with_nesterov(true);
+/// let config = train::SgdConfig::new(0.1).momentum(0.9).nesterov(true);
 /// assert_eq!(config.dampening, 0.0);
 /// assert!(config.validate().is_ok());
+/// assert_eq!(train::SgdConfig::default().lr, 1e-3);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SgdConfig {
@@ -56,11 +58,11 @@ pub struct SgdConfig {
     pub maximize: bool,
 }
 
-impl SgdConfig {
-    /// Learning rate `lr`, everything else at PyTorch's defaults.
-    pub fn new(lr: f64) -> Self {
+impl Default for SgdConfig {
+    /// `torch.optim.SGD`'s defaults (`lr = 1e-3`).
+    fn default() -> Self {
         SgdConfig {
-            lr,
+            lr: 1e-3,
             momentum: 0.0,
             dampening: 0.0,
             weight_decay: 0.0,
@@ -68,19 +70,34 @@ impl SgdConfig {
             maximize: false,
         }
     }
+}
+
+impl SgdConfig {
+    /// Learning rate `lr`, everything else at PyTorch's defaults.
+    pub fn new(lr: f64) -> Self {
+        SgdConfig {
+            lr,
+            ..SgdConfig::default()
+        }
+    }
+
+    /// The same with learning rate `lr`.
+    pub fn lr(self, lr: f64) -> Self {
+        SgdConfig { lr, ..self }
+    }
 
     /// The same with `momentum`.
-    pub fn with_momentum(self, momentum: f64) -> Self {
+    pub fn momentum(self, momentum: f64) -> Self {
         SgdConfig { momentum, ..self }
     }
 
     /// The same with `dampening`.
-    pub fn with_dampening(self, dampening: f64) -> Self {
+    pub fn dampening(self, dampening: f64) -> Self {
         SgdConfig { dampening, ..self }
     }
 
     /// The same with `weight_decay`.
-    pub fn with_weight_decay(self, weight_decay: f64) -> Self {
+    pub fn weight_decay(self, weight_decay: f64) -> Self {
         SgdConfig {
             weight_decay,
             ..self
@@ -88,12 +105,12 @@ impl SgdConfig {
     }
 
     /// The same with `nesterov`.
-    pub fn with_nesterov(self, nesterov: bool) -> Self {
+    pub fn nesterov(self, nesterov: bool) -> Self {
         SgdConfig { nesterov, ..self }
     }
 
     /// The same with `maximize`.
-    pub fn with_maximize(self, maximize: bool) -> Self {
+    pub fn maximize(self, maximize: bool) -> Self {
         SgdConfig { maximize, ..self }
     }
 
@@ -103,8 +120,13 @@ impl SgdConfig {
     /// every parameter).
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] naming the hyperparameter, or
+    /// [`ConfigError::Invalid`] naming the field (`SgdConfig::momentum`), or
     /// [`ConfigError::Nesterov`].
+    ///
+    /// ```
+    /// let e = train::SgdConfig::new(0.1).weight_decay(-1.0).validate().unwrap_err();
+    /// assert_eq!(e.to_string(), "invalid SgdConfig::weight_decay -1: must be finite and >= 0");
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_lr(self.lr)?;
         for (name, value) in [
@@ -113,6 +135,7 @@ impl SgdConfig {
         ] {
             if !value.is_finite() || value < 0.0 {
                 return Err(ConfigError::Invalid {
+                    config: "SgdConfig",
                     name,
                     value,
                     rule: "must be finite and >= 0",
@@ -121,6 +144,7 @@ impl SgdConfig {
         }
         if !self.dampening.is_finite() {
             return Err(ConfigError::Invalid {
+                config: "SgdConfig",
                 name: "dampening",
                 value: self.dampening,
                 rule: "must be finite",
@@ -139,6 +163,7 @@ impl SgdConfig {
 fn validate_lr(lr: f64) -> Result<(), ConfigError> {
     if !lr.is_finite() || lr < 0.0 {
         return Err(ConfigError::Invalid {
+            config: "SgdConfig",
             name: "lr",
             value: lr,
             rule: "must be finite and >= 0",
@@ -164,7 +189,7 @@ pub struct Param<'a, T> {
 ///
 /// ```
 /// use train::{Param, Sgd, SgdConfig};
-/// let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.5).with_momentum(0.9))?;
+/// let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.5).momentum(0.9))?;
 /// let mut w = [1.0f32, 2.0];
 /// sgd.step(&mut [Param { name: "w", value: &mut w, grad: &[1.0, -1.0] }])?;
 /// assert_eq!(w, [0.5, 2.5]);                    // buf = g on the first step

@@ -21,11 +21,22 @@ pub fn mix64(mut z: u64) -> u64 {
 /// The seed of epoch `epoch`'s stream under run seed `seed`: depends only
 /// on the two numbers, so an epoch's order does not depend on earlier epochs.
 ///
-/// `mix64(seed ^ mix64(epoch + γ))`: both inputs pass through the bijective
-/// mixer, so distinct epochs (or seeds) give unrelated streams.
+/// Epochs count from 1: the first epoch's stream is
+/// `mix64(seed ^ mix64(γ))`, the next ones `mix64(seed ^ mix64(e − 1 + γ))`
+/// (in wrapping arithmetic, so epoch 0 names the stream of index
+/// `u64::MAX`, a valid order unrelated to the first epoch's). Both inputs
+/// pass through the bijective mixer, so distinct epochs (or seeds) give
+/// unrelated streams.
+///
+/// ```
+/// use train::shuffle::epoch_seed;
+/// assert_ne!(epoch_seed(7, 1), epoch_seed(7, 2));
+/// assert_ne!(epoch_seed(7, 1), epoch_seed(8, 1));
+/// ```
 #[inline]
 pub fn epoch_seed(seed: u64, epoch: u64) -> u64 {
-    mix64(seed ^ mix64(epoch.wrapping_add(GOLDEN_GAMMA)))
+    let index = epoch.wrapping_sub(1);
+    mix64(seed ^ mix64(index.wrapping_add(GOLDEN_GAMMA)))
 }
 
 /// A SplitMix64 generator.

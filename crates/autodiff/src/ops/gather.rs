@@ -78,7 +78,7 @@ fn check(op: &'static str, full: Shape, axis: usize, index: &Index) -> Result<()
     let fits = si.rank() == full.rank() && (0..si.rank()).all(|d| d == axis || si[d] <= full[d]);
     if !fits {
         return Err(Error::Shape(crate::ShapeError {
-            op: op,
+            op,
             what: "the operands",
             left: full,
             right: si,
@@ -125,7 +125,7 @@ fn lanes(op: &'static str, s: Shape, index: &Index) -> Result<(usize, Shape)> {
         Ok((1, s))
     } else {
         Err(Error::Shape(crate::ShapeError {
-            op: op,
+            op,
             what: "the operands",
             left: s,
             right: index.shape,

@@ -18,7 +18,7 @@ fn check_index(
 ) -> Result<()> {
     if index.len() != rows {
         return Err(Error::Shape(crate::ShapeError {
-            op: op,
+            op,
             what: "the operands",
             left: x,
             right: Shape::from([index.len()]),

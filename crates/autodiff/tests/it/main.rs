@@ -5,3 +5,4 @@ mod book;
 mod modes;
 mod operators;
 mod ops_gradcheck;
+mod random;

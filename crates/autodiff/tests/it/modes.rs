@@ -25,8 +25,8 @@ proptest! {
 
     #[test]
     fn jacfwd_equals_jacrev(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
-        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, seed);
-        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
+        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, &mut autodiff::seeded(seed)).unwrap();
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 1)).unwrap();
         let jf = jacfwd(|x| mixed(&a, x), &x).unwrap();
         let jr = jacrev(|x| mixed(&a, x), &x).unwrap();
         prop_assert_eq!(jf.shape(), [m, n].into());
@@ -47,9 +47,9 @@ proptest! {
     #[test]
     fn hvp_of_logsumexp_matches_exact_hessian(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
         // f(x) = lse(Ax): ∇f = Aᵀp, ∇²f = Aᵀ(diag p − ppᵀ)A with p = softmax(Ax).
-        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, seed);
-        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
-        let v = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 2);
+        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, &mut autodiff::seeded(seed)).unwrap();
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 1)).unwrap();
+        let v = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 2)).unwrap();
         let p = a.matmul(&x).unwrap().softmax().unwrap();
         let pp = p.reshape([m, 1]).unwrap().matmul(&p.reshape([1, m]).unwrap()).unwrap();
         let mid = Tensor::eye(m).mul(&p).unwrap().sub(&pp).unwrap();
@@ -64,10 +64,10 @@ proptest! {
     #[test]
     fn hvp_of_quadratic_is_exact(n in 1usize..7, seed in 0u64..1000) {
         // f(x) = ½xᵀQx + cᵀx: H = (Q + Qᵀ)/2 · 2 / 2 = (Q + Qᵀ)/2.
-        let q = Tensor::<f64>::rand_uniform([n, n], -1.0, 1.0, seed);
-        let c = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
-        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 2);
-        let v = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 3);
+        let q = Tensor::<f64>::rand_uniform([n, n], -1.0, 1.0, &mut autodiff::seeded(seed)).unwrap();
+        let c = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 1)).unwrap();
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 2)).unwrap();
+        let v = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 3)).unwrap();
         let f = |x: &Var<Dual<Tensor<f64>>>| {
             let qv = Var::constant(q.clone());
             x.matmul(&qv.matmul(x)?)?.mul_scalar(0.5)?.add(&Var::constant(c.clone()).dot(x)?)
@@ -80,10 +80,10 @@ proptest! {
 
     #[test]
     fn jvp_and_vjp_are_adjoint(m in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
-        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, seed);
-        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 1);
-        let t = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, seed + 2);
-        let c = Tensor::<f64>::rand_uniform([m], -1.0, 1.0, seed + 3);
+        let a = Tensor::<f64>::rand_uniform([m, n], -1.0, 1.0, &mut autodiff::seeded(seed)).unwrap();
+        let x = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 1)).unwrap();
+        let t = Tensor::<f64>::rand_uniform([n], -1.0, 1.0, &mut autodiff::seeded(seed + 2)).unwrap();
+        let c = Tensor::<f64>::rand_uniform([m], -1.0, 1.0, &mut autodiff::seeded(seed + 3)).unwrap();
         let (y1, jt) = jvp(|x| mixed(&a, x), &x, &t).unwrap();
         let (y2, jtc) = vjp(|x| mixed(&a, x), &x, &c).unwrap();
         prop_assert_eq!(y1, y2);
@@ -119,7 +119,7 @@ impl Function for Detached {
 
 #[test]
 fn gradient_checker_catches_a_wrong_derivative() {
-    let x = Tensor::<f64>::rand_uniform([3], 0.5, 1.5, 7);
+    let x = Tensor::<f64>::rand_uniform([3], 0.5, 1.5, &mut autodiff::seeded(7)).unwrap();
     let err = check_grads(&Detached, &[x]).unwrap_err();
     assert!(matches!(err, Error::GradientMismatch { .. }), "{err}");
 }
@@ -196,10 +196,10 @@ proptest! {
     #[test]
     fn batched_jvp_and_vjp_equal_one_per_direction(r in 1usize..4, c in 1usize..4, k in 1usize..5,
                                                    seed in 0u64..1000) {
-        let w = Tensor::<f64>::rand_uniform([c, c], -1.0, 1.0, seed);
-        let x = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, seed + 1);
-        let ts = Tensor::<f64>::rand_uniform([k, r, c], -1.0, 1.0, seed + 2);
-        let cs = Tensor::<f64>::rand_uniform([k, r, c], -1.0, 1.0, seed + 3);
+        let w = Tensor::<f64>::rand_uniform([c, c], -1.0, 1.0, &mut autodiff::seeded(seed)).unwrap();
+        let x = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, &mut autodiff::seeded(seed + 1)).unwrap();
+        let ts = Tensor::<f64>::rand_uniform([k, r, c], -1.0, 1.0, &mut autodiff::seeded(seed + 2)).unwrap();
+        let cs = Tensor::<f64>::rand_uniform([k, r, c], -1.0, 1.0, &mut autodiff::seeded(seed + 3)).unwrap();
         let (y, jt) = jvp_batched(|x| matrix_mixed(&w, x), &x, &ts).unwrap();
         let (y2, jtc) = vjp_batched(|x| matrix_mixed(&w, x), &x, &cs).unwrap();
         prop_assert_eq!(&y, &y2);
@@ -225,8 +225,8 @@ proptest! {
 
     #[test]
     fn batched_hessian_equals_one_hvp_per_column(r in 1usize..4, c in 1usize..4, seed in 0u64..1000) {
-        let w = Tensor::<f64>::rand_uniform([c, c], -1.0, 1.0, seed);
-        let x = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, seed + 1);
+        let w = Tensor::<f64>::rand_uniform([c, c], -1.0, 1.0, &mut autodiff::seeded(seed)).unwrap();
+        let x = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, &mut autodiff::seeded(seed + 1)).unwrap();
         let f = |x: &Var<Dual<Tensor<f64>>>| matrix_mixed(&w, x)?.logsumexp()?.sum();
         let h = hessian(f, &x).unwrap();
         let n = r * c;
@@ -276,7 +276,7 @@ fn batched_duals_report_mismatched_batches() -> Result<()> {
 #[test]
 fn jacobians_of_any_rank() -> Result<()> {
     // A rank-4 input and output: the Jacobian has rank 8.
-    let x = Tensor::<f64>::rand_uniform([2, 1, 2, 2], -1.0, 1.0, 3);
+    let x = Tensor::<f64>::rand_uniform([2, 1, 2, 2], -1.0, 1.0, &mut autodiff::seeded(3)).unwrap();
     let jf = jacfwd(|x| x.tanh(), &x)?;
     let jr = jacrev(|x| x.tanh(), &x)?;
     assert_eq!(jf.shape().dims(), &[2, 1, 2, 2, 2, 1, 2, 2]);

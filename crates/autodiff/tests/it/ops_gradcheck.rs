@@ -167,7 +167,13 @@ fn check_batch<F: Function + std::fmt::Debug>(op: &F, xs: &[Tensor<f64>]) -> Res
     let vars: Vec<Var<Tensor<f64>>> = xs.iter().map(|x| Var::leaf(x.clone())).collect();
     let y = op.eval(&vars)?;
     let ys = y.shape();
-    let cs = Tensor::<f64>::rand_uniform(Shape::of(&[&[K][..], ys.dims()].concat()), -1.0, 1.0, 29);
+    let cs = Tensor::<f64>::rand_uniform(
+        Shape::of(&[&[K][..], ys.dims()].concat()),
+        -1.0,
+        1.0,
+        &mut autodiff::seeded(29),
+    )
+    .unwrap();
     y.backward_batched(cs.clone())?;
     let stacked: Vec<Option<Tensor<f64>>> = vars.iter().map(Var::take_grad).collect();
     let m = ys.numel();
@@ -203,7 +209,8 @@ fn check_batch<F: Function + std::fmt::Debug>(op: &F, xs: &[Tensor<f64>]) -> Res
             .enumerate()
             .map(|(i, x)| {
                 let shape = Shape::of(&[&[K][..], x.shape().dims()].concat());
-                Tensor::rand_uniform(shape, -1.0, 1.0, 17 + i as u64)
+                Tensor::rand_uniform(shape, -1.0, 1.0, &mut autodiff::seeded(17 + i as u64))
+                    .unwrap()
             })
             .collect();
         let carries = |i: usize| !only_first || i == 0;
@@ -490,10 +497,16 @@ fn matvec_and_column_broadcast_match_plain_loops() -> Result<()> {
         (13, 6),
         (300, 3),
     ] {
-        let a = Tensor::<f64>::rand_uniform([r, c], -1.0, 1.0, (r * 31 + c) as u64);
+        let a = Tensor::<f64>::rand_uniform(
+            [r, c],
+            -1.0,
+            1.0,
+            &mut autodiff::seeded((r * 31 + c) as u64),
+        )
+        .unwrap();
         let (ad, at) = (a.as_slice(), a.t()?);
-        let xr = Tensor::<f64>::rand_uniform([r], -1.0, 1.0, 7);
-        let xc = Tensor::<f64>::rand_uniform([c], -1.0, 1.0, 8);
+        let xr = Tensor::<f64>::rand_uniform([r], -1.0, 1.0, &mut autodiff::seeded(7)).unwrap();
+        let xc = Tensor::<f64>::rand_uniform([c], -1.0, 1.0, &mut autodiff::seeded(8)).unwrap();
         let (xrd, xcd) = (xr.as_slice(), xc.as_slice());
         let ax: Vec<f64> = (0..r)
             .map(|i| (0..c).map(|j| ad[i * c + j] * xcd[j]).sum())
@@ -515,7 +528,7 @@ fn matvec_and_column_broadcast_match_plain_loops() -> Result<()> {
         assert!(close(&xc.matmul_t(&a, false, true)?, &ax), "x·Aᵀ, {r}×{c}");
         assert!(close(&at.matmul(&xr)?, &atx), "(Aᵀ)·x, {r}×{c}");
 
-        let col = Tensor::<f64>::rand_uniform([r, 1], 0.5, 1.0, 9);
+        let col = Tensor::<f64>::rand_uniform([r, 1], 0.5, 1.0, &mut autodiff::seeded(9)).unwrap();
         let cd = col.as_slice();
         let left: Vec<f64> = (0..r * c).map(|k| ad[k] - cd[k / c]).collect();
         let right: Vec<f64> = (0..r * c).map(|k| cd[k / c] / ad[k]).collect();

@@ -108,7 +108,13 @@ impl Function for Case {
 }
 
 fn u(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor<f64> {
-    Tensor::rand_uniform(models::autodiff::Shape::new(shape).unwrap(), lo, hi, seed)
+    Tensor::rand_uniform(
+        models::autodiff::Shape::new(shape).unwrap(),
+        lo,
+        hi,
+        &mut models::autodiff::seeded(seed),
+    )
+    .unwrap()
 }
 
 fn signs(n: usize, seed: u64) -> Tensor<f64> {

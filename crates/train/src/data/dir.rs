@@ -40,8 +40,10 @@ pub fn debian_fashion_mnist_dir() -> Option<PathBuf> {
 /// [`ImageDataset::from_idx_files`].
 ///
 /// ```
+/// use std::error::Error;
 /// let err = train::data::dir::load_idx_dir("/no/such/dir".as_ref(), 10).unwrap_err();
-/// assert_eq!(err.to_string(), "/no/such/dir: the directory does not exist");
+/// assert_eq!(err.to_string(), "/no/such/dir");
+/// assert_eq!(err.source().unwrap().to_string(), "the directory does not exist");
 /// ```
 pub fn load_idx_dir(dir: &Path, classes: usize) -> Result<TrainTest<ImageDataset>, DataError> {
     check_dir(dir)?;

@@ -28,6 +28,7 @@ use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
 
+use crate::Label;
 use crate::error::{DataError, IdxProblem};
 
 /// Magic number of an IDX image file: unsigned bytes, rank 3.
@@ -67,10 +68,11 @@ pub fn read_images_file(path: &Path) -> Result<IdxImages, DataError> {
     Ok(images_from(dims, pixels))
 }
 
-/// Reads an IDX label file (raw or gzip). Labels are not range-checked here:
-/// [`check_labels`] does that once the number of classes is known.
-pub fn read_labels_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    Ok(read_file(path, Kind::Labels)?.1)
+/// Reads an IDX label file (raw or gzip), each byte a [`Label`]. Labels are
+/// not range-checked here: [`check_labels`] does that once the number of
+/// classes is known.
+pub fn read_labels_file(path: &Path) -> Result<Vec<Label>, DataError> {
+    Ok(labels_from(read_file(path, Kind::Labels)?.1))
 }
 
 /// Reads IDX image data (raw or gzip) held in memory; `name` names the
@@ -89,16 +91,36 @@ pub fn read_images_bytes(bytes: &[u8], name: &str) -> Result<IdxImages, DataErro
     Ok(images_from(dims, pixels))
 }
 
-/// Reads IDX label data (raw or gzip) held in memory; `name` names the
-/// source in errors. Labels are not range-checked here (see [`check_labels`]).
-pub fn read_labels_bytes(bytes: &[u8], name: &str) -> Result<Vec<u8>, DataError> {
-    Ok(read_idx(bytes, Some(bytes.len() as u64), name, Kind::Labels)?.1)
+/// Reads IDX label data (raw or gzip) held in memory, each byte a
+/// [`Label`]; `name` names the source in errors. Labels are not
+/// range-checked here (see [`check_labels`]).
+///
+/// ```
+/// // A raw IDX label file of three labels.
+/// let bytes = [0, 0, 8, 1, 0, 0, 0, 3, 2, 0, 9];
+/// let labels: Vec<train::Label> = train::data::idx::read_labels_bytes(&bytes, "tiny")?;
+/// assert_eq!(labels, [2, 0, 9]);
+/// # Ok::<(), train::DataError>(())
+/// ```
+pub fn read_labels_bytes(bytes: &[u8], name: &str) -> Result<Vec<Label>, DataError> {
+    Ok(labels_from(
+        read_idx(bytes, Some(bytes.len() as u64), name, Kind::Labels)?.1,
+    ))
 }
 
-/// Checks that every label is below `classes`; the error names `file` and
+/// The label bytes of an IDX file as labels.
+fn labels_from(bytes: Vec<u8>) -> Vec<Label> {
+    bytes.into_iter().map(Label::from).collect()
+}
+
+/// Checks that every label is in `0..classes`; the error names `file` and
 /// the first label out of range.
-pub fn check_labels(labels: &[u8], classes: usize, file: &str) -> Result<(), DataError> {
-    match labels.iter().position(|&l| l as usize >= classes) {
+///
+/// # Errors
+/// [`DataError::Idx`] with [`IdxProblem::LabelOutOfRange`].
+pub fn check_labels(labels: &[Label], classes: usize, file: &str) -> Result<(), DataError> {
+    let in_range = |l: Label| usize::try_from(l).is_ok_and(|l| l < classes);
+    match labels.iter().position(|&l| !in_range(l)) {
         None => Ok(()),
         Some(index) => Err(DataError::Idx {
             file: file.to_owned(),

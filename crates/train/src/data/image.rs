@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
+use models::autodiff::ShapeError;
+
 use super::idx::{self, IdxImages};
+use crate::Label;
 use crate::error::DataError;
 
 /// Labelled greyscale images kept as bytes in memory.
@@ -11,12 +14,16 @@ use crate::error::DataError;
 /// Pixels stay `u8` (a quarter of the bytes of `f32`) and are converted to
 /// floats only while a batch is gathered ([`crate::gather_images`]).
 ///
+/// Labels are class indices of the workspace's one label type, [`Label`]
+/// (`i64`, PyTorch's class-index type).
+///
 /// Invariants, checked by every constructor: `images.len() == n * rows * cols`,
-/// `labels.len() == n`, every label `< classes`, `1 <= classes <= 256`.
+/// `rows * cols >= 1`, `labels.len() == n`, `classes >= 1`, and every label
+/// in `0..classes` (so `label as usize` indexes a class).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageDataset {
     images: Vec<u8>,
-    labels: Vec<u8>,
+    labels: Vec<Label>,
     n: usize,
     rows: usize,
     cols: usize,
@@ -28,10 +35,10 @@ impl ImageDataset {
     /// pixels (image after image, each row-major) and their labels.
     ///
     /// # Errors
-    /// [`DataError::Shape`] if `images.len() != labels.len() * rows * cols`
-    /// or `rows * cols == 0`; [`DataError::Classes`] if `classes` is not in
-    /// `1..=256`; [`DataError::Idx`] (source `"labels"`) for a label
-    /// `>= classes`.
+    /// [`DataError::Shape`] if `images.len() != labels.len() * rows * cols`;
+    /// [`DataError::Invalid`] if `rows * cols == 0` or `classes == 0`;
+    /// [`DataError::Idx`] (source `"labels"`) for a label outside
+    /// `0..classes`.
     ///
     /// ```
     /// let ds = train::ImageDataset::new(vec![0, 1, 2, 3], vec![1, 0], 1, 2, 2)?;
@@ -41,47 +48,35 @@ impl ImageDataset {
     /// ```
     pub fn new(
         images: Vec<u8>,
-        labels: Vec<u8>,
+        labels: Vec<Label>,
         rows: usize,
         cols: usize,
         classes: usize,
     ) -> Result<Self, DataError> {
-        Self::from_parts(images, labels, rows, cols, classes, "labels")
+        Self::from_parts(
+            "ImageDataset::new",
+            images,
+            labels,
+            rows,
+            cols,
+            classes,
+            "labels",
+        )
     }
 
-    fn from_parts(
+    /// The checks and the construction; `op` is the public function called.
+    pub(crate) fn from_parts(
+        op: &'static str,
         images: Vec<u8>,
-        labels: Vec<u8>,
+        labels: Vec<Label>,
         rows: usize,
         cols: usize,
         classes: usize,
         labels_name: &str,
     ) -> Result<Self, DataError> {
-        if !(1..=256).contains(&classes) {
-            return Err(DataError::Classes { classes });
-        }
-        let features = rows.checked_mul(cols).unwrap_or(0);
-        if features == 0 {
-            return Err(DataError::Shape {
-                what: "pixels per image (rows * cols)",
-                expected: 1,
-                found: 0,
-            });
-        }
-        let n = labels.len();
-        let expected = n.checked_mul(features).ok_or(DataError::Shape {
-            what: "image bytes (n * rows * cols overflows)",
-            expected: usize::MAX,
-            found: images.len(),
-        })?;
-        if images.len() != expected {
-            return Err(DataError::Shape {
-                what: "image bytes (n * rows * cols)",
-                expected,
-                found: images.len(),
-            });
-        }
+        check_sizes(op, images.len(), labels.len(), rows, cols, classes)?;
         idx::check_labels(&labels, classes, labels_name)?;
+        let n = labels.len();
         Ok(ImageDataset {
             images,
             labels,
@@ -101,7 +96,7 @@ impl ImageDataset {
     /// [`DataError::Idx`] naming the label file for a label out of range.
     pub fn from_idx(
         images: IdxImages,
-        labels: Vec<u8>,
+        labels: Vec<Label>,
         classes: usize,
         images_name: &str,
         labels_name: &str,
@@ -115,6 +110,7 @@ impl ImageDataset {
             });
         }
         Self::from_parts(
+            "ImageDataset::from_idx",
             images.pixels,
             labels,
             images.rows,
@@ -177,8 +173,8 @@ impl ImageDataset {
         &self.images
     }
 
-    /// All labels, one per image.
-    pub fn labels(&self) -> &[u8] {
+    /// All labels, one per image, each in `0..classes()`.
+    pub fn labels(&self) -> &[Label] {
         &self.labels
     }
 
@@ -200,6 +196,7 @@ impl ImageDataset {
     pub fn label_histogram(&self) -> Vec<usize> {
         let mut counts = vec![0usize; self.classes];
         for &l in &self.labels {
+            // In range: checked when the dataset was built.
             counts[l as usize] += 1;
         }
         counts
@@ -209,4 +206,42 @@ impl ImageDataset {
     pub fn max_pixel(&self) -> u8 {
         self.images.iter().copied().max().unwrap_or(0)
     }
+}
+
+/// The size checks of an image dataset of `n` labels: at least one class,
+/// at least one pixel per image, and `n * rows * cols` image bytes.
+pub(crate) fn check_sizes(
+    op: &'static str,
+    bytes: usize,
+    n: usize,
+    rows: usize,
+    cols: usize,
+    classes: usize,
+) -> Result<(), DataError> {
+    if classes == 0 {
+        return Err(DataError::Invalid {
+            op,
+            name: "classes",
+            value: 0.0,
+            rule: "must be at least 1",
+        });
+    }
+    if rows == 0 || cols == 0 {
+        return Err(DataError::Invalid {
+            op,
+            name: "rows * cols",
+            value: 0.0,
+            rule: "must be at least 1",
+        });
+    }
+    let expected = n.checked_mul(rows).and_then(|v| v.checked_mul(cols));
+    if expected != Some(bytes) {
+        return Err(DataError::Shape(ShapeError::new(
+            op,
+            "the image bytes vs (labels, rows, cols)",
+            &[bytes],
+            &[n, rows, cols],
+        )));
+    }
+    Ok(())
 }

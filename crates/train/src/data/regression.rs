@@ -1,5 +1,7 @@
 //! [`RegressionDataset`]: dense real features with one real target per row.
 
+use models::autodiff::ShapeError;
+
 use crate::Element;
 use crate::error::DataError;
 
@@ -19,7 +21,8 @@ impl<T: Element> RegressionDataset<T> {
     /// targets `y` (`n`).
     ///
     /// # Errors
-    /// [`DataError::Shape`] if `features == 0` or the lengths disagree.
+    /// [`DataError::Invalid`] if `features == 0`; [`DataError::Shape`] if
+    /// `x.len() != y.len() * features`.
     ///
     /// ```
     /// let ds = train::RegressionDataset::new(vec![1.0f32, 2.0, 3.0, 4.0], vec![5.0, 6.0], 2)?;
@@ -27,24 +30,22 @@ impl<T: Element> RegressionDataset<T> {
     /// # Ok::<(), train::DataError>(())
     /// ```
     pub fn new(x: Vec<T>, y: Vec<T>, features: usize) -> Result<Self, DataError> {
+        const OP: &str = "RegressionDataset::new";
         if features == 0 {
-            return Err(DataError::Shape {
-                what: "features per row",
-                expected: 1,
-                found: 0,
+            return Err(DataError::Invalid {
+                op: OP,
+                name: "features",
+                value: 0.0,
+                rule: "must be at least 1",
             });
         }
-        let expected = y.len().checked_mul(features).ok_or(DataError::Shape {
-            what: "inputs (n * features overflows)",
-            expected: usize::MAX,
-            found: x.len(),
-        })?;
-        if x.len() != expected {
-            return Err(DataError::Shape {
-                what: "inputs (n * features)",
-                expected,
-                found: x.len(),
-            });
+        if y.len().checked_mul(features) != Some(x.len()) {
+            return Err(DataError::Shape(ShapeError::new(
+                OP,
+                "x vs (y, features)",
+                &[x.len()],
+                &[y.len(), features],
+            )));
         }
         Ok(RegressionDataset { x, y, features })
     }

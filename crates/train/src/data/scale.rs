@@ -11,6 +11,8 @@
 //!   on the training set ([`Standardizer`]) and applied unchanged to the
 //!   test set.
 
+use models::autodiff::ShapeError;
+
 use crate::Element;
 use crate::data::image::ImageDataset;
 use crate::data::regression::RegressionDataset;
@@ -40,8 +42,10 @@ impl Scaling {
     pub fn divide(max: f64) -> Result<Self, DataError> {
         if !(max.is_finite() && max > 0.0) {
             return Err(DataError::Invalid {
-                what: "divisor for scaling (must be finite and > 0)",
+                op: "Scaling::divide",
+                name: "max",
                 value: max,
+                rule: "must be finite and > 0",
             });
         }
         Ok(Scaling::Divide(Divide::new(max)))
@@ -132,15 +136,16 @@ impl Standardizer {
     /// Fits the statistics of an image dataset's pixels (raw bytes).
     ///
     /// # Errors
-    /// [`DataError::Shape`] if the dataset is empty.
+    /// [`DataError::Invalid`] if the dataset is empty.
     pub fn fit_images(ds: &ImageDataset, stats: Stats) -> Result<Self, DataError> {
-        Self::fit(ds.images(), ds.features(), stats, |&b| f64::from(b))
+        let op = "Standardizer::fit_images";
+        Self::fit(op, ds.images(), ds.features(), stats, |&b| f64::from(b))
     }
 
     /// Fits the statistics of a regression dataset's inputs.
     ///
     /// # Errors
-    /// [`DataError::Shape`] if the dataset is empty.
+    /// [`DataError::Invalid`] if the dataset is empty.
     ///
     /// ```
     /// use train::{RegressionDataset, Standardizer, Stats};
@@ -154,10 +159,12 @@ impl Standardizer {
         ds: &RegressionDataset<T>,
         stats: Stats,
     ) -> Result<Self, DataError> {
-        Self::fit(ds.x(), ds.features(), stats, |&v| v.to_f64())
+        let op = "Standardizer::fit_rows";
+        Self::fit(op, ds.x(), ds.features(), stats, |&v| v.to_f64())
     }
 
     fn fit<E>(
+        op: &'static str,
         data: &[E],
         features: usize,
         stats: Stats,
@@ -165,10 +172,11 @@ impl Standardizer {
     ) -> Result<Self, DataError> {
         let n = data.len() / features;
         if n == 0 {
-            return Err(DataError::Shape {
-                what: "samples to fit standardisation statistics",
-                expected: 1,
-                found: 0,
+            return Err(DataError::Invalid {
+                op,
+                name: "ds.len()",
+                value: 0.0,
+                rule: "must be at least 1 to fit statistics",
             });
         }
         let (mean, std) = match stats {
@@ -216,27 +224,41 @@ impl Standardizer {
     /// ones such as Fashion-MNIST's).
     ///
     /// # Errors
-    /// [`DataError::Shape`] if the lengths differ or are zero;
-    /// [`DataError::Invalid`] for a mean that is not finite or a standard
+    /// [`DataError::Shape`] if the lengths differ; [`DataError::Invalid`]
+    /// if they are zero, for a mean that is not finite or a standard
     /// deviation that is not finite and positive.
     pub fn from_stats(mean: Vec<f64>, std: Vec<f64>) -> Result<Self, DataError> {
-        if mean.is_empty() || mean.len() != std.len() {
-            return Err(DataError::Shape {
-                what: "standardisation statistics (std per mean)",
-                expected: mean.len().max(1),
-                found: std.len(),
+        const OP: &str = "Standardizer::from_stats";
+        if mean.len() != std.len() {
+            return Err(DataError::Shape(ShapeError::new(
+                OP,
+                "mean vs std",
+                &[mean.len()],
+                &[std.len()],
+            )));
+        }
+        if mean.is_empty() {
+            return Err(DataError::Invalid {
+                op: OP,
+                name: "mean.len()",
+                value: 0.0,
+                rule: "must be at least 1",
             });
         }
         if let Some(&m) = mean.iter().find(|m| !m.is_finite()) {
             return Err(DataError::Invalid {
-                what: "standardisation mean (must be finite)",
+                op: OP,
+                name: "mean",
                 value: m,
+                rule: "must be finite",
             });
         }
         if let Some(&s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
             return Err(DataError::Invalid {
-                what: "standardisation std (must be finite and > 0)",
+                op: OP,
+                name: "std",
                 value: s,
+                rule: "must be finite and > 0",
             });
         }
         let inv_std = std.iter().map(|s| 1.0 / s).collect();

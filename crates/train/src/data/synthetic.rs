@@ -3,14 +3,13 @@
 //! chosen size ([`random_images`]), a stand-in with the shape of an image
 //! dataset for measuring the work of training on it.
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::image::ImageDataset;
+use super::image::{self, ImageDataset};
 use super::regression::RegressionDataset;
-use crate::Element;
 use crate::error::DataError;
+use crate::{Element, Label};
 
 /// The book's noise standard deviation (0.01).
 pub const DEFAULT_NOISE_STD: f64 = 0.01;
@@ -25,13 +24,12 @@ pub const DEFAULT_NOISE_STD: f64 = 0.01;
 /// each target is computed in `f64` from the rounded `X` and rounded once.
 ///
 /// # Errors
-/// [`DataError::Shape`] if `w` is empty; [`DataError::Invalid`] if
-/// `noise_std` is negative or not finite.
+/// [`DataError::Invalid`] if `w` is empty, or if `noise_std` is negative
+/// or not finite.
 ///
 /// ```
-/// use rand::SeedableRng;
 /// use train::data::synthetic::{synthetic_data, DEFAULT_NOISE_STD};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = train::seeded(0);
 /// let ds = synthetic_data(&[2.0f32, -3.4], 4.2, 1000, DEFAULT_NOISE_STD, &mut rng)?;
 /// assert_eq!((ds.len(), ds.features()), (1000, 2));
 /// # Ok::<(), train::DataError>(())
@@ -44,16 +42,19 @@ pub fn synthetic_data<T: Element, R: Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<RegressionDataset<T>, DataError> {
     if w.is_empty() {
-        return Err(DataError::Shape {
-            what: "synthetic_data weights",
-            expected: 1,
-            found: 0,
+        return Err(DataError::Invalid {
+            op: "synthetic_data",
+            name: "w.len()",
+            value: 0.0,
+            rule: "must be at least 1",
         });
     }
     if !(noise_std.is_finite() && noise_std >= 0.0) {
         return Err(DataError::Invalid {
-            what: "synthetic_data noise_std (must be finite and >= 0)",
+            op: "synthetic_data",
+            name: "noise_std",
             value: noise_std,
+            rule: "must be finite and >= 0",
         });
     }
     let d = w.len();
@@ -77,57 +78,55 @@ pub fn synthetic_data<T: Element, R: Rng + ?Sized>(
 }
 
 /// `n` random `rows x cols` greyscale images with random labels of
-/// `classes` classes, drawn from `StdRng::seed_from_u64(seed)`: a stand-in
-/// with the shape of an image dataset (for example Fashion-MNIST's training
-/// set, `random_images(60_000, 28, 28, 10, seed)`), for measuring the work
-/// of an epoch, which does not depend on the pixel values.
+/// `classes` classes, drawn from `rng`: a stand-in with the shape of an
+/// image dataset (for example Fashion-MNIST's training set,
+/// `random_images(60_000, 28, 28, 10, &mut train::seeded(seed))`), for
+/// measuring the work of an epoch, which does not depend on the pixel
+/// values.
 ///
 /// Draw order is fixed for reproducibility: all pixel bytes (image after
-/// image, each row-major) by `Rng::fill`, then the `n` labels, each uniform
-/// over `0..classes`.
+/// image, each row-major) by `Rng::fill`, then the `n` labels, each drawn
+/// as a byte uniform over `0..classes` (hence at most 256 classes, as in
+/// an IDX label file).
 ///
 /// # Errors
-/// [`DataError::Classes`] if `classes` is not in `1..=256`;
-/// [`DataError::Shape`] if `rows * cols` is 0 or `n * rows * cols`
-/// overflows.
+/// [`DataError::Invalid`] if `classes` is not in `1..=256` or `rows * cols`
+/// is 0; [`DataError::Shape`] if `n * rows * cols` overflows.
 ///
 /// ```
 /// use train::data::synthetic::random_images;
-/// let ds = random_images(100, 28, 28, 10, 7)?;
+/// let ds = random_images(100, 28, 28, 10, &mut train::seeded(7))?;
 /// assert_eq!((ds.len(), ds.rows(), ds.cols(), ds.classes()), (100, 28, 28, 10));
-/// assert_eq!(ds, random_images(100, 28, 28, 10, 7)?);
+/// assert_eq!(ds, random_images(100, 28, 28, 10, &mut train::seeded(7))?);
 /// # Ok::<(), train::DataError>(())
 /// ```
-pub fn random_images(
+pub fn random_images<R: Rng + ?Sized>(
     n: usize,
     rows: usize,
     cols: usize,
     classes: usize,
-    seed: u64,
+    rng: &mut R,
 ) -> Result<ImageDataset, DataError> {
-    if !(1..=256).contains(&classes) {
-        return Err(DataError::Classes { classes });
-    }
-    let features = rows.checked_mul(cols).unwrap_or(0);
-    if features == 0 {
-        return Err(DataError::Shape {
-            what: "pixels per image (rows * cols)",
-            expected: 1,
-            found: 0,
+    const OP: &str = "random_images";
+    if classes > 256 {
+        return Err(DataError::Invalid {
+            op: OP,
+            name: "classes",
+            value: classes as f64,
+            rule: "must be in 1..=256 (labels are drawn as bytes)",
         });
     }
-    let bytes = n.checked_mul(features).ok_or(DataError::Shape {
-        what: "image bytes (n * rows * cols overflows)",
-        expected: usize::MAX,
-        found: 0,
-    })?;
-    let mut rng = StdRng::seed_from_u64(seed);
+    // The sizes are checked before anything is allocated.
+    let bytes = n.saturating_mul(rows).saturating_mul(cols);
+    image::check_sizes(OP, bytes, n, rows, cols, classes)?;
     let mut pixels = vec![0u8; bytes];
     rng.fill(&mut pixels[..]);
     // `classes - 1` fits a `u8`: `classes` is in 1..=256.
     let top = (classes - 1) as u8;
-    let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..=top)).collect();
-    ImageDataset::new(pixels, labels, rows, cols, classes)
+    let labels: Vec<Label> = (0..n)
+        .map(|_| Label::from(rng.random_range(0..=top)))
+        .collect();
+    ImageDataset::from_parts(OP, pixels, labels, rows, cols, classes, "labels")
 }
 
 #[cfg(test)]
@@ -136,9 +135,9 @@ mod tests {
 
     #[test]
     fn random_images_are_reproducible_and_shaped() {
-        let a = random_images(500, 7, 5, 10, 1).unwrap();
-        let b = random_images(500, 7, 5, 10, 1).unwrap();
-        let c = random_images(500, 7, 5, 10, 2).unwrap();
+        let a = random_images(500, 7, 5, 10, &mut crate::seeded(1)).unwrap();
+        let b = random_images(500, 7, 5, 10, &mut crate::seeded(1)).unwrap();
+        let c = random_images(500, 7, 5, 10, &mut crate::seeded(2)).unwrap();
         assert_eq!((a.len(), a.rows(), a.cols(), a.features()), (500, 7, 5, 35));
         assert_eq!((a.images().len(), a.labels().len()), (500 * 35, 500));
         assert_eq!(a, b);
@@ -148,7 +147,7 @@ mod tests {
 
     #[test]
     fn random_images_cover_the_classes_and_the_byte_range() {
-        let ds = random_images(5000, 4, 4, 10, 3).unwrap();
+        let ds = random_images(5000, 4, 4, 10, &mut crate::seeded(3)).unwrap();
         // 500 expected per class; 6 standard deviations (~127) either side.
         for (class, &count) in ds.label_histogram().iter().enumerate() {
             assert!((373..=627).contains(&count), "class {class}: {count}");
@@ -160,36 +159,47 @@ mod tests {
         assert_eq!(ds.max_pixel(), 255);
         assert_eq!(px.iter().min(), Some(&0));
         // Every label is in range and the extreme class counts work.
-        let all = random_images(3000, 1, 1, 256, 4).unwrap();
+        let all = random_images(3000, 1, 1, 256, &mut crate::seeded(4)).unwrap();
         assert_eq!(all.label_histogram().len(), 256);
         assert!(all.labels().contains(&255));
-        let one = random_images(10, 1, 1, 1, 5).unwrap();
+        let one = random_images(10, 1, 1, 1, &mut crate::seeded(5)).unwrap();
         assert!(one.labels().iter().all(|&l| l == 0));
     }
 
     #[test]
     fn random_images_reject_bad_sizes() {
         assert!(matches!(
-            random_images(10, 28, 28, 0, 0),
-            Err(DataError::Classes { classes: 0 })
+            random_images(10, 28, 28, 0, &mut crate::seeded(0)),
+            Err(DataError::Invalid {
+                name: "classes",
+                value: 0.0,
+                ..
+            })
         ));
         assert!(matches!(
-            random_images(10, 28, 28, 257, 0),
-            Err(DataError::Classes { classes: 257 })
+            random_images(10, 28, 28, 257, &mut crate::seeded(0)),
+            Err(DataError::Invalid {
+                name: "classes",
+                value: 257.0,
+                ..
+            })
         ));
         assert!(matches!(
-            random_images(10, 0, 28, 10, 0),
-            Err(DataError::Shape { .. })
+            random_images(10, 0, 28, 10, &mut crate::seeded(0)),
+            Err(DataError::Invalid {
+                name: "rows * cols",
+                ..
+            })
         ));
         assert!(matches!(
-            random_images(usize::MAX, 28, 28, 10, 0),
+            random_images(usize::MAX, 28, 28, 10, &mut crate::seeded(0)),
             Err(DataError::Shape { .. })
         ));
     }
 
     #[test]
     fn zero_images_make_an_empty_dataset() {
-        let ds = random_images(0, 28, 28, 10, 0).unwrap();
+        let ds = random_images(0, 28, 28, 10, &mut crate::seeded(0)).unwrap();
         assert!(ds.is_empty());
     }
 }

@@ -310,7 +310,7 @@ impl<'d, T: Element> LinRegTrainer<'d, T> {
         let total = self.loader.batches_per_epoch();
         let path = self.config.grad;
         let d = self.w.len();
-        let batches = self.loader.epoch(epoch.saturating_sub(1) as u64);
+        let batches = self.loader.epoch(epoch as u64);
         for (step, batch) in batches.enumerate() {
             let ctx = Ctx {
                 ds: self.train,

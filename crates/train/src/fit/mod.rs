@@ -140,7 +140,9 @@ impl FitConfig {
             return Err(TrainError::ZeroShards);
         }
         if self.batch_size == 0 {
-            return Err(TrainError::Config(ConfigError::ZeroBatchSize));
+            return Err(TrainError::Config(ConfigError::ZeroBatchSize {
+                config: "FitConfig",
+            }));
         }
         self.sgd.validate()?;
         Ok(())

@@ -102,7 +102,7 @@ impl<T: Element> Shard<T> {
         let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
         let labels = ctx.ds.labels();
         self.y.clear();
-        self.y.extend(rows.iter().map(|&i| usize::from(labels[i])));
+        self.y.extend(rows.iter().map(|&i| labels[i] as usize));
         self.logits.resize(n * q, T::ZERO);
         kernels::u8_gemm_xwt(
             ctx.ds.images(),
@@ -152,12 +152,14 @@ impl<T: Element> Shard<T> {
     /// shard, divided by the batch size, differentiated by `backward`.
     fn autodiff(&mut self, ctx: &Ctx<'_, T>, rows: &[usize]) -> Result<(), TrainError> {
         let (n, q, d) = (rows.len(), ctx.classes, ctx.ds.features());
-        gather_images(ctx.ds, rows, ctx.scaling, &mut self.x, &mut self.y);
+        let mut targets = Vec::new();
+        gather_images(ctx.ds, rows, ctx.scaling, &mut self.x, &mut targets);
+        self.y.clear();
+        self.y.extend(targets.iter().map(|&c| c as usize));
         let x = Var::new(Tensor::from_vec(self.x.clone(), [n, d])?);
         let w = Var::leaf(Tensor::from_vec(ctx.weight.to_vec(), [q, d])?);
         let b = Var::leaf(Tensor::vector(ctx.bias));
         let logits = models::linear(&x, &w, Some(&b))?;
-        let targets: Vec<i64> = self.y.iter().map(|&c| c as i64).collect();
         let ce = CrossEntropyLoss {
             reduction: Reduction::Sum,
             ..CrossEntropyLoss::default()
@@ -358,7 +360,7 @@ impl<'d, T: Element> SoftmaxTrainer<'d, T> {
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         let path = self.config.grad;
         let shard_count = self.shards.len();
-        let batches = self.loader.epoch(epoch.saturating_sub(1) as u64);
+        let batches = self.loader.epoch(epoch as u64);
         for (step, batch) in batches.enumerate() {
             let ctx = Ctx {
                 ds: self.train,

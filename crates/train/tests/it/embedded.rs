@@ -31,7 +31,7 @@ fn default_scaling_divides_by_16() {
     let d = digits8x8().unwrap();
     assert_eq!(digits8x8_scaling(), Scaling::divide(16.0).unwrap());
     let all: Vec<usize> = (0..d.train.len()).collect();
-    let (mut x, mut y) = (Vec::<f32>::new(), Vec::<u8>::new());
+    let (mut x, mut y) = (Vec::<f32>::new(), Vec::new());
     gather_images(&d.train, &all, &digits8x8_scaling(), &mut x, &mut y);
     assert_eq!(y, d.train.labels());
     assert!(x.iter().all(|&v| (0.0..=1.0).contains(&v)));

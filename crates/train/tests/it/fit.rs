@@ -24,7 +24,9 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 fn random_images(n: usize, features: usize, classes: usize, seed: u64) -> ImageDataset {
     use rand::Rng;
     let mut rng = StdRng::seed_from_u64(seed);
-    let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..classes as u8)).collect();
+    let labels: Vec<train::Label> = (0..n)
+        .map(|_| train::Label::from(rng.random_range(0..classes as u8)))
+        .collect();
     // Class-dependent means so that the problem is learnable.
     let pixels: Vec<u8> = labels
         .iter()
@@ -66,7 +68,7 @@ fn softmax_weights_are_bit_identical_for_1_2_3_threads() {
         let config = FitConfig::new(256, 0.1)
             .seed(5)
             .grad(grad)
-            .sgd(SgdConfig::new(0.1).with_momentum(0.9));
+            .sgd(SgdConfig::new(0.1).momentum(0.9));
         let runs: Vec<_> = [1, 2, 3]
             .iter()
             .map(|&t| {
@@ -318,8 +320,15 @@ fn saved_then_loaded_model_predicts_the_same() {
     };
     assert_eq!(back, trained);
     let idx: Vec<usize> = (0..digits.test.len()).collect();
-    let (mut x, mut y) = (Vec::<f32>::new(), Vec::<usize>::new());
-    train::gather_images(&digits.test, &idx, &digits8x8_scaling(), &mut x, &mut y);
+    let (mut x, mut labels) = (Vec::<f32>::new(), Vec::new());
+    train::gather_images(
+        &digits.test,
+        &idx,
+        &digits8x8_scaling(),
+        &mut x,
+        &mut labels,
+    );
+    let y: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     let x = models::autodiff::Tensor::from_vec(x, [idx.len(), 64]).unwrap();
     assert_eq!(back.predict(&x).unwrap(), trained.predict(&x).unwrap());
     // The trainer's accuracy is the model's.

@@ -10,7 +10,7 @@ use train::data::idx::{
     IMAGES_MAGIC, LABELS_MAGIC, MAX_IDX_BYTES, read_images_bytes, read_images_file,
     read_labels_bytes, read_labels_file,
 };
-use train::{DataError, IdxProblem, ImageDataset};
+use train::{DataError, IdxProblem, ImageDataset, ShapeError};
 
 /// An IDX file: magic, big-endian dimensions, data.
 fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -371,23 +371,42 @@ fn corrupt_gzip() {
 fn in_memory_dataset_checks_its_invariants() {
     assert!(matches!(
         ImageDataset::new(vec![0; 5], vec![0, 1], 1, 2, 10),
-        Err(DataError::Shape {
-            expected: 4,
-            found: 5,
+        Err(DataError::Shape(ShapeError { op: "ImageDataset::new", left, right, .. }))
+            if left.dims() == [5] && right.dims() == [2, 1, 2]
+    ));
+    assert!(matches!(
+        ImageDataset::new(vec![], vec![], 0, 2, 10),
+        Err(DataError::Invalid {
+            name: "rows * cols",
             ..
         })
     ));
     assert!(matches!(
-        ImageDataset::new(vec![], vec![], 0, 2, 10),
-        Err(DataError::Shape { .. })
-    ));
-    assert!(matches!(
         ImageDataset::new(vec![0; 2], vec![0], 1, 2, 0),
-        Err(DataError::Classes { classes: 0 })
+        Err(DataError::Invalid {
+            name: "classes",
+            value: 0.0,
+            ..
+        })
     ));
+    // Labels are i64 class indices: any number of classes, and a negative
+    // label is out of range.
+    assert_eq!(
+        ImageDataset::new(vec![0; 2], vec![300], 1, 2, 301)
+            .unwrap()
+            .classes(),
+        301
+    );
     assert!(matches!(
-        ImageDataset::new(vec![0; 2], vec![0], 1, 2, 257),
-        Err(DataError::Classes { classes: 257 })
+        ImageDataset::new(vec![0; 2], vec![-1], 1, 2, 3),
+        Err(DataError::Idx {
+            problem: IdxProblem::LabelOutOfRange {
+                index: 0,
+                label: -1,
+                classes: 3
+            },
+            ..
+        })
     ));
     assert!(matches!(
         ImageDataset::new(vec![0; 2], vec![3], 1, 2, 3),

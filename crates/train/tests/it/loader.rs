@@ -1,6 +1,6 @@
 //! Seeded epoch orders, batching and shard ranges.
 
-use train::shuffle::{SplitMix64, epoch_seed};
+use train::shuffle::{SplitMix64, epoch_seed, mix64};
 use train::{ConfigError, Loader, LoaderConfig, shard_ranges};
 
 fn epoch_order(loader: &mut Loader, e: u64) -> Vec<usize> {
@@ -30,7 +30,7 @@ fn same_seed_and_epoch_give_the_same_order_whatever_came_before() {
     let mut a = Loader::new(100, cfg).unwrap();
     let mut b = Loader::new(100, cfg).unwrap();
     let a5 = epoch_order(&mut a, 5);
-    for e in 0..5 {
+    for e in 1..5 {
         epoch_order(&mut b, e);
     }
     assert_eq!(epoch_order(&mut b, 5), a5);
@@ -41,16 +41,16 @@ fn same_seed_and_epoch_give_the_same_order_whatever_came_before() {
 #[test]
 fn epochs_and_seeds_give_different_orders() {
     let mut l = Loader::new(50, LoaderConfig::new(8).seed(1)).unwrap();
-    let orders: Vec<Vec<usize>> = (0..10).map(|e| epoch_order(&mut l, e)).collect();
+    let orders: Vec<Vec<usize>> = (1..=10).map(|e| epoch_order(&mut l, e)).collect();
     for i in 0..orders.len() {
         for j in 0..i {
-            assert_ne!(orders[i], orders[j], "epochs {i} and {j}");
+            assert_ne!(orders[i], orders[j], "epochs {} and {}", i + 1, j + 1);
         }
     }
     let mut other = Loader::new(50, LoaderConfig::new(8).seed(2)).unwrap();
-    assert_ne!(epoch_order(&mut other, 0), orders[0]);
-    assert_ne!(epoch_seed(1, 0), epoch_seed(2, 0));
-    assert_ne!(epoch_seed(1, 0), epoch_seed(1, 1));
+    assert_ne!(epoch_order(&mut other, 1), orders[0]);
+    assert_ne!(epoch_seed(1, 1), epoch_seed(2, 1));
+    assert_ne!(epoch_seed(1, 1), epoch_seed(1, 2));
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn every_index_once_per_epoch_with_the_right_batch_sizes() {
             for drop_last in [false, true] {
                 let cfg = LoaderConfig::new(bs).seed(n as u64).drop_last(drop_last);
                 let mut l = Loader::new(n, cfg).unwrap();
-                for e in 0..3 {
+                for e in 1..=3 {
                     let batches: Vec<Vec<usize>> = l.epoch(e).map(|b| b.to_vec()).collect();
                     let expected_batches = if drop_last { n / bs } else { n.div_ceil(bs) };
                     assert_eq!(batches.len(), expected_batches);
@@ -89,25 +89,77 @@ fn every_index_once_per_epoch_with_the_right_batch_sizes() {
 #[test]
 fn drop_last_drops_only_the_partial_batch() {
     let mut l = Loader::new(10, LoaderConfig::new(4).shuffle(false).drop_last(true)).unwrap();
-    let b: Vec<Vec<usize>> = l.epoch(0).map(|b| b.to_vec()).collect();
+    let b: Vec<Vec<usize>> = l.epoch(1).map(|b| b.to_vec()).collect();
     assert_eq!(b, [vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
     let mut l = Loader::new(8, LoaderConfig::new(4).drop_last(true)).unwrap();
-    assert_eq!(l.epoch(0).count(), 2);
+    assert_eq!(l.epoch(1).count(), 2);
 }
 
 #[test]
 fn without_shuffle_the_order_is_sequential() {
     let mut l = Loader::new(5, LoaderConfig::new(2).shuffle(false)).unwrap();
-    for e in 0..3 {
+    for e in 1..=3 {
         assert_eq!(epoch_order(&mut l, e), [0, 1, 2, 3, 4]);
     }
+}
+
+#[test]
+fn epochs_count_from_one_and_keep_the_orders() {
+    // The first epoch is epoch 1; its order is the one this crate has
+    // always given its first epoch (pinned, so that trained numbers stay).
+    let mut l = Loader::new(10, LoaderConfig::new(4).seed(7)).unwrap();
+    assert_eq!(l.epoch(1).next().unwrap(), [3, 1, 8, 2]);
+    assert_eq!(l.epoch(2).next().unwrap(), [6, 8, 0, 5]);
+    let mut digits = Loader::new(1437, LoaderConfig::new(256).seed(0)).unwrap();
+    assert_eq!(
+        digits.epoch(1).next().unwrap()[..12],
+        [
+            918, 180, 374, 48, 192, 881, 540, 1350, 482, 1054, 1081, 1367
+        ]
+    );
+    // Epoch e's stream is stream e − 1 of the run seed; epoch 0 wraps to
+    // the last stream, an order unrelated to the first epoch's.
+    const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    assert_eq!(epoch_seed(7, 1), mix64(7 ^ mix64(GOLDEN_GAMMA)));
+    assert_eq!(
+        epoch_seed(7, 0),
+        mix64(7 ^ mix64(u64::MAX.wrapping_add(GOLDEN_GAMMA)))
+    );
+    assert_ne!(epoch_order(&mut l, 0), epoch_order(&mut l, 1));
+}
+
+#[test]
+fn loader_config_defaults_are_pytorchs() {
+    let d = LoaderConfig::default();
+    assert_eq!(
+        (d.batch_size, d.shuffle, d.drop_last, d.seed),
+        (1, false, false, 0)
+    );
+    let c = LoaderConfig::new(64);
+    assert_eq!(
+        (c.batch_size, c.shuffle, c.drop_last, c.seed),
+        (64, true, false, 0)
+    );
+    let c = c.batch_size(32).shuffle(false).drop_last(true).seed(5);
+    assert_eq!(
+        (c.batch_size, c.shuffle, c.drop_last, c.seed),
+        (32, false, true, 5)
+    );
 }
 
 #[test]
 fn zero_batch_size_is_an_error() {
     assert_eq!(
         Loader::new(10, LoaderConfig::new(0)).unwrap_err(),
-        ConfigError::ZeroBatchSize
+        ConfigError::ZeroBatchSize {
+            config: "LoaderConfig"
+        }
+    );
+    assert_eq!(
+        Loader::new(10, LoaderConfig::new(0))
+            .unwrap_err()
+            .to_string(),
+        "LoaderConfig::batch_size must be at least 1"
     );
 }
 
@@ -118,7 +170,7 @@ fn shuffle_positions_are_uniform() {
     let mut l = Loader::new(5, LoaderConfig::new(5).seed(2024)).unwrap();
     let mut counts = [0f64; 5];
     let epochs = 20_000;
-    for e in 0..epochs {
+    for e in 1..=epochs {
         let pos = epoch_order(&mut l, e).iter().position(|&i| i == 0).unwrap();
         counts[pos] += 1.0;
     }

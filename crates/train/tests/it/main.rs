@@ -15,6 +15,7 @@ mod cli_outputs;
 mod cli_plots;
 mod csv;
 mod embedded;
+mod errors;
 mod fit;
 mod fuzz_regressions;
 mod idx;

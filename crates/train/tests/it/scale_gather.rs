@@ -17,7 +17,7 @@ fn divide_is_a_true_division_for_every_byte() {
     let ds = all_bytes();
     for max in [255.0, 16.0, 10.0, 3.0, 7.0, 1.0, 0.1] {
         let s = Scaling::divide(max).unwrap();
-        let (mut x32, mut x64, mut y) = (Vec::<f32>::new(), Vec::<f64>::new(), Vec::<u32>::new());
+        let (mut x32, mut x64, mut y) = (Vec::<f32>::new(), Vec::<f64>::new(), Vec::new());
         gather_images(&ds, &[0], &s, &mut x32, &mut y);
         gather_images(&ds, &[0], &s, &mut x64, &mut y);
         for b in 0..=255u8 {
@@ -58,7 +58,7 @@ fn buffers_are_reused_without_reallocation() {
     let ds = all_bytes();
     let (mut x, mut y) = (
         Vec::<f32>::with_capacity(512),
-        Vec::<usize>::with_capacity(2),
+        Vec::<train::Label>::with_capacity(2),
     );
     let (px, py) = (x.as_ptr(), y.as_ptr());
     for batch in [&[0, 1][..], &[1], &[1, 1], &[]] {
@@ -79,7 +79,7 @@ fn standardizer_fits_the_training_set_and_applies_to_the_test_set() {
     let s2 = (200.0f64 / 3.0).sqrt();
     assert_eq!(st.std(), &[s0, 1.0, s2]);
     let test = ImageDataset::new(vec![6, 9, 0], vec![0], 1, 3, 3).unwrap();
-    let (mut x, mut y) = (Vec::<f64>::new(), Vec::<u8>::new());
+    let (mut x, mut y) = (Vec::<f64>::new(), Vec::new());
     gather_images(
         &test,
         &[0],
@@ -111,7 +111,10 @@ fn standardizer_errors() {
     let empty = RegressionDataset::<f32>::new(vec![], vec![], 2).unwrap();
     assert!(matches!(
         Standardizer::fit_rows(&empty, Stats::PerFeature),
-        Err(DataError::Shape { .. })
+        Err(DataError::Invalid {
+            op: "Standardizer::fit_rows",
+            ..
+        })
     ));
     assert!(Standardizer::from_stats(vec![0.5], vec![0.25]).is_ok());
     assert!(matches!(
@@ -157,7 +160,7 @@ fn gather_rows_copies_and_scales_rows_and_targets() {
 #[test]
 #[should_panic(expected = "batch index 2 out of range for a dataset of 2 samples")]
 fn out_of_range_index_panics_at_entry() {
-    let (mut x, mut y) = (Vec::<f32>::new(), Vec::<u8>::new());
+    let (mut x, mut y) = (Vec::<f32>::new(), Vec::new());
     gather_images(&all_bytes(), &[0, 2], &Scaling::Identity, &mut x, &mut y);
 }
 
@@ -165,7 +168,7 @@ fn out_of_range_index_panics_at_entry() {
 #[should_panic(expected = "standardiser fitted on 1 features applied to data with 256 features")]
 fn standardizer_of_other_width_panics_at_entry() {
     let st = Standardizer::from_stats(vec![0.0], vec![1.0]).unwrap();
-    let (mut x, mut y) = (Vec::<f32>::new(), Vec::<u8>::new());
+    let (mut x, mut y) = (Vec::<f32>::new(), Vec::new());
     gather_images(
         &all_bytes(),
         &[0],

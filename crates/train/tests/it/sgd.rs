@@ -42,7 +42,7 @@ fn momentum() {
     // buf = g (first); then buf = 0.5 buf + g; p -= 0.5 buf
     // buf: 1, 1.5, 1.75 -> p: 0.5, -0.25, -1.125
     both(
-        SgdConfig::new(0.5).with_momentum(0.5),
+        SgdConfig::new(0.5).momentum(0.5),
         1.0,
         &[1.0; 3],
         &[0.5, -0.25, -1.125],
@@ -53,7 +53,7 @@ fn momentum() {
 fn dampening_is_skipped_on_the_first_step() {
     // buf = g (first, undampened); then buf = 0.5 buf + (1 - 0.5) g
     // buf: 1, 1, 1 -> p: 0.5, 0, -0.5  (a dampened first step would give 0.75)
-    let c = SgdConfig::new(0.5).with_momentum(0.5).with_dampening(0.5);
+    let c = SgdConfig::new(0.5).momentum(0.5).dampening(0.5);
     both(c, 1.0, &[1.0; 3], &[0.5, 0.0, -0.5]);
     // With changing gradients: g = 2, 4: buf = 2, then 0.5*2 + 0.5*4 = 3.
     both(c, 0.0, &[2.0, 4.0], &[-1.0, -2.5]);
@@ -64,7 +64,7 @@ fn nesterov() {
     // buf as momentum; d = g + 0.5 buf
     // step 1: buf 1, d 1.5, p = 1 - 0.75 = 0.25
     // step 2: buf 1.5, d 1.75, p = 0.25 - 0.875 = -0.625
-    let c = SgdConfig::new(0.5).with_momentum(0.5).with_nesterov(true);
+    let c = SgdConfig::new(0.5).momentum(0.5).nesterov(true);
     both(c, 1.0, &[1.0; 2], &[0.25, -0.625]);
 }
 
@@ -74,16 +74,14 @@ fn weight_decay() {
     // step 1: p = 2, d = 1 + 1 = 2, p = 2 - 1 = 1
     // step 2: d = 1 + 0.5 = 1.5, p = 1 - 0.75 = 0.25
     both(
-        SgdConfig::new(0.5).with_weight_decay(0.5),
+        SgdConfig::new(0.5).weight_decay(0.5),
         2.0,
         &[1.0; 2],
         &[1.0, 0.25],
     );
     // Weight decay enters the momentum buffer: p = 2, g = 0: d = 1, buf = 1,
     // p = 1.5; then d = 0.75, buf = 0.5 + 0.75 = 1.25, p = 1.5 - 0.625 = 0.875.
-    let c = SgdConfig::new(0.5)
-        .with_weight_decay(0.5)
-        .with_momentum(0.5);
+    let c = SgdConfig::new(0.5).weight_decay(0.5).momentum(0.5);
     both(c, 2.0, &[0.0; 2], &[1.5, 0.875]);
 }
 
@@ -91,20 +89,18 @@ fn weight_decay() {
 fn maximize() {
     // Ascent: p += lr g
     both(
-        SgdConfig::new(0.5).with_maximize(true),
+        SgdConfig::new(0.5).maximize(true),
         1.0,
         &[1.0, -4.0],
         &[1.5, -0.5],
     );
     // PyTorch negates the gradient before weight decay: d = -g + wd p.
     // p = 1, g = 1, wd = 0.5: d = -0.5, p = 1.25 (decay still shrinks p).
-    let c = SgdConfig::new(0.5)
-        .with_maximize(true)
-        .with_weight_decay(0.5);
+    let c = SgdConfig::new(0.5).maximize(true).weight_decay(0.5);
     both(c, 1.0, &[1.0], &[1.25]);
     // With momentum: buf = -g, then 0.5 buf - g.
     // buf: -1, -1.5 -> p: 1.5, 2.25
-    let c = SgdConfig::new(0.5).with_maximize(true).with_momentum(0.5);
+    let c = SgdConfig::new(0.5).maximize(true).momentum(0.5);
     both(c, 1.0, &[1.0; 2], &[1.5, 2.25]);
 }
 
@@ -113,10 +109,10 @@ fn everything_together_matches_a_plain_f64_reference() {
     // The PyTorch rules written out plainly in f64, against the optimiser,
     // on non-dyadic values over many steps (tolerance: f64 rounding).
     let cfg = SgdConfig::new(0.03)
-        .with_momentum(0.9)
-        .with_weight_decay(1e-2)
-        .with_nesterov(true)
-        .with_maximize(true);
+        .momentum(0.9)
+        .weight_decay(1e-2)
+        .nesterov(true)
+        .maximize(true);
     let mut sgd = Sgd::<f64>::new(cfg).unwrap();
     let mut p = vec![0.3, -1.7, 2.2];
     let (mut rp, mut rbuf) = (p.clone(), vec![0.0; 3]);
@@ -144,7 +140,7 @@ fn everything_together_matches_a_plain_f64_reference() {
 
 #[test]
 fn one_buffer_per_named_parameter() {
-    let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.5).with_momentum(0.5)).unwrap();
+    let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.5).momentum(0.5)).unwrap();
     let (mut w, mut b) = ([1.0f32, 1.0], [0.0f32]);
     sgd.step(&mut [
         Param {
@@ -183,9 +179,7 @@ fn one_buffer_per_named_parameter() {
 fn long_slices_use_the_same_rule_in_every_lane() {
     // 1000 elements cover the vector body and its tail.
     let n = 1000;
-    let cfg = SgdConfig::new(0.25)
-        .with_momentum(0.5)
-        .with_weight_decay(0.5);
+    let cfg = SgdConfig::new(0.25).momentum(0.5).weight_decay(0.5);
     let mut sgd = Sgd::<f32>::new(cfg).unwrap();
     let mut p: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
     let g: Vec<f32> = (0..n).map(|i| (i % 5) as f32 - 2.0).collect();
@@ -214,28 +208,28 @@ fn config_errors() {
         ConfigError::Invalid { name: "lr", .. }
     ));
     assert!(matches!(
-        bad(SgdConfig::new(0.1).with_momentum(-0.5)),
+        bad(SgdConfig::new(0.1).momentum(-0.5)),
         ConfigError::Invalid {
             name: "momentum",
             ..
         }
     ));
     assert!(matches!(
-        bad(SgdConfig::new(0.1).with_weight_decay(-1e-4)),
+        bad(SgdConfig::new(0.1).weight_decay(-1e-4)),
         ConfigError::Invalid {
             name: "weight_decay",
             ..
         }
     ));
     assert!(matches!(
-        bad(SgdConfig::new(0.1).with_dampening(f64::INFINITY)),
+        bad(SgdConfig::new(0.1).dampening(f64::INFINITY)),
         ConfigError::Invalid {
             name: "dampening",
             ..
         }
     ));
     assert_eq!(
-        bad(SgdConfig::new(0.1).with_nesterov(true)),
+        bad(SgdConfig::new(0.1).nesterov(true)),
         ConfigError::Nesterov {
             momentum: 0.0,
             dampening: 0.0
@@ -243,16 +237,16 @@ fn config_errors() {
     );
     assert_eq!(
         bad(SgdConfig::new(0.1)
-            .with_nesterov(true)
-            .with_momentum(0.9)
-            .with_dampening(0.1)),
+            .nesterov(true)
+            .momentum(0.9)
+            .dampening(0.1)),
         ConfigError::Nesterov {
             momentum: 0.9,
             dampening: 0.1
         }
     );
     // lr = 0 and negative dampening are allowed, as in PyTorch.
-    assert!(Sgd::<f32>::new(SgdConfig::new(0.0).with_dampening(-1.0)).is_ok());
+    assert!(Sgd::<f32>::new(SgdConfig::new(0.0).dampening(-1.0)).is_ok());
     let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.1)).unwrap();
     assert!(sgd.set_lr(-1.0).is_err());
     sgd.set_lr(0.5).unwrap();
@@ -261,7 +255,7 @@ fn config_errors() {
 
 #[test]
 fn step_errors_leave_every_parameter_unchanged() {
-    let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.5).with_momentum(0.5)).unwrap();
+    let mut sgd = Sgd::<f32>::new(SgdConfig::new(0.5).momentum(0.5)).unwrap();
     let (mut w, mut b) = ([1.0f32, 1.0], [1.0f32]);
     let err = sgd
         .step(&mut [
@@ -302,11 +296,12 @@ fn step_errors_leave_every_parameter_unchanged() {
 #[test]
 fn step_lr_decays_as_pytorch() {
     let s = StepLR::new(2, 0.5).unwrap();
-    let lrs: Vec<f64> = (0..7).map(|e| s.lr(0.8, e)).collect();
+    // Epochs count from 1.
+    let lrs: Vec<f64> = (1..8).map(|e| s.lr(0.8, e)).collect();
     assert_eq!(lrs, [0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.1]);
     // Repeated multiplication in f64, as PyTorch's chained scheduler.
     let s = StepLR::new(1, 0.1).unwrap();
-    assert_eq!(s.lr(0.1, 3), 0.1 * 0.1 * 0.1 * 0.1);
+    assert_eq!(s.lr(0.1, 4), 0.1 * 0.1 * 0.1 * 0.1);
     assert_eq!(StepLR::new(0, 0.1).unwrap_err(), ConfigError::ZeroStepSize);
     assert!(StepLR::new(1, -0.1).is_err());
     assert!(StepLR::new(1, f64::NAN).is_err());

@@ -75,7 +75,11 @@ fn invalid_arguments() {
     let mut rng = StdRng::seed_from_u64(0);
     assert!(matches!(
         synthetic_data::<f32, _>(&[], 0.0, 10, 0.01, &mut rng),
-        Err(DataError::Shape { .. })
+        Err(DataError::Invalid {
+            op: "synthetic_data",
+            name: "w.len()",
+            ..
+        })
     ));
     for bad in [-0.1, f64::NAN, f64::INFINITY] {
         assert!(matches!(

@@ -7,7 +7,9 @@ use models::autodiff::Tensor;
 
 /// A deterministic pseudo-random f64 vector in `[lo, hi)`.
 pub fn rand_vec(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
-    Tensor::<f64>::rand_uniform([n], lo, hi, seed).to_vec()
+    Tensor::<f64>::rand_uniform([n], lo, hi, &mut models::autodiff::seeded(seed))
+        .unwrap()
+        .to_vec()
 }
 
 /// A tensor from f64 data.

@@ -48,7 +48,14 @@ impl fmt::Display for Failure {
 
 impl<E: std::error::Error> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure(e.to_string())
+        // The error and its causes on one line.
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        Failure(text)
     }
 }
 
@@ -108,10 +115,12 @@ fn flag(name: &str) -> String {
 /// A settings error in the words of the command line.
 fn config_failure(e: &ConfigError) -> Failure {
     Failure(match e {
-        ConfigError::Invalid { name, value, rule } => {
+        ConfigError::Invalid {
+            name, value, rule, ..
+        } => {
             format!("invalid {} {value}: {rule}", flag(name))
         }
-        ConfigError::ZeroBatchSize => "--batch-size must be at least 1".into(),
+        ConfigError::ZeroBatchSize { .. } => "--batch-size must be at least 1".into(),
         other => other.to_string(),
     })
 }
@@ -143,8 +152,8 @@ fn train_failure(e: TrainError, scale_hint: Option<&str>) -> Failure {
 
 fn sgd_config(c: &Common, lr: f64) -> SgdConfig {
     SgdConfig::new(c.lr.unwrap_or(lr))
-        .with_momentum(c.momentum)
-        .with_weight_decay(c.weight_decay)
+        .momentum(c.momentum)
+        .weight_decay(c.weight_decay)
 }
 
 /// The checks of the options every command takes.
