@@ -21,11 +21,11 @@ pub use functional::{
     value_and_grad, vjp, vjp_batched,
 };
 pub use kernels;
+pub use kernels::Element;
+pub use ops::Index;
 /// The random-number crate of every RNG-taking API here, re-exported so
 /// that a user needs no version of their own.
 pub use rand;
-pub use kernels::Element;
-pub use ops::Index;
 pub use shape::Shape;
 pub use tensor::{IntoShape, Tensor};
 pub use value::Value;

@@ -27,13 +27,16 @@ pub(crate) use autodiff::kernels;
 
 mod error;
 pub mod init;
+mod labels;
 mod linalg;
 mod linear;
 mod linreg;
 pub mod losses;
 mod softmax_reg;
 
+pub use autodiff::ShapeError;
 pub use error::{Error, Result};
+pub use labels::{ClassIndices, Labels};
 pub use linear::{Linear, linear};
 pub use linreg::LinearRegression;
 pub use softmax_reg::{SoftmaxGrad, SoftmaxRegression, one_hot, softmax_regression_loss};

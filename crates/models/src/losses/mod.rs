@@ -27,9 +27,11 @@
 //! | margin and embedding ([`margin`]) | [`SoftMarginLoss`], [`MultiMarginLoss`], [`MultiLabelMarginLoss`], [`HingeEmbeddingLoss`], [`CosineEmbeddingLoss`], [`MarginRankingLoss`], [`TripletMarginLoss`], [`TripletMarginWithDistanceLoss`] |
 //! | fused, on slices ([`softmax_cross_entropy_fwd_bwd`]) | softmax cross-entropy forward and backward in one pass |
 
-use crate::autodiff::{Tensor, Value};
-use crate::error::{Error, Result};
+use crate::Label;
+use crate::autodiff::{Dual, Shape, Tensor, Value, Var};
+use crate::error::{Error, Result, shape_error};
 use crate::kernels::Element;
+use crate::labels::ClassIndices;
 
 pub mod classification;
 mod fused;
@@ -37,8 +39,7 @@ pub mod margin;
 pub mod regression;
 
 pub use classification::{
-    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, KlDivLoss, KlDivReduction,
-    MultiLabelSoftMarginLoss, NllLoss,
+    BceLoss, BceWithLogitsLoss, CrossEntropyLoss, KlDivLoss, MultiLabelSoftMarginLoss, NllLoss,
 };
 pub use fused::softmax_cross_entropy_fwd_bwd;
 pub use margin::{
@@ -59,6 +60,157 @@ pub enum Reduction {
     Mean,
     /// The sum (`"sum"`).
     Sum,
+    /// The sum divided by the batch size `input.shape[0]` (`"batchmean"`),
+    /// [`KlDivLoss`]'s only: there it is the mathematical KL divergence
+    /// averaged over the batch. Every other loss refuses it with
+    /// [`Error::InvalidReduction`], as PyTorch raises `ValueError`.
+    BatchMean,
+}
+
+impl Reduction {
+    /// PyTorch's name of the reduction (`"none"`, `"mean"`, `"sum"`, `"batchmean"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::None => "none",
+            Reduction::Mean => "mean",
+            Reduction::Sum => "sum",
+            Reduction::BatchMean => "batchmean",
+        }
+    }
+}
+
+/// The target of a loss whose input is a `V`: a value of the input's own
+/// kind (PyTorch lets gradients flow into targets too), or a plain
+/// [`Tensor`] of its element type, which enters as a constant
+/// ([`Value::constant`]).
+///
+/// ```
+/// use models::autodiff::{Tensor, Value, Var};
+/// use models::losses::MseLoss;
+/// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[2])?);
+/// let y = Tensor::from_vec(vec![0.0f64, 0.0], &[2])?; // data, not a Var
+/// let l = MseLoss::default().forward(&x, &y)?;
+/// l.backward()?;
+/// assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 2.0]); // 2(x − y)/2
+/// # Ok::<(), models::Error>(())
+/// ```
+pub trait Target<V: Value> {
+    /// The target as a value of the input's kind.
+    fn to_value(&self) -> V;
+}
+
+impl<V: Value> Target<V> for V {
+    fn to_value(&self) -> V {
+        self.clone()
+    }
+}
+
+impl<V: Value> Target<Var<V>> for Tensor<V::Elem> {
+    fn to_value(&self) -> Var<V> {
+        Var::constant(self.clone())
+    }
+}
+
+impl<V: Value> Target<Dual<V>> for Tensor<V::Elem> {
+    fn to_value(&self) -> Dual<V> {
+        Dual::constant(self.clone())
+    }
+}
+
+/// What a [`CrossEntropyLoss`] target holds, told apart by its type as
+/// PyTorch tells them apart by dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClassTarget<'a, V> {
+    /// Class indices, with their shape (`(N)`, `(N, d1, …, dk)`, or `()` /
+    /// `(1)` for an unbatched input).
+    Indices {
+        /// The labels, row-major.
+        labels: &'a [Label],
+        /// Their shape.
+        shape: Shape,
+    },
+    /// Class probabilities, of the input's shape.
+    Probabilities(V),
+}
+
+/// A target of [`CrossEntropyLoss::forward`]: class indices (anything
+/// [`ClassIndices`]: [`Labels`](crate::Labels), `[Label]`, `[Label; N]`, `Vec<Label>`) or
+/// class probabilities (a value of the input's kind, or a plain [`Tensor`]
+/// of its element type).
+///
+/// The second parameter, [`IndexTarget`] or [`ProbabilityTarget`], is a
+/// marker the compiler infers from the target's type; it only keeps the
+/// two families of implementations apart (so that a generic `V: Value`
+/// is a probability target of itself while label containers are indices).
+///
+/// ```
+/// use models::Labels;
+/// use models::autodiff::{Tensor, Value};
+/// use models::losses::CrossEntropyLoss;
+/// let x = Tensor::from_vec(vec![2.0f64, 0.0, 0.0, 0.0, 2.0, 0.0], &[2, 3])?;
+/// let ce = CrossEntropyLoss::default();
+/// let by_index = ce.forward(&x, &[0, 1])?;                 // class indices (N)
+/// let same = ce.forward(&x, &Labels::new(vec![0, 1], [2])?)?;
+/// let one_hot = Tensor::from_vec(vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0], &[2, 3])?;
+/// let by_probs = ce.forward(&x, &one_hot)?;                // probabilities (N, C)
+/// assert_eq!(by_index.item()?, same.item()?);
+/// assert!((by_index.item()? - by_probs.item()?).abs() < 1e-15);
+/// # Ok::<(), models::Error>(())
+/// ```
+pub trait CrossEntropyTarget<V: Value, Kind> {
+    /// The target, as indices or probabilities.
+    fn class_target(&self) -> ClassTarget<'_, V>;
+}
+
+/// The marker of [`CrossEntropyTarget`] for class-index targets.
+#[derive(Clone, Copy, Debug)]
+pub enum IndexTarget {}
+
+/// The marker of [`CrossEntropyTarget`] for class-probability targets.
+#[derive(Clone, Copy, Debug)]
+pub enum ProbabilityTarget {}
+
+impl<V: Value, L: ClassIndices + ?Sized> CrossEntropyTarget<V, IndexTarget> for L {
+    fn class_target(&self) -> ClassTarget<'_, V> {
+        ClassTarget::Indices {
+            labels: self.labels(),
+            shape: self.labels_shape(),
+        }
+    }
+}
+
+impl<V: Value> CrossEntropyTarget<V, ProbabilityTarget> for V {
+    fn class_target(&self) -> ClassTarget<'_, V> {
+        ClassTarget::Probabilities(self.clone())
+    }
+}
+
+impl<V: Value> CrossEntropyTarget<Var<V>, ProbabilityTarget> for Tensor<V::Elem> {
+    fn class_target(&self) -> ClassTarget<'_, Var<V>> {
+        ClassTarget::Probabilities(Var::constant(self.clone()))
+    }
+}
+
+impl<V: Value> CrossEntropyTarget<Dual<V>, ProbabilityTarget> for Tensor<V::Elem> {
+    fn class_target(&self) -> ClassTarget<'_, Dual<V>> {
+        ClassTarget::Probabilities(Dual::constant(self.clone()))
+    }
+}
+
+/// The error of a reduction a loss does not define (`batchmean` outside [`KlDivLoss`]).
+pub(crate) fn invalid_reduction(op: &'static str, reduction: Reduction) -> Error {
+    Error::InvalidReduction {
+        op,
+        reduction: reduction.name(),
+    }
+}
+
+/// Refuses [`Reduction::BatchMean`] for a loss other than [`KlDivLoss`].
+pub(crate) fn check_reduction(op: &'static str, reduction: Reduction) -> Result<()> {
+    match reduction {
+        Reduction::BatchMean => Err(invalid_reduction(op, reduction)),
+        _ => Ok(()),
+    }
 }
 
 /// Applies `reduction` to per-element losses `per`; a mean over nothing is an error.
@@ -72,6 +224,7 @@ pub(crate) fn reduce<V: Value>(op: &'static str, per: V, reduction: Reduction) -
             }
             Ok(per.mean()?)
         }
+        Reduction::BatchMean => Err(invalid_reduction(op, reduction)),
     }
 }
 
@@ -83,12 +236,7 @@ pub(crate) fn same_shape<V: Value>(
     b: &V,
 ) -> Result<()> {
     if a.shape() != b.shape() {
-        return Err(Error::ShapeMismatch {
-            op,
-            what,
-            left: a.shape().dims().to_vec(),
-            right: b.shape().dims().to_vec(),
-        });
+        return Err(shape_error(op, what, a.shape().dims(), b.shape().dims()));
     }
     Ok(())
 }
@@ -136,19 +284,23 @@ pub(crate) fn mask<T: Element>(shape: &[usize], f: impl Fn(usize) -> bool) -> Re
     )?)
 }
 
-/// Checks an optional per-class weight vector has `classes` entries.
-pub(crate) fn check_weight(op: &'static str, weight: Option<&[f64]>, classes: usize) -> Result<()> {
-    if let Some(w) = weight
-        && w.len() != classes
-    {
-        return Err(Error::ShapeMismatch {
+/// Checks an optional per-class weight is a vector of `classes` entries,
+/// and returns its entries.
+pub(crate) fn class_weight<'a>(
+    op: &'static str,
+    weight: Option<&'a Tensor<f64>>,
+    classes: usize,
+) -> Result<Option<&'a [f64]>> {
+    match weight {
+        Some(w) if w.shape().dims() != [classes] => Err(shape_error(
             op,
-            what: "weight vs number of classes",
-            left: vec![w.len()],
-            right: vec![classes],
-        });
+            "weight vs number of classes",
+            w.shape().dims(),
+            &[classes],
+        )),
+        Some(w) => Ok(Some(w.as_slice())),
+        None => Ok(None),
     }
-    Ok(())
 }
 
 /// Splits the shape of a class-scores input, `(C)` or `(N, C)`, into

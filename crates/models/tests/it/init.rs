@@ -296,11 +296,11 @@ fn sparse_eye_dirac_constant() {
     assert!(init::dirac(&mut d, 2).is_err()); // 3 outputs, 2 groups
     assert!(init::dirac(&mut e, 1).is_err()); // rank 2
 
-    init::constant(&mut e, 0.25);
+    init::constant(&mut e, 0.25).unwrap();
     assert!(e.as_slice().iter().all(|&v| v == 0.25));
-    init::ones(&mut e);
+    init::ones(&mut e).unwrap();
     assert!(e.as_slice().iter().all(|&v| v == 1.0));
-    init::zeros(&mut e);
+    init::zeros(&mut e).unwrap();
     assert!(e.as_slice().iter().all(|&v| v == 0.0));
 }
 
