@@ -10,7 +10,7 @@ use models::Labels;
 use models::autodiff::{Dual, Tensor, Value, Var};
 use models::losses::{CrossEntropyLoss, Reduction};
 
-fn main() -> Result<(), models::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Three samples, four classes; the last sample's target is ignored.
     let logits = Tensor::from_vec(
         vec![

@@ -15,6 +15,11 @@
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+// `Error` holds the workspace's one `ShapeError` by value (two inline
+// shapes: 128 bytes), so every `Result` of the crate is that large. Errors
+// are the cold path; boxing them would cost an allocation per error and a
+// second form of the shape error.
+#![allow(clippy::result_large_err)]
 
 pub use autodiff;
 pub use autodiff::rand;

@@ -6,26 +6,64 @@
 //! default, with a `forward` method computing the loss:
 //!
 //! ```
+//! use models::Labels;
 //! use models::autodiff::{Tensor, Value};
 //! use models::losses::{CrossEntropyLoss, Reduction};
 //! let logits = Tensor::from_vec(vec![2.0f64, 0.0, 0.0, 0.0, 2.0, 0.0], &[2, 3])?;
 //! let loss = CrossEntropyLoss { label_smoothing: 0.1, ..Default::default() };
-//! let l = loss.forward(&logits, &[0, 1])?;
+//! let l = loss.forward(&logits, &[0, 1])?;                  // class indices (N)
 //! assert!(l.item()? > 0.0);
+//! // Scores per class and position, (N, C, d1) = (1, 3, 2), with labels (N, d1).
+//! let seq = Tensor::from_vec(vec![2.0f64, 0.0, 0.0, 0.0, 0.0, 2.0], &[1, 3, 2])?;
+//! let y = Labels::new(vec![0, 2], [1, 2])?;
+//! assert!((loss.forward(&seq, &y)?.item()? - l.item()?).abs() < 1e-15);
 //! # Ok::<(), models::Error>(())
 //! ```
 //!
-//! Targets that are data (class indices) are `&[i64]`; every other target is
-//! a value of the same kind as the input (PyTorch lets gradients flow into
-//! those too). Bad shapes, out-of-range class indices and values outside a
+//! # Targets
+//!
+//! - **Class indices** are [`Label`]s (`i64`, so `ignore_index = −100` is a
+//!   label like any other) with a shape: [`Labels`](crate::Labels) (any
+//!   shape), or `[Label]`, `[Label; N]`, `Vec<Label>` (one dimension), all
+//!   read through [`ClassIndices`].
+//! - **Every other target** is a [`Target`]: a value of the input's own kind
+//!   (PyTorch lets gradients flow into targets too) or a plain [`Tensor`] of
+//!   its element type, which enters as a constant, so
+//!   `MseLoss::default().forward(&var, &tensor)` works for a `Var` or `Dual` input.
+//! - [`CrossEntropyLoss`] takes either, decided by the target's type as
+//!   PyTorch decides by its dtype (see [`CrossEntropyTarget`]): labels are
+//!   class indices, a float value or tensor holds class probabilities.
+//!
+//! Class weights are `Option<Tensor<f64>>` (a vector of `C`) for every loss
+//! that has them; [`BceLoss`] and [`BceWithLogitsLoss`] broadcast theirs
+//! (and `pos_weight`) to the input. [`Reduction`] is PyTorch's `reduction`
+//! string; [`Reduction::BatchMean`] is [`KlDivLoss`]'s only, every other loss
+//! refuses it. Bad shapes, out-of-range class indices and values outside a
 //! loss's domain are typed [`crate::Error`]s, never NaN.
 //!
-//! | family | losses |
-//! |---|---|
-//! | regression ([`regression`]) | [`L1Loss`], [`MseLoss`], [`HuberLoss`], [`SmoothL1Loss`], [`PoissonNllLoss`], [`GaussianNllLoss`] |
-//! | classification ([`classification`]) | [`CrossEntropyLoss`], [`NllLoss`], [`BceLoss`], [`BceWithLogitsLoss`], [`KlDivLoss`], [`MultiLabelSoftMarginLoss`] |
-//! | margin and embedding ([`margin`]) | [`SoftMarginLoss`], [`MultiMarginLoss`], [`MultiLabelMarginLoss`], [`HingeEmbeddingLoss`], [`CosineEmbeddingLoss`], [`MarginRankingLoss`], [`TripletMarginLoss`], [`TripletMarginWithDistanceLoss`] |
-//! | fused, on slices ([`softmax_cross_entropy_fwd_bwd`]) | softmax cross-entropy forward and backward in one pass |
+//! # The losses
+//!
+//! `(*)` is any shape; `C` the number of classes; `d1, …, dk` extra
+//! (spatial) dimensions; an output of `Reduction::None` has the target's
+//! shape unless stated.
+//!
+//! | loss | input | target |
+//! |---|---|---|
+//! | [`L1Loss`], [`MseLoss`], [`HuberLoss`], [`SmoothL1Loss`], [`PoissonNllLoss`] | `(*)` | `(*)`, same shape |
+//! | [`GaussianNllLoss`] | `(N, *)` | `(N, *)`; `var` of the input's shape, or with its last dimension 1, or without it |
+//! | [`CrossEntropyLoss`] | `(C)`, `(N, C)`, `(N, C, d1, …, dk)` logits | indices `()`, `(N)`, `(N, d1, …, dk)`; or probabilities of the input's shape (output without `C`) |
+//! | [`NllLoss`] | `(C)`, `(N, C)`, `(N, C, d1, …, dk)` log-probabilities | indices `()`, `(N)`, `(N, d1, …, dk)` |
+//! | [`BceLoss`], [`BceWithLogitsLoss`], [`KlDivLoss`], [`SoftMarginLoss`], [`HingeEmbeddingLoss`] | `(*)` | `(*)`, same shape |
+//! | [`MultiLabelSoftMarginLoss`] | `(C)`, `(N, C)` | 0/1 of the input's shape (output `(N)`) |
+//! | [`MultiMarginLoss`] | `(C)`, `(N, C)` | indices `()`/`(1)`, `(N)` |
+//! | [`MultiLabelMarginLoss`] | `(C)`, `(N, C)` | index rows of the input's shape, ended by −1 (output `(N)`) |
+//! | [`CosineEmbeddingLoss`] | two `(D)` or `(N, D)` | ±1, `()` or `(N)` |
+//! | [`MarginRankingLoss`] | two `(*)` | ±1, `(*)` |
+//! | [`TripletMarginLoss`], [`TripletMarginWithDistanceLoss`] | three `(D)` or `(N, D)` | none (output `(N)`) |
+//! | [`softmax_cross_entropy_fwd_bwd`] | a row-major `(N, C)` slice | class indices; forward and backward fused in one pass |
+//!
+//! By family: regression ([`regression`]), classification
+//! ([`classification`]), margin and embedding ([`margin`]).
 
 use crate::Label;
 use crate::autodiff::{Dual, Shape, Tensor, Value, Var};

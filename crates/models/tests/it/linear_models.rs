@@ -251,7 +251,7 @@ fn softmax_regression_predicts_and_scores() {
         Err(Error::Shape(_))
     ));
     // The training loss is CrossEntropyLoss's.
-    let idx: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+    let idx: Vec<i64> = labels.to_vec();
     let want = CrossEntropyLoss::default()
         .forward(&logits, &idx)
         .unwrap()
