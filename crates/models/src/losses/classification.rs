@@ -3,8 +3,8 @@
 //! logits), Kullback–Leibler divergence, multi-label soft margin.
 
 use super::{
-    ClassTarget, CrossEntropyTarget, Reduction, Target, batch_and_classes, check_domain,
-    check_reduction, class_weight, constant, invalid_reduction, mask, reduce, same_shape,
+    ClassTarget, CrossEntropyTarget, Reduction, Target, check_domain, check_reduction,
+    class_weight, constant, invalid_reduction, mask, reduce, same_shape,
 };
 use crate::Label;
 use crate::autodiff::{Index, Shape, Tensor, Value};
@@ -596,7 +596,9 @@ impl KlDivLoss {
 
 /// Multi-label one-versus-all loss, PyTorch's `nn.MultiLabelSoftMarginLoss`:
 /// per sample, `ℓₙ = −(1/C) Σ_c w_c [y_c ln σ(x_c) + (1 − y_c) ln σ(−x_c)]`;
-/// then reduced over the samples. Input `(N, C)` or `(C)`, target the same shape.
+/// then reduced over the samples. Input `(C)`, `(N, C)` or, as PyTorch
+/// accepts, `(N, *, C)` with the classes along the last dimension (one loss
+/// per `(N, *)` element); the target has the input's shape.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiLabelSoftMarginLoss {
     /// Per-class weights, a vector of `C` (default `None`: all 1).
@@ -609,13 +611,21 @@ impl MultiLabelSoftMarginLoss {
     /// The loss of logits `input` against 0/1 targets `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::Rank`]; [`Error::Shape`]; [`Error::EmptyMean`].
+    /// [`Error::Rank`] for a scalar input; [`Error::Shape`];
+    /// [`Error::InvalidReduction`]; [`Error::EmptyMean`].
     pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "MultiLabelSoftMarginLoss";
         check_reduction(OP, self.reduction)?;
         let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
-        let (_, c) = batch_and_classes(OP, input.shape().dims())?;
+        let Some(&c) = input.shape().dims().last() else {
+            return Err(Error::Rank {
+                op: OP,
+                arg: "input",
+                expected: "at least 1 ((C), (N, C) or (N, *, C))",
+                got: 0,
+            });
+        };
         let weight = class_weight(OP, self.weight.as_ref(), c)?;
         let pos = target.mul(&input.log_sigmoid()?)?;
         let neg = target

@@ -428,7 +428,8 @@ fn triplet<V: Value, D: Distance<V>>(
 }
 
 /// Triplet margin loss, PyTorch's `nn.TripletMarginLoss`: for anchors `a`,
-/// positives `p` and negatives `n` (`(N, D)` or `(D)`),
+/// positives `p` and negatives `n` (`(D)`, `(N, D)` or, as PyTorch
+/// accepts, `(N, *, D)`: one loss per `(N, *)` element),
 /// `ℓ = max(d(a, p) − d(a, n) + margin, 0)` with the [`PairwiseDistance`]
 /// `d(x, y) = ‖x − y + eps‖_p`; with `swap`, `d(a, n)` is replaced by
 /// `min(d(a, n), d(p, n))`; then reduced.

@@ -54,12 +54,12 @@
 //! | [`CrossEntropyLoss`] | `(C)`, `(N, C)`, `(N, C, d1, …, dk)` logits | indices `()`, `(N)`, `(N, d1, …, dk)`; or probabilities of the input's shape (output without `C`) |
 //! | [`NllLoss`] | `(C)`, `(N, C)`, `(N, C, d1, …, dk)` log-probabilities | indices `()`, `(N)`, `(N, d1, …, dk)` |
 //! | [`BceLoss`], [`BceWithLogitsLoss`], [`KlDivLoss`], [`SoftMarginLoss`], [`HingeEmbeddingLoss`] | `(*)` | `(*)`, same shape |
-//! | [`MultiLabelSoftMarginLoss`] | `(C)`, `(N, C)` | 0/1 of the input's shape (output `(N)`) |
+//! | [`MultiLabelSoftMarginLoss`] | `(C)`, `(N, C)`, `(N, *, C)` | 0/1 of the input's shape (output without `C`) |
 //! | [`MultiMarginLoss`] | `(C)`, `(N, C)` | indices `()`/`(1)`, `(N)` |
 //! | [`MultiLabelMarginLoss`] | `(C)`, `(N, C)` | index rows of the input's shape, ended by −1 (output `(N)`) |
 //! | [`CosineEmbeddingLoss`] | two `(D)` or `(N, D)` | ±1, `()` or `(N)` |
 //! | [`MarginRankingLoss`] | two `(*)` | ±1, `(*)` |
-//! | [`TripletMarginLoss`], [`TripletMarginWithDistanceLoss`] | three `(D)` or `(N, D)` | none (output `(N)`) |
+//! | [`TripletMarginLoss`], [`TripletMarginWithDistanceLoss`] | three `(D)`, `(N, D)` or `(N, *, D)` | none (output without `D`) |
 //! | [`softmax_cross_entropy_fwd_bwd`] | a row-major `(N, C)` slice | class indices; forward and backward fused in one pass |
 //!
 //! By family: regression ([`regression`]), classification
@@ -338,20 +338,5 @@ pub(crate) fn class_weight<'a>(
         )),
         Some(w) => Ok(Some(w.as_slice())),
         None => Ok(None),
-    }
-}
-
-/// Splits the shape of a class-scores input, `(C)` or `(N, C)`, into
-/// `(N, C)` (`N = 1` for the unbatched form).
-pub(crate) fn batch_and_classes(op: &'static str, shape: &[usize]) -> Result<(usize, usize)> {
-    match *shape {
-        [c] => Ok((1, c)),
-        [n, c] => Ok((n, c)),
-        _ => Err(Error::Rank {
-            op,
-            arg: "input",
-            expected: "1 (C) or 2 (N, C)",
-            got: shape.len(),
-        }),
     }
 }

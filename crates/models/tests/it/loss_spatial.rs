@@ -2,11 +2,14 @@
 //! loss on the flattened form (N·d1·…·dk, C) (values and reverse-mode
 //! gradients, every reduction, class weights, ignore_index, label smoothing,
 //! probability targets), gradients through the checker, and values computed
-//! with PyTorch.
+//! with PyTorch; and the other losses PyTorch gives extra dimensions
+//! (MultiLabelSoftMarginLoss (N, *, C), TripletMarginLoss (N, *, D)).
 
 use crate::common::assert_close;
 use models::autodiff::{Function, Result as AdResult, Tensor, Value, Var, check_grads};
-use models::losses::{CrossEntropyLoss, NllLoss, Reduction};
+use models::losses::{
+    CrossEntropyLoss, MultiLabelSoftMarginLoss, NllLoss, Reduction, TripletMarginLoss,
+};
 use models::{Error, Labels};
 use proptest::prelude::*;
 
@@ -154,6 +157,10 @@ proptest! {
                 }
                 let nll = NllLoss { weight: weight.clone(), reduction, ignore_index: -100 };
                 check(Spatial::Nll(nll, y.clone()), std::slice::from_ref(&x));
+                // Classes along the last dimension: (N, C, d, 2) read as (N, *, C = 2).
+                let w2 = weight.as_ref().map(|_| Tensor::vector(&[0.7, 1.9]));
+                let mlsm = MultiLabelSoftMarginLoss { weight: w2, reduction };
+                check(Spatial::MultiLabelSoftMargin(mlsm), &[x.clone(), p.clone()]);
             }
         }
     }
@@ -164,6 +171,7 @@ enum Spatial {
     CeIndices(CrossEntropyLoss, Labels),
     CeProbabilities(CrossEntropyLoss),
     Nll(NllLoss, Labels),
+    MultiLabelSoftMargin(MultiLabelSoftMarginLoss),
 }
 
 impl Function for Spatial {
@@ -172,6 +180,7 @@ impl Function for Spatial {
             Spatial::CeIndices(l, y) => l.forward(&xs[0], y),
             Spatial::CeProbabilities(l) => l.forward(&xs[0], &xs[1]),
             Spatial::Nll(l, y) => l.forward(&xs[0], y),
+            Spatial::MultiLabelSoftMargin(l) => l.forward(&xs[0], &xs[1]),
         };
         match r {
             Ok(v) => Ok(v),
@@ -427,4 +436,83 @@ fn spatial_targets_of_the_wrong_shape_are_refused() {
     let b = ce.forward(&x1, &[2]).unwrap();
     assert_eq!(a.item().unwrap(), b.item().unwrap());
     assert!(matches!(ce.forward(&x1, &[2, 0]), Err(Error::Shape(_))));
+}
+
+/// `((a·i) mod m − ⌊m/2⌋) / 4` in row-major order.
+fn pattern_with(shape: &[usize], a: usize, m: usize) -> Tensor<f64> {
+    let n: usize = shape.iter().product();
+    let data = (0..n)
+        .map(|i| (((i * a) % m) as f64 - (m / 2) as f64) / 4.0)
+        .collect();
+    Tensor::from_vec(data, shape).unwrap()
+}
+
+#[test]
+fn other_losses_with_extra_dimensions_match_pytorch() {
+    // x = pattern_with((2, 3, 4), 37, 17), y[i] = 1 if 5i mod 3 = 0 else 0,
+    // w = [0.5, 2.0, 1.0, 1.5]: F.multilabel_soft_margin_loss(x, y, weight=w, ...)
+    let x = pattern_with(&[2, 3, 4], 37, 17);
+    let y: Vec<f64> = (0..24)
+        .map(|i| if (i * 5) % 3 == 0 { 1.0 } else { 0.0 })
+        .collect();
+    let y = Tensor::from_vec(y, [2, 3, 4]).unwrap();
+    let w = Tensor::vector(&[0.5, 2.0, 1.0, 1.5]);
+    let mlsm = |reduction| MultiLabelSoftMarginLoss {
+        weight: Some(w.clone()),
+        reduction,
+    };
+    // reduction='none'
+    let got = mlsm(Reduction::None).forward(&x, &y).unwrap();
+    assert_eq!(got.shape().dims(), &[2, 3]);
+    assert_close(
+        &got.to_vec(),
+        &[
+            0.726327070552651,
+            1.714298956587677,
+            1.4821111940523668,
+            0.7244755852383679,
+            0.8294018046732136,
+            0.7975133652677714,
+        ],
+        1e-14,
+        1e-15,
+    );
+    // reduction='mean'
+    let got = mlsm(Reduction::Mean).forward(&x, &y).unwrap();
+    assert_close(&[got.item().unwrap()], &[1.045687996062008], 1e-14, 0.0);
+
+    // a, p, n = pattern_with((2, 3, 4), 37, 17), (…, 11, 13), (…, 7, 19):
+    // F.triplet_margin_loss(a, p, n, margin=2.0, reduction='none')
+    let a = pattern_with(&[2, 3, 4], 37, 17);
+    let p = pattern_with(&[2, 3, 4], 11, 13);
+    let n = pattern_with(&[2, 3, 4], 7, 19);
+    let tm = TripletMarginLoss {
+        margin: 2.0,
+        reduction: Reduction::None,
+        ..Default::default()
+    };
+    let got = tm.forward(&a, &p, &n).unwrap();
+    assert_eq!(got.shape().dims(), &[2, 3]);
+    assert_close(
+        &got.to_vec(),
+        &[
+            2.066818639697795,
+            3.9123585269860133,
+            0.17565730957929926,
+            0.5203418550219903,
+            1.448704614370456,
+            0.49528746997063244,
+        ],
+        1e-14,
+        1e-15,
+    );
+    // F.triplet_margin_loss(a, p, n, margin=2.0, p=1.0, swap=True)
+    let tm = TripletMarginLoss {
+        margin: 2.0,
+        p: 1.0,
+        swap: true,
+        ..Default::default()
+    };
+    let got = tm.forward(&a, &p, &n).unwrap();
+    assert_close(&[got.item().unwrap()], &[2.041666333333333], 1e-14, 0.0);
 }
