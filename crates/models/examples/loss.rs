@@ -60,7 +60,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Per-pixel classes: scores (N, C, H, W) = (1, 4, 2, 2), labels (N, H, W).
-    let scores = Tensor::<f64>::rand_uniform([1, 4, 2, 2], -2.0, 2.0, 5);
+    let scores = Tensor::from_vec(
+        (0..16).map(|i| f64::from(i % 5) - 2.0).collect(),
+        [1, 4, 2, 2],
+    )?;
     let pixels = Labels::new(vec![0, 3, -100, 1], [1, 2, 2])?;
     let per_pixel = CrossEntropyLoss {
         reduction: Reduction::None,

@@ -5,7 +5,8 @@
 //! inputs, followed by any receptive-field dimensions) from a
 //! caller-provided random number generator, so that the same seed gives the
 //! same weights. Sampling is done in `f64` and rounded once to the element
-//! type.
+//! type. Every initialiser returns a `Result`, so that they compose with `?`;
+//! a tensor or argument PyTorch refuses is a typed [`Error`].
 //!
 //! ```
 //! use models::autodiff::Tensor;

@@ -7,11 +7,14 @@
 //!   [`LinearRegression::fit_closed_form`]; [`SoftmaxRegression`] with
 //!   probabilities, predictions, accuracy and a fused training loss; [`one_hot`].
 //! - [`losses`]: the `torch.nn` losses, generic over [`autodiff::Value`], so each
-//!   is differentiable in forward and in reverse mode.
+//!   is differentiable in forward and in reverse mode; class-index targets
+//!   are [`Label`]s with their shape ([`Labels`]).
 //! - [`init`]: the `torch.nn.init` initialisers.
 //!
 //! Every user-facing mistake (a bad shape, a class index out of range, a
-//! probability outside `[0, 1]`, a singular system) is a typed [`Error`].
+//! probability outside `[0, 1]`, a singular system) is a typed [`Error`]; a
+//! shape that does not fit is [`Error::Shape`], holding the workspace's one
+//! [`ShapeError`], whichever layer found it.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]

@@ -5,7 +5,7 @@
 //! with PyTorch; and the other losses PyTorch gives extra dimensions
 //! (MultiLabelSoftMarginLoss (N, *, C), TripletMarginLoss (N, *, D)).
 
-use crate::common::assert_close;
+use crate::common::{assert_close, rand_vec};
 use models::autodiff::{Function, Result as AdResult, Tensor, Value, Var, check_grads};
 use models::losses::{
     CrossEntropyLoss, MultiLabelSoftMarginLoss, NllLoss, Reduction, TripletMarginLoss,
@@ -16,7 +16,8 @@ use proptest::prelude::*;
 const REDS: [Reduction; 3] = [Reduction::None, Reduction::Mean, Reduction::Sum];
 
 fn u(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor<f64> {
-    Tensor::rand_uniform(models::autodiff::Shape::new(shape).unwrap(), lo, hi, seed)
+    let n = shape.iter().product();
+    Tensor::from_vec(rand_vec(n, lo, hi, seed), shape).unwrap()
 }
 
 /// The permutation (N, C, d1, …, dk) → (N, d1, …, dk, C).
