@@ -25,6 +25,8 @@ pub(crate) struct Layout {
     spatial: Vec<usize>,
     /// The input was `(C)`.
     pub(crate) unbatched: bool,
+    /// The input's shape.
+    dims: Vec<usize>,
 }
 
 impl Layout {
@@ -37,6 +39,7 @@ impl Layout {
                 d: 1,
                 spatial: Vec::new(),
                 unbatched: true,
+                dims: shape.to_vec(),
             }),
             [n, c] => Ok(Layout {
                 n,
@@ -44,6 +47,7 @@ impl Layout {
                 d: 1,
                 spatial: Vec::new(),
                 unbatched: false,
+                dims: shape.to_vec(),
             }),
             [n, c, ref rest @ ..] if spatial && !rest.is_empty() => Ok(Layout {
                 n,
@@ -51,6 +55,7 @@ impl Layout {
                 d: rest.iter().product(),
                 spatial: rest.to_vec(),
                 unbatched: false,
+                dims: shape.to_vec(),
             }),
             _ => Err(Error::Rank {
                 op,
@@ -154,14 +159,7 @@ pub(crate) fn class_targets(
         shape.dims() == lay.target_dims().as_slice()
     };
     if !fits {
-        let (what, expected) = if lay.unbatched {
-            ("target of an unbatched input (C) vs target", vec![])
-        } else if lay.is_spatial() {
-            ("input's (N, d1, …, dk) vs target", lay.target_dims())
-        } else {
-            ("batch of input vs target", vec![lay.n])
-        };
-        return Err(shape_error(op, what, &expected, shape.dims()));
+        return Err(shape_error(op, "input vs target", &lay.dims, shape.dims()));
     }
     let c = lay.c;
     let mut idx = Vec::with_capacity(labels.len());
