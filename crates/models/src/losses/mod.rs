@@ -2,8 +2,10 @@
 //! [`crate::autodiff::Dual`] or a reverse-mode [`crate::autodiff::Var`]), so that
 //! every loss is differentiable in both modes.
 //!
-//! Each loss is a configuration struct whose [`Default`] is PyTorch's
-//! default, with a `forward` method computing the loss:
+//! Each loss is a configuration struct with public fields whose [`Default`]
+//! is PyTorch's default, consuming setters named after the fields
+//! (`CrossEntropyLoss::default().label_smoothing(0.1).weight(w)`), and a
+//! `forward` method computing the loss:
 //!
 //! ```
 //! use models::Labels;
@@ -86,6 +88,134 @@ pub use margin::{
     TripletMarginWithDistanceLoss,
 };
 pub use regression::{GaussianNllLoss, HuberLoss, L1Loss, MseLoss, PoissonNllLoss, SmoothL1Loss};
+
+/// Consuming setters named after the fields, the workspace's builder style:
+/// a field `f: T` gets `f(self, T)`; an `Option<T>` field listed under
+/// `optional` gets `f(self, impl Into<Option<T>>)`, taking a `T` or `None`.
+macro_rules! setters {
+    ($ty:ident { $($field:ident : $t:ty),* $(,)? } $(optional { $($ofield:ident : $ot:ty),* $(,)? })?) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                #[must_use]
+                pub fn $field(mut self, $field: $t) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+            $($(
+                #[doc = concat!("Sets `", stringify!($ofield), "` (a value, or `None` for none).")]
+                #[must_use]
+                pub fn $ofield(mut self, $ofield: impl Into<Option<$ot>>) -> Self {
+                    self.$ofield = $ofield.into();
+                    self
+                }
+            )*)?
+        }
+    };
+}
+
+setters!(L1Loss {
+    reduction: Reduction
+});
+setters!(MseLoss {
+    reduction: Reduction
+});
+setters!(HuberLoss {
+    reduction: Reduction,
+    delta: f64
+});
+setters!(SmoothL1Loss {
+    reduction: Reduction,
+    beta: f64
+});
+setters!(PoissonNllLoss {
+    log_input: bool,
+    full: bool,
+    eps: f64,
+    reduction: Reduction
+});
+setters!(GaussianNllLoss {
+    full: bool,
+    eps: f64,
+    reduction: Reduction
+});
+setters!(CrossEntropyLoss {
+    ignore_index: Label,
+    reduction: Reduction,
+    label_smoothing: f64,
+} optional { weight: Tensor<f64> });
+setters!(NllLoss { ignore_index: Label, reduction: Reduction } optional { weight: Tensor<f64> });
+setters!(BceLoss { reduction: Reduction } optional { weight: Tensor<f64> });
+setters!(BceWithLogitsLoss { reduction: Reduction } optional {
+    weight: Tensor<f64>,
+    pos_weight: Tensor<f64>,
+});
+setters!(KlDivLoss {
+    reduction: Reduction,
+    log_target: bool
+});
+setters!(MultiLabelSoftMarginLoss { reduction: Reduction } optional { weight: Tensor<f64> });
+setters!(SoftMarginLoss {
+    reduction: Reduction
+});
+setters!(MultiMarginLoss { p: u32, margin: f64, reduction: Reduction } optional {
+    weight: Tensor<f64>,
+});
+setters!(MultiLabelMarginLoss {
+    reduction: Reduction
+});
+setters!(HingeEmbeddingLoss {
+    margin: f64,
+    reduction: Reduction
+});
+setters!(CosineEmbeddingLoss {
+    margin: f64,
+    reduction: Reduction
+});
+setters!(MarginRankingLoss {
+    margin: f64,
+    reduction: Reduction
+});
+setters!(PairwiseDistance { p: f64, eps: f64 });
+setters!(TripletMarginLoss {
+    margin: f64,
+    p: f64,
+    eps: f64,
+    swap: bool,
+    reduction: Reduction
+});
+
+impl<D> TripletMarginWithDistanceLoss<D> {
+    /// Sets `distance_function` (any [`Distance`], such as a closure).
+    #[must_use]
+    pub fn distance_function<E>(self, distance_function: E) -> TripletMarginWithDistanceLoss<E> {
+        TripletMarginWithDistanceLoss {
+            distance_function,
+            margin: self.margin,
+            swap: self.swap,
+            reduction: self.reduction,
+        }
+    }
+    /// Sets `margin`.
+    #[must_use]
+    pub fn margin(mut self, margin: f64) -> Self {
+        self.margin = margin;
+        self
+    }
+    /// Sets `swap`.
+    #[must_use]
+    pub fn swap(mut self, swap: bool) -> Self {
+        self.swap = swap;
+        self
+    }
+    /// Sets `reduction`.
+    #[must_use]
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+}
 
 /// How a loss's per-element (or per-sample) values are combined
 /// (PyTorch's `reduction=` string).

@@ -263,3 +263,60 @@ fn cross_entropy_decides_by_the_target_type() {
     let from_autodiff: Error = x.matmul(&x).unwrap_err().into();
     assert!(matches!(from_autodiff, Error::Shape(_)));
 }
+
+#[test]
+fn setters_build_the_same_configuration_as_the_fields() {
+    let w = Tensor::vector(&[1.0, 2.0, 0.5]);
+    let built = CrossEntropyLoss::default()
+        .weight(w.clone())
+        .label_smoothing(0.1)
+        .ignore_index(-1)
+        .reduction(Reduction::Sum);
+    let literal = CrossEntropyLoss {
+        weight: Some(w.clone()),
+        label_smoothing: 0.1,
+        ignore_index: -1,
+        reduction: Reduction::Sum,
+    };
+    assert_eq!(built, literal);
+    assert_eq!(built.clone().weight(None).weight, None);
+    assert_eq!(
+        BceWithLogitsLoss::default().pos_weight(w.clone()),
+        BceWithLogitsLoss {
+            pos_weight: Some(w),
+            ..Default::default()
+        }
+    );
+    assert_eq!(
+        KlDivLoss::default()
+            .reduction(Reduction::BatchMean)
+            .log_target(true),
+        KlDivLoss {
+            reduction: Reduction::BatchMean,
+            log_target: true
+        }
+    );
+    assert_eq!(
+        TripletMarginLoss::default().p(1.0).swap(true).margin(0.5),
+        TripletMarginLoss {
+            p: 1.0,
+            swap: true,
+            margin: 0.5,
+            ..Default::default()
+        }
+    );
+    // A distance of the caller's choice changes the loss's type.
+    let sq = |a: &Tensor<f64>, b: &Tensor<f64>| -> models::Result<Tensor<f64>> {
+        Ok(a.sub(b)?.square()?.sum_axis(1, false)?)
+    };
+    let twd = TripletMarginWithDistanceLoss::default()
+        .distance_function(sq)
+        .margin(1.0)
+        .swap(false)
+        .reduction(Reduction::Sum);
+    let a = t(&[0.0, 0.0], &[1, 2]);
+    let p = t(&[1.0, 0.0], &[1, 2]);
+    let n = t(&[0.5, 0.0], &[1, 2]);
+    // max(1 − 0.25 + 1, 0)
+    assert_eq!(twd.forward(&a, &p, &n).unwrap().item().unwrap(), 1.75);
+}
