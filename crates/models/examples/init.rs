@@ -9,7 +9,7 @@ use models::init::{self, FanMode, Nonlinearity};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-fn main() -> Result<(), models::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = StdRng::seed_from_u64(0);
 
     // Kaiming (He) uniform for a ReLU layer with 784 inputs and 256 outputs.

@@ -1,27 +1,33 @@
 //! The crate's error type: every user-facing data, shape or argument error,
 //! saying what is wrong and where.
 
-use core::fmt;
+use crate::autodiff::ShapeError;
 
 /// What went wrong, and in which operation.
 ///
 /// `op` is always the public name of the function or loss that found the
 /// problem (for example `"CrossEntropyLoss"` or `"kaiming_uniform"`).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A shape that does not fit is [`Error::Shape`], whichever layer found it:
+/// a shape error of the tensor layer below arrives as that same variant.
+///
+/// ```
+/// use models::autodiff::Tensor;
+/// use models::losses::MseLoss;
+/// let x = Tensor::<f64>::zeros([2, 3]);
+/// let y = Tensor::<f64>::zeros([3, 2]);
+/// let e = MseLoss::default().forward(&x, &y).unwrap_err();
+/// assert!(matches!(e, models::Error::Shape(_)));
+/// assert_eq!(e.to_string(), "MSELoss: shapes of input vs target do not match: [2, 3] vs [3, 2]");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Two shapes that must agree do not.
-    ShapeMismatch {
-        /// The operation.
-        op: &'static str,
-        /// What the two shapes belong to, e.g. `"input vs target"`.
-        what: &'static str,
-        /// The first shape.
-        left: Vec<usize>,
-        /// The second shape.
-        right: Vec<usize>,
-    },
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
     /// An argument has a rank (number of dimensions) the operation does not accept.
+    #[error("{op}: `{arg}` must have rank {expected}, but has rank {got}")]
     Rank {
         /// The operation.
         op: &'static str,
@@ -33,6 +39,7 @@ pub enum Error {
         got: usize,
     },
     /// A buffer's length does not match the number of elements its shape implies.
+    #[error("{op}: `{arg}` has {got} elements, but its shape needs {expected}")]
     Length {
         /// The operation.
         op: &'static str,
@@ -44,6 +51,7 @@ pub enum Error {
         got: usize,
     },
     /// A class-index target outside `[0, classes)` (and not the ignored index).
+    #[error("{op}: target {target} at position {index} is out of bounds for {classes} classes")]
     TargetOutOfRange {
         /// The operation.
         op: &'static str,
@@ -57,6 +65,7 @@ pub enum Error {
     /// A data value outside the domain the operation is defined on
     /// (a probability outside `[0, 1]`, a negative variance, a label that is
     /// neither 1 nor −1, …).
+    #[error("{op}: `{arg}`[{index}] = {value} is outside its domain {domain}")]
     Domain {
         /// The operation.
         op: &'static str,
@@ -71,6 +80,7 @@ pub enum Error {
     },
     /// A hyper-parameter outside its valid range (a negative `beta`, `p` not 1 or 2,
     /// a non-positive standard deviation, …).
+    #[error("{op}: `{arg}` = {value} is invalid: {requirement}")]
     InvalidArgument {
         /// The operation.
         op: &'static str,
@@ -81,18 +91,33 @@ pub enum Error {
         /// What is required, in words.
         requirement: &'static str,
     },
+    /// A reduction the loss does not define (`batchmean` is
+    /// [`crate::losses::KlDivLoss`]'s only).
+    #[error("{op}: {reduction} is not a valid value for reduction")]
+    InvalidReduction {
+        /// The loss.
+        op: &'static str,
+        /// The reduction given, by PyTorch's name (`"batchmean"`).
+        reduction: &'static str,
+    },
     /// `calculate_gain` was asked for a nonlinearity PyTorch does not know.
+    #[error("calculate_gain: unsupported nonlinearity {name}")]
     UnsupportedNonlinearity {
         /// The name given.
         name: String,
     },
     /// A fan mode other than `fan_in` or `fan_out`.
+    #[error("kaiming: mode {name} not supported, please use one of fan_in, fan_out")]
     InvalidFanMode {
         /// The name given.
         name: String,
     },
     /// The least-squares system has no unique solution (its design matrix,
     /// with the column of ones for the bias, is rank deficient).
+    #[error(
+        "{op}: the system is singular (rank deficient at column {column} of {columns}); \
+         there is no unique least-squares solution"
+    )]
     Singular {
         /// The operation.
         op: &'static str,
@@ -103,108 +128,36 @@ pub enum Error {
     },
     /// A mean over nothing: an empty input, or every target ignored or of
     /// zero weight, so that the mean would be 0/0.
+    #[error("{op}: nothing to average (empty input, or every target ignored or of zero weight)")]
     EmptyMean {
         /// The operation.
         op: &'static str,
     },
-    /// An error from the tensor layer below (a shape an op rejected).
-    Autodiff(autodiff::Error),
+    /// Any other error of the tensor layer below (its shape errors become
+    /// [`Error::Shape`]).
+    /// Its message names the layer; the error itself is the [`source`](std::error::Error::source).
+    #[error("in the tensor layer (autodiff)")]
+    Autodiff(#[source] autodiff::Error),
 }
 
 /// `Result<T, models::Error>`.
 pub type Result<T> = core::result::Result<T, Error>;
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::ShapeMismatch {
-                op,
-                what,
-                left,
-                right,
-            } => write!(
-                f,
-                "{op}: shapes of {what} do not match: {left:?} vs {right:?}"
-            ),
-            Error::Rank {
-                op,
-                arg,
-                expected,
-                got,
-            } => write!(
-                f,
-                "{op}: `{arg}` must have rank {expected}, but has rank {got}"
-            ),
-            Error::Length {
-                op,
-                arg,
-                expected,
-                got,
-            } => write!(
-                f,
-                "{op}: `{arg}` has {got} elements, but its shape needs {expected}"
-            ),
-            Error::TargetOutOfRange {
-                op,
-                index,
-                target,
-                classes,
-            } => write!(
-                f,
-                "{op}: target {target} at position {index} is out of bounds for {classes} classes"
-            ),
-            Error::Domain {
-                op,
-                arg,
-                index,
-                value,
-                domain,
-            } => write!(
-                f,
-                "{op}: `{arg}`[{index}] = {value} is outside its domain {domain}"
-            ),
-            Error::InvalidArgument {
-                op,
-                arg,
-                value,
-                requirement,
-            } => write!(f, "{op}: `{arg}` = {value} is invalid: {requirement}"),
-            Error::UnsupportedNonlinearity { name } => {
-                write!(f, "calculate_gain: unsupported nonlinearity {name}")
-            }
-            Error::InvalidFanMode { name } => write!(
-                f,
-                "kaiming: mode {name} not supported, please use one of fan_in, fan_out"
-            ),
-            Error::Singular {
-                op,
-                column,
-                columns,
-            } => write!(
-                f,
-                "{op}: the system is singular (rank deficient at column {column} of {columns}); \
-                 there is no unique least-squares solution"
-            ),
-            Error::EmptyMean { op } => write!(
-                f,
-                "{op}: nothing to average (empty input, or every target ignored or of zero weight)"
-            ),
-            Error::Autodiff(e) => write!(f, "autodiff: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Autodiff(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 impl From<autodiff::Error> for Error {
     fn from(e: autodiff::Error) -> Self {
-        Error::Autodiff(e)
+        match e {
+            autodiff::Error::Shape(s) => Error::Shape(s),
+            other => Error::Autodiff(other),
+        }
     }
+}
+
+/// A [`ShapeError`] as this crate's [`Error`], from the two shapes' dimensions.
+pub(crate) fn shape_error(
+    op: &'static str,
+    what: &'static str,
+    left: &[usize],
+    right: &[usize],
+) -> Error {
+    Error::Shape(ShapeError::new(op, what, left, right))
 }

@@ -5,7 +5,8 @@
 //! inputs, followed by any receptive-field dimensions) from a
 //! caller-provided random number generator, so that the same seed gives the
 //! same weights. Sampling is done in `f64` and rounded once to the element
-//! type.
+//! type. Every initialiser returns a `Result`, so that they compose with `?`;
+//! a tensor or argument PyTorch refuses is a typed [`Error`].
 //!
 //! ```
 //! use models::autodiff::Tensor;
@@ -373,19 +374,33 @@ pub fn trunc_normal<T: Element, R: Rng + ?Sized>(
     Ok(())
 }
 
-/// Fills with `value`.
-pub fn constant<T: Element>(tensor: &mut Tensor<T>, value: f64) {
+/// Fills with `value` (any `f64`, as PyTorch's `constant_`, which also
+/// takes `±∞` or NaN, for example for attention masks).
+///
+/// # Errors
+/// None: every tensor and value is accepted (the `Result` keeps the
+/// initialisers uniform, so that they compose with `?`).
+pub fn constant<T: Element>(tensor: &mut Tensor<T>, value: f64) -> Result<()> {
     tensor.as_mut_slice().fill(T::from_f64(value));
+    Ok(())
 }
 
 /// Fills with ones.
-pub fn ones<T: Element>(tensor: &mut Tensor<T>) {
+///
+/// # Errors
+/// None (as [`constant`]).
+pub fn ones<T: Element>(tensor: &mut Tensor<T>) -> Result<()> {
     tensor.as_mut_slice().fill(T::ONE);
+    Ok(())
 }
 
 /// Fills with zeros.
-pub fn zeros<T: Element>(tensor: &mut Tensor<T>) {
+///
+/// # Errors
+/// None (as [`constant`]).
+pub fn zeros<T: Element>(tensor: &mut Tensor<T>) -> Result<()> {
     tensor.as_mut_slice().fill(T::ZERO);
+    Ok(())
 }
 
 /// Fills a matrix with the identity (ones on the main diagonal of a possibly
@@ -413,15 +428,29 @@ pub fn eye<T: Element>(tensor: &mut Tensor<T>) -> Result<()> {
     Ok(())
 }
 
-/// Fills a 3-, 4- or 5-dimensional convolution weight `(out, in, k…)` with
-/// the Dirac delta, preserving the identity of the inputs: for each of
-/// `groups` groups of `out / groups` output channels, channel `d` of the group
-/// (for `d < min(out / groups, in)`) gets a 1 at input `d`, at the centre
-/// (`k / 2` in each spatial dimension) of its kernel; zeros elsewhere.
+/// Fills a 3-, 4- or 5-dimensional convolution weight `(out, in, k…)`
+/// (of a `conv1d`, `conv2d` or `conv3d`) with the Dirac delta, preserving
+/// the identity of the inputs, as PyTorch's `dirac_(tensor, groups)`: for
+/// each of `groups` groups of `out / groups` output channels, channel `d` of
+/// the group (for `d < min(out / groups, in)`) gets a 1 at input `d`, at the
+/// centre (`k / 2` in each spatial dimension) of its kernel; zeros elsewhere.
+///
+/// ```
+/// use models::autodiff::Tensor;
+/// // A conv3d weight: 4 outputs, 2 inputs, 3×3×3 kernels, 2 groups.
+/// let mut w = Tensor::<f32>::zeros([4, 2, 3, 3, 3]);
+/// models::init::dirac(&mut w, 2)?;
+/// let ones: Vec<usize> = (0..w.numel()).filter(|&i| w.as_slice()[i] == 1.0).collect();
+/// // [0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [2, 0, 1, 1, 1], [3, 1, 1, 1, 1]
+/// assert_eq!(ones, vec![13, 54 + 27 + 13, 2 * 54 + 13, 3 * 54 + 27 + 13]);
+/// # Ok::<(), models::Error>(())
+/// ```
 ///
 /// # Errors
 /// [`Error::Rank`] unless 3 ≤ rank ≤ 5; [`Error::InvalidArgument`] unless
-/// `groups ≥ 1` divides `shape[0]`.
+/// `groups ≥ 1` divides `shape[0]`; [`Error::Shape`] for an empty kernel
+/// (a spatial dimension of length 0) that would have to hold a 1 (PyTorch's
+/// index error).
 pub fn dirac<T: Element>(tensor: &mut Tensor<T>, groups: usize) -> Result<()> {
     let shape_of = tensor.shape();
     let shape = shape_of.dims();
@@ -442,9 +471,19 @@ pub fn dirac<T: Element>(tensor: &mut Tensor<T>, groups: usize) -> Result<()> {
             requirement: "dim 0 must be divisible by groups (and groups >= 1)",
         });
     }
-    data.fill(T::ZERO);
     let per_group = shape[0] / groups;
     let min_dim = per_group.min(shape[1]);
+    if min_dim > 0 && shape[2..].contains(&0) {
+        let mut centre = shape.to_vec();
+        centre[2..].iter_mut().for_each(|k| *k = (*k).max(1));
+        return Err(crate::error::shape_error(
+            "dirac",
+            "a kernel with a centre vs the tensor",
+            &centre,
+            shape,
+        ));
+    }
+    data.fill(T::ZERO);
     // Row-major strides.
     let mut strides = vec![1usize; shape.len()];
     for i in (0..shape.len() - 1).rev() {

@@ -7,14 +7,22 @@
 //!   [`LinearRegression::fit_closed_form`]; [`SoftmaxRegression`] with
 //!   probabilities, predictions, accuracy and a fused training loss; [`one_hot`].
 //! - [`losses`]: the `torch.nn` losses, generic over [`autodiff::Value`], so each
-//!   is differentiable in forward and in reverse mode.
+//!   is differentiable in forward and in reverse mode; class-index targets
+//!   are [`Label`]s with their shape ([`Labels`]).
 //! - [`init`]: the `torch.nn.init` initialisers.
 //!
 //! Every user-facing mistake (a bad shape, a class index out of range, a
-//! probability outside `[0, 1]`, a singular system) is a typed [`Error`].
+//! probability outside `[0, 1]`, a singular system) is a typed [`Error`]; a
+//! shape that does not fit is [`Error::Shape`], holding the workspace's one
+//! [`ShapeError`], whichever layer found it.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+// `Error` holds the workspace's one `ShapeError` by value (two inline
+// shapes: 128 bytes), so every `Result` of the crate is that large. Errors
+// are the cold path; boxing them would cost an allocation per error and a
+// second form of the shape error.
+#![allow(clippy::result_large_err)]
 
 pub use autodiff;
 pub use autodiff::rand;
@@ -27,13 +35,16 @@ pub(crate) use autodiff::kernels;
 
 mod error;
 pub mod init;
+mod labels;
 mod linalg;
 mod linear;
 mod linreg;
 pub mod losses;
 mod softmax_reg;
 
+pub use autodiff::ShapeError;
 pub use error::{Error, Result};
+pub use labels::{ClassIndices, Labels};
 pub use linear::{Linear, linear};
 pub use linreg::LinearRegression;
 pub use softmax_reg::{SoftmaxGrad, SoftmaxRegression, one_hot, softmax_regression_loss};

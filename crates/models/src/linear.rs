@@ -15,7 +15,7 @@ use crate::kernels::Element;
 /// the result is `(N, out)` or `(out)`. `Wᵀ` is a strided view, not a copy.
 ///
 /// # Errors
-/// [`Error::Rank`] or [`Error::ShapeMismatch`] for shapes that do not fit.
+/// [`Error::Rank`] or [`Error::Shape`] for shapes that do not fit.
 pub fn linear<V: Value>(x: &V, weight: &V, bias: Option<&V>) -> Result<V> {
     const OP: &str = "linear";
     let ws = weight.shape();
@@ -37,24 +37,24 @@ pub fn linear<V: Value>(x: &V, weight: &V, bias: Option<&V>) -> Result<V> {
         });
     }
     if xs.last() != ws[1] {
-        return Err(Error::ShapeMismatch {
-            op: OP,
-            what: "x's features vs weight's in (dimension 1)",
-            left: xs.dims().to_vec(),
-            right: ws.dims().to_vec(),
-        });
+        return Err(crate::error::shape_error(
+            OP,
+            "x's features vs weight's in (dimension 1)",
+            xs.dims(),
+            ws.dims(),
+        ));
     }
     let y = x.matmul_t(weight, false, true)?;
     match bias {
         None => Ok(y),
         Some(b) => {
             if b.shape().dims() != [ws[0]] {
-                return Err(Error::ShapeMismatch {
-                    op: OP,
-                    what: "bias vs weight's out (dimension 0)",
-                    left: b.shape().dims().to_vec(),
-                    right: ws.dims().to_vec(),
-                });
+                return Err(crate::error::shape_error(
+                    OP,
+                    "bias vs weight's out (dimension 0)",
+                    b.shape().dims(),
+                    ws.dims(),
+                ));
             }
             Ok(y.add(b)?)
         }
@@ -134,7 +134,7 @@ impl<T: Element> Linear<T> {
     /// A layer from given parameters.
     ///
     /// # Errors
-    /// [`Error::Rank`] unless the weight is a matrix; [`Error::ShapeMismatch`]
+    /// [`Error::Rank`] unless the weight is a matrix; [`Error::Shape`]
     /// unless the bias has `out_features` entries.
     pub fn from_parameters(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Result<Self> {
         let ws = weight.shape();
@@ -149,12 +149,12 @@ impl<T: Element> Linear<T> {
         if let Some(b) = &bias
             && b.shape().dims() != [ws[0]]
         {
-            return Err(Error::ShapeMismatch {
-                op: "Linear::from_parameters",
-                what: "bias vs weight's out (dimension 0)",
-                left: b.shape().dims().to_vec(),
-                right: ws.dims().to_vec(),
-            });
+            return Err(crate::error::shape_error(
+                "Linear::from_parameters",
+                "bias vs weight's out (dimension 0)",
+                b.shape().dims(),
+                ws.dims(),
+            ));
         }
         Ok(Linear { weight, bias })
     }

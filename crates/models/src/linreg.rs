@@ -58,8 +58,8 @@ impl<T: Element> LinearRegression<T> {
         self.linear.in_features()
     }
 
-    /// The weights `w` (`d` of them).
-    pub fn weights(&self) -> &[T] {
+    /// The weight `w` (`d` entries: the `(1, d)` weight of the layer, row-major).
+    pub fn weight(&self) -> &[T] {
         self.linear.weight.as_slice()
     }
 
@@ -98,7 +98,7 @@ impl<T: Element> LinearRegression<T> {
     /// design's), then rounded to `T`.
     ///
     /// # Errors
-    /// [`Error::Rank`] / [`Error::ShapeMismatch`] for shapes that do not fit;
+    /// [`Error::Rank`] / [`Error::Shape`] for shapes that do not fit;
     /// [`Error::Singular`] if the design matrix is rank deficient to working
     /// precision (fewer samples than `d + 1`, a constant or duplicated
     /// feature, …), so that there is no unique solution.
@@ -116,12 +116,12 @@ impl<T: Element> LinearRegression<T> {
         let (n, d) = (xs[0], xs[1]);
         let ys = y.shape();
         if !(ys.dims() == [n] || ys.dims() == [n, 1]) {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                what: "x's samples vs y",
-                left: xs.dims().to_vec(),
-                right: ys.dims().to_vec(),
-            });
+            return Err(crate::error::shape_error(
+                OP,
+                "x's samples vs y",
+                xs.dims(),
+                ys.dims(),
+            ));
         }
         let (w, b) = least_squares_with_bias(OP, x.as_slice(), n, d, y.as_slice())?;
         let w: Vec<T> = w.into_iter().map(T::from_f64).collect();

@@ -3,6 +3,7 @@
 
 use rand::Rng;
 
+use crate::Label;
 use crate::autodiff::{Tensor, Value};
 use crate::error::{Error, Result};
 use crate::kernels::{self, Element, MatMut, MatRef};
@@ -12,47 +13,61 @@ use crate::losses::softmax_cross_entropy_fwd_bwd;
 /// One-hot encoding: an `(N, classes)` tensor with a 1 at `[i, labels[i]]`.
 ///
 /// # Errors
-/// [`Error::TargetOutOfRange`] for a label `≥ classes`.
+/// [`Error::TargetOutOfRange`] for a label outside `[0, classes)`.
 ///
 /// ```
 /// let y = models::one_hot::<f32>(&[2, 0], 3)?;
 /// assert_eq!(y.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
 /// # Ok::<(), models::Error>(())
 /// ```
-pub fn one_hot<T: Element>(labels: &[usize], classes: usize) -> Result<Tensor<T>> {
+pub fn one_hot<T: Element>(labels: &[Label], classes: usize) -> Result<Tensor<T>> {
     let mut data = vec![T::ZERO; labels.len() * classes];
     for (i, &l) in labels.iter().enumerate() {
-        if l >= classes {
+        let Some(l) = class_index(l, classes) else {
             return Err(Error::TargetOutOfRange {
                 op: "one_hot",
                 index: i,
-                target: l as i64,
+                target: l,
                 classes,
             });
-        }
+        };
         data[i * classes + l] = T::ONE;
     }
     Ok(Tensor::from_vec(data, [labels.len(), classes])?)
 }
 
-fn check_labels(op: &'static str, labels: &[usize], n: usize, classes: usize) -> Result<()> {
+/// `l` as a column index if it is in `[0, classes)`.
+fn class_index(l: Label, classes: usize) -> Option<usize> {
+    usize::try_from(l).ok().filter(|&l| l < classes)
+}
+
+/// Checks `labels` has `n` entries in `[0, classes)`, and returns them as column indices.
+fn check_labels(
+    op: &'static str,
+    labels: &[Label],
+    n: usize,
+    classes: usize,
+) -> Result<Vec<usize>> {
     if labels.len() != n {
-        return Err(Error::ShapeMismatch {
+        return Err(crate::error::shape_error(
             op,
-            what: "samples of x vs labels",
-            left: vec![n],
-            right: vec![labels.len()],
-        });
+            "samples of x vs labels",
+            &[n],
+            &[labels.len()],
+        ));
     }
-    if let Some((index, &l)) = labels.iter().enumerate().find(|&(_, &l)| l >= classes) {
-        return Err(Error::TargetOutOfRange {
-            op,
-            index,
-            target: l as i64,
-            classes,
-        });
-    }
-    Ok(())
+    labels
+        .iter()
+        .enumerate()
+        .map(|(index, &l)| {
+            class_index(l, classes).ok_or(Error::TargetOutOfRange {
+                op,
+                index,
+                target: l,
+                classes,
+            })
+        })
+        .collect()
 }
 
 /// The mean cross-entropy of `softmax(x·Wᵀ + b)` against `labels`, for
@@ -64,13 +79,13 @@ fn check_labels(op: &'static str, labels: &[usize], n: usize, classes: usize) ->
 /// 0 and give `ln 0 = −∞`, is ever formed.
 ///
 /// # Errors
-/// As [`linear`]; [`Error::ShapeMismatch`] / [`Error::TargetOutOfRange`] for
+/// As [`linear`]; [`Error::Shape`] / [`Error::TargetOutOfRange`] for
 /// bad labels; [`Error::EmptyMean`] for an empty batch.
 pub fn softmax_regression_loss<V: Value>(
     x: &V,
     weight: &V,
     bias: Option<&V>,
-    labels: &[usize],
+    labels: &[Label],
 ) -> Result<V> {
     const OP: &str = "softmax_regression_loss";
     let logits = linear(x, weight, bias)?;
@@ -83,11 +98,11 @@ pub fn softmax_regression_loss<V: Value>(
             got: x.shape().rank(),
         });
     }
-    check_labels(OP, labels, s[0], s[1])?;
+    let columns = check_labels(OP, labels, s[0], s[1])?;
     if labels.is_empty() {
         return Err(Error::EmptyMean { op: OP });
     }
-    Ok(logits.log_softmax()?.gather(labels)?.mean()?.neg()?)
+    Ok(logits.log_softmax()?.gather(&columns)?.mean()?.neg()?)
 }
 
 /// The loss and the parameters' gradients from [`SoftmaxRegression::loss_and_grad`].
@@ -158,7 +173,7 @@ impl<T: Element> SoftmaxRegression<T> {
     ///
     /// # Errors
     /// As [`linear`]; [`Error::Rank`] for an `x` that is not `(N, d)`.
-    pub fn predict(&self, x: &Tensor<T>) -> Result<Vec<usize>> {
+    pub fn predict(&self, x: &Tensor<T>) -> Result<Vec<Label>> {
         let logits = self.logits(x)?;
         let s = logits.shape();
         if s.rank() != 2 {
@@ -176,25 +191,25 @@ impl<T: Element> SoftmaxRegression<T> {
         Ok(logits
             .as_slice()
             .chunks_exact(q)
-            .map(|row| kernels::argmax(row).unwrap_or(0))
+            .map(|row| kernels::argmax(row).unwrap_or(0) as Label)
             .collect())
     }
 
     /// The fraction of samples whose predicted class is the label.
     ///
     /// # Errors
-    /// As [`SoftmaxRegression::predict`]; [`Error::ShapeMismatch`] if
+    /// As [`SoftmaxRegression::predict`]; [`Error::Shape`] if
     /// `labels` has not one label per sample; [`Error::EmptyMean`] for no samples.
-    pub fn accuracy(&self, x: &Tensor<T>, labels: &[usize]) -> Result<f64> {
+    pub fn accuracy(&self, x: &Tensor<T>, labels: &[Label]) -> Result<f64> {
         const OP: &str = "SoftmaxRegression::accuracy";
         let pred = self.predict(x)?;
         if pred.len() != labels.len() {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                what: "samples of x vs labels",
-                left: vec![pred.len()],
-                right: vec![labels.len()],
-            });
+            return Err(crate::error::shape_error(
+                OP,
+                "samples of x vs labels",
+                &[pred.len()],
+                &[labels.len()],
+            ));
         }
         if pred.is_empty() {
             return Err(Error::EmptyMean { op: OP });
@@ -209,7 +224,7 @@ impl<T: Element> SoftmaxRegression<T> {
     ///
     /// # Errors
     /// As [`softmax_regression_loss`].
-    pub fn loss<V: Value<Elem = T>>(&self, x: &V, labels: &[usize]) -> Result<V> {
+    pub fn loss<V: Value<Elem = T>>(&self, x: &V, labels: &[Label]) -> Result<V> {
         let w = V::constant(self.linear.weight.clone());
         let b = self.linear.bias.clone().map(V::constant);
         softmax_regression_loss(x, &w, b.as_ref(), labels)
@@ -223,22 +238,22 @@ impl<T: Element> SoftmaxRegression<T> {
     ///
     /// # Errors
     /// [`Error::Rank`] unless `x` is `(N, d)` with `d` the model's inputs;
-    /// [`Error::ShapeMismatch`] / [`Error::TargetOutOfRange`] for bad labels;
+    /// [`Error::Shape`] / [`Error::TargetOutOfRange`] for bad labels;
     /// [`Error::EmptyMean`] for an empty batch.
-    pub fn loss_and_grad(&self, x: &Tensor<T>, labels: &[usize]) -> Result<SoftmaxGrad<T>> {
+    pub fn loss_and_grad(&self, x: &Tensor<T>, labels: &[Label]) -> Result<SoftmaxGrad<T>> {
         const OP: &str = "SoftmaxRegression::loss_and_grad";
         let (q, d) = (self.linear.out_features(), self.linear.in_features());
         let xs = x.shape();
         if xs.rank() != 2 || xs[1] != d {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                what: "x vs weight (q, d)",
-                left: xs.dims().to_vec(),
-                right: vec![q, d],
-            });
+            return Err(crate::error::shape_error(
+                OP,
+                "x vs weight (q, d)",
+                xs.dims(),
+                &[q, d],
+            ));
         }
         let n = xs[0];
-        check_labels(OP, labels, n, q)?;
+        let columns = check_labels(OP, labels, n, q)?;
         // O = X·Wᵀ (+ b broadcast over rows).
         let mut o = vec![T::ZERO; n * q];
         if let Some(b) = &self.linear.bias {
@@ -250,7 +265,7 @@ impl<T: Element> SoftmaxRegression<T> {
         let wm = MatRef::new(self.linear.weight.as_slice(), q, d);
         kernels::gemm(T::ONE, xm, wm.t(), T::ONE, MatMut::new(&mut o, n, q));
         let mut g = vec![T::ZERO; n * q];
-        let loss = softmax_cross_entropy_fwd_bwd(&o, q, labels, &mut g)?;
+        let loss = softmax_cross_entropy_fwd_bwd(&o, q, &columns, &mut g)?;
         // ∂W = Gᵀ·X (q × d), ∂b = column sums of G.
         let mut dw = vec![T::ZERO; q * d];
         let gm = MatRef::new(&g, n, q);

@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "closed form: w = {:?}, b = {}",
-        exact.weights(),
+        exact.weight(),
         exact.bias()
     );
     Ok(())

@@ -3,32 +3,168 @@
 //! logits), Kullback–Leibler divergence, multi-label soft margin.
 
 use super::{
-    Reduction, batch_and_classes, check_domain, check_weight, constant, mask, reduce, same_shape,
+    ClassTarget, CrossEntropyTarget, Reduction, Target, check_domain, check_reduction,
+    class_weight, constant, invalid_reduction, mask, reduce, same_shape,
 };
-use crate::autodiff::{Shape, Tensor, Value};
-use crate::error::{Error, Result};
+use crate::Label;
+use crate::autodiff::{Index, Shape, Tensor, Value};
+use crate::error::{Error, Result, shape_error};
 use crate::kernels::Element;
+use crate::labels::ClassIndices;
 
-/// Reads class-index targets for an `(N, C)` input: the column of each row
-/// (0 for an ignored row) and whether the row is counted.
+/// The layout of a class-scores input: `(C)` (unbatched), `(N, C)`, or
+/// `(N, C, d1, …, dk)` (spatial, when the loss accepts it).
+pub(crate) struct Layout {
+    /// Batch size (1 for an unbatched input).
+    pub(crate) n: usize,
+    /// Number of classes.
+    pub(crate) c: usize,
+    /// `d1·…·dk` (1 without spatial dimensions).
+    pub(crate) d: usize,
+    /// `d1, …, dk` (empty without).
+    spatial: Vec<usize>,
+    /// The input was `(C)`.
+    pub(crate) unbatched: bool,
+    /// The input's shape.
+    dims: Vec<usize>,
+}
+
+impl Layout {
+    /// The layout of `shape`; `spatial` says whether `(N, C, d1, …, dk)` is accepted.
+    pub(crate) fn of(op: &'static str, shape: &[usize], spatial: bool) -> Result<Layout> {
+        match *shape {
+            [c] => Ok(Layout {
+                n: 1,
+                c,
+                d: 1,
+                spatial: Vec::new(),
+                unbatched: true,
+                dims: shape.to_vec(),
+            }),
+            [n, c] => Ok(Layout {
+                n,
+                c,
+                d: 1,
+                spatial: Vec::new(),
+                unbatched: false,
+                dims: shape.to_vec(),
+            }),
+            [n, c, ref rest @ ..] if spatial && !rest.is_empty() => Ok(Layout {
+                n,
+                c,
+                d: rest.iter().product(),
+                spatial: rest.to_vec(),
+                unbatched: false,
+                dims: shape.to_vec(),
+            }),
+            _ => Err(Error::Rank {
+                op,
+                arg: "input",
+                expected: if spatial {
+                    "1 (C), 2 (N, C) or more (N, C, d1, …, dk)"
+                } else {
+                    "1 (C) or 2 (N, C)"
+                },
+                got: shape.len(),
+            }),
+        }
+    }
+
+    fn is_spatial(&self) -> bool {
+        !self.spatial.is_empty()
+    }
+
+    /// The shape a class-index target must have: `(N)` or `(N, d1, …, dk)`
+    /// (an unbatched input takes `()` or `(1)`, checked apart).
+    fn target_dims(&self) -> Vec<usize> {
+        let mut t = vec![self.n];
+        t.extend_from_slice(&self.spatial);
+        t
+    }
+
+    /// The input as `(N, C)`, or `(N, C, D)` with `D = d1·…·dk` when spatial.
+    fn scores<V: Value>(&self, x: &V) -> Result<V> {
+        Ok(if self.is_spatial() {
+            x.reshape([self.n, self.c, self.d])?
+        } else if self.unbatched {
+            x.reshape([1, self.c])?
+        } else {
+            x.clone()
+        })
+    }
+
+    /// `log_softmax` over the classes of [`Layout::scores`].
+    fn log_probs<V: Value>(&self, x: &V) -> Result<V> {
+        Ok(if self.is_spatial() {
+            x.log_softmax_axis(1)?
+        } else {
+            x.log_softmax()?
+        })
+    }
+
+    /// `x[n, idx[n, d], d]` from scores-shaped `x`, as a vector of `N·D`.
+    fn pick<V: Value>(&self, x: &V, idx: &[usize]) -> Result<V> {
+        Ok(if self.is_spatial() {
+            let index = Index::new(idx.to_vec(), [self.n, 1, self.d])?;
+            x.gather_axis(1, &index)?.reshape([self.n * self.d])?
+        } else {
+            x.gather(idx)?
+        })
+    }
+
+    /// The sum over the classes of scores-shaped `x`, as a vector of `N·D`.
+    fn class_sum<V: Value>(&self, x: &V) -> Result<V> {
+        let s = x.sum_axis(1, false)?;
+        Ok(if self.is_spatial() {
+            s.reshape([self.n * self.d])?
+        } else {
+            s
+        })
+    }
+
+    /// A per-class vector as a constant broadcasting along the class axis of the scores.
+    fn per_class<V: Value>(&self, w: &[f64]) -> Result<V> {
+        if self.is_spatial() {
+            constant(w.to_vec(), &[1, self.c, 1])
+        } else {
+            constant(w.to_vec(), &[1, self.c])
+        }
+    }
+
+    /// Per-element losses (`N·D`) in the shape of an unreduced output:
+    /// `()` unbatched, `(N)`, or `(N, d1, …, dk)`.
+    fn unreduced<V: Value>(&self, per: V) -> Result<V> {
+        Ok(if self.unbatched {
+            per.reshape(Shape::SCALAR)?
+        } else if self.is_spatial() {
+            per.reshape(self.target_dims().as_slice())?
+        } else {
+            per
+        })
+    }
+}
+
+/// Reads class-index targets for a class-scores input of layout `lay`: the
+/// class of each element (0 for an ignored one) and whether it is counted.
 pub(crate) fn class_targets(
     op: &'static str,
-    targets: &[i64],
-    n: usize,
-    c: usize,
-    ignore_index: Option<i64>,
+    labels: &[Label],
+    shape: Shape,
+    lay: &Layout,
+    ignore_index: Option<Label>,
 ) -> Result<(Vec<usize>, Vec<bool>)> {
-    if targets.len() != n {
-        return Err(Error::ShapeMismatch {
-            op,
-            what: "batch of input vs target",
-            left: vec![n],
-            right: vec![targets.len()],
-        });
+    let fits = if lay.unbatched {
+        shape.rank() <= 1 && shape.numel() == 1
+    } else {
+        shape.dims() == lay.target_dims().as_slice()
+    };
+    if !fits {
+        return Err(shape_error(op, "input vs target", &lay.dims, shape.dims()));
     }
-    let mut idx = Vec::with_capacity(n);
-    let mut counted = Vec::with_capacity(n);
-    for (index, &t) in targets.iter().enumerate() {
+    let c = lay.c;
+    let mut idx = Vec::with_capacity(labels.len());
+    let mut counted = Vec::with_capacity(labels.len());
+    for (index, &t) in labels.iter().enumerate() {
         if Some(t) == ignore_index {
             idx.push(0);
             counted.push(false);
@@ -47,10 +183,11 @@ pub(crate) fn class_targets(
     Ok((idx, counted))
 }
 
-/// Per-sample weighted negative log-likelihood of class-index targets, and
-/// the sum of the counted targets' weights: `ℓₙ = −w_{yₙ}·lp[n, yₙ]`
-/// (0 for ignored `n`). `lp` is `(N, C)` log-probabilities.
+/// Per-element weighted negative log-likelihood of class-index targets, and
+/// the sum of the counted targets' weights: `ℓ = −w_y·lp[n, y, d]`
+/// (0 where ignored). `lp` is scores-shaped log-probabilities.
 fn weighted_nll<V: Value>(
+    lay: &Layout,
     lp: &V,
     idx: &[usize],
     counted: &[bool],
@@ -62,8 +199,8 @@ fn weighted_nll<V: Value>(
         .map(|(&t, &k)| if k { weight.map_or(1.0, |w| w[t]) } else { 0.0 })
         .collect();
     let total = wv.iter().sum();
-    let n = wv.len();
-    let per = lp.gather(idx)?.mul(&constant(wv, &[n])?)?.neg()?;
+    let m = wv.len();
+    let per = lay.pick(lp, idx)?.mul(&constant(wv, &[m])?)?.neg()?;
     Ok((per, total))
 }
 
@@ -71,14 +208,13 @@ fn weighted_nll<V: Value>(
 /// of the counted targets, as PyTorch's `nll_loss` does.
 fn reduce_weighted<V: Value>(
     op: &'static str,
+    lay: &Layout,
     per: V,
     total_weight: f64,
     reduction: Reduction,
-    unbatched: bool,
 ) -> Result<V> {
     match reduction {
-        Reduction::None if unbatched => Ok(per.reshape(Shape::SCALAR)?),
-        Reduction::None => Ok(per),
+        Reduction::None => lay.unreduced(per),
         Reduction::Sum => Ok(per.sum()?),
         Reduction::Mean => {
             if total_weight == 0.0 {
@@ -86,42 +222,54 @@ fn reduce_weighted<V: Value>(
             }
             Ok(per.sum()?.div(&V::scalar(total_weight))?)
         }
+        Reduction::BatchMean => Err(invalid_reduction(op, reduction)),
     }
 }
 
 /// The input as `(N, C)`, with `N`, `C` and whether it was unbatched `(C)`.
-pub(crate) fn as_batch<V: Value>(op: &'static str, input: &V) -> Result<(V, usize, usize, bool)> {
-    let dims = input.shape();
-    let (n, c) = batch_and_classes(op, dims.dims())?;
-    let unbatched = dims.rank() == 1;
-    let x = if unbatched {
-        input.reshape([1, c])?
-    } else {
-        input.clone()
-    };
-    Ok((x, n, c, unbatched))
+pub(crate) fn as_batch<V: Value>(op: &'static str, input: &V) -> Result<(V, Layout)> {
+    let lay = Layout::of(op, input.shape().dims(), false)?;
+    Ok((lay.scores(input)?, lay))
 }
 
 /// Cross-entropy of logits, PyTorch's `nn.CrossEntropyLoss`.
 ///
-/// With `p = softmax(x)` over the classes (computed as `log_softmax`, so no
-/// probability that could underflow is formed), label smoothing `ε` and
-/// class weights `w` (all 1 if `None`):
+/// The input holds class scores (logits) `(C)`, `(N, C)` or
+/// `(N, C, d1, …, dk)` (the classes along dimension 1, as in PyTorch, for
+/// example one score per class and pixel). With `p = softmax(x)` over the
+/// classes (computed as `log_softmax`, so no probability that could
+/// underflow is formed), label smoothing `ε` and class weights `w` (all 1
+/// if `None`), each element `n` (a sample, or a sample's position
+/// `(d1, …, dk)`) has the loss
 ///
-/// - class-index targets ([`CrossEntropyLoss::forward`]):
+/// - with class-index targets `y` ([`Labels`](crate::Labels), shape `()`, `(N)` or `(N, d1, …, dk)`):
 ///   `ℓₙ = (1 − ε)·(−w_{yₙ} ln pₙ[yₙ]) + (ε/C)·(−Σ_c w_c ln pₙ[c])`, and 0 where
 ///   `yₙ = ignore_index`; the mean divides by `Σₙ w_{yₙ}` over the counted
-///   targets (not by `N`);
-/// - class-probability targets ([`CrossEntropyLoss::forward_probs`]):
-///   `ℓₙ = −Σ_c w_c ỹₙ[c] ln pₙ[c]` with `ỹ = (1 − ε)y + ε/C`; the mean divides by `N`.
+///   elements (not by their number);
+/// - with class-probability targets `y` (the input's shape):
+///   `ℓₙ = −Σ_c w_c ỹₙ[c] ln pₙ[c]` with `ỹ = (1 − ε)y + ε/C`; the mean
+///   divides by the number of elements `N·d1·…·dk`.
 ///
-/// The input is `(N, C)` or unbatched `(C)`.
+/// Which of the two is decided by the target's type (see
+/// [`CrossEntropyTarget`]), as PyTorch decides by its dtype.
+///
+/// ```
+/// use models::Labels;
+/// use models::autodiff::{Tensor, Value};
+/// use models::losses::CrossEntropyLoss;
+/// // Two images of 2×2 pixels, 3 classes per pixel: (N, C, H, W) = (2, 3, 2, 2).
+/// let x = Tensor::from_vec((0..24).map(|i| f64::from(i % 7) - 3.0).collect(), [2, 3, 2, 2])?;
+/// let y = Labels::new(vec![0, 1, 2, 1, 2, 2, -100, 0], [2, 2, 2])?;
+/// let loss = CrossEntropyLoss { label_smoothing: 0.1, ..Default::default() };
+/// assert!(loss.forward(&x, &y)?.item()? > 0.0);
+/// # Ok::<(), models::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct CrossEntropyLoss {
-    /// Per-class weights, `C` of them (default `None`: all 1).
-    pub weight: Option<Vec<f64>>,
+    /// Per-class weights, a vector of `C` (default `None`: all 1).
+    pub weight: Option<Tensor<f64>>,
     /// A class-index target with this value contributes nothing (default −100).
-    pub ignore_index: i64,
+    pub ignore_index: Label,
     /// How to reduce (default [`Reduction::Mean`]).
     pub reduction: Reduction,
     /// `ε ∈ [0, 1]`: the share of the target mass spread uniformly (default 0).
@@ -142,96 +290,110 @@ impl Default for CrossEntropyLoss {
 impl CrossEntropyLoss {
     const OP: &'static str = "CrossEntropyLoss";
 
-    fn check_smoothing(&self) -> Result<()> {
+    /// The loss of logits `input` against `target`: class indices (anything
+    /// [`ClassIndices`], such as [`Labels`](crate::Labels) or `&[0, 2]`) or class
+    /// probabilities (a value or [`Tensor`] of the input's shape).
+    ///
+    /// # Errors
+    /// [`Error::Rank`] for a scalar input; [`Error::Shape`] for a target or
+    /// weight of the wrong shape; [`Error::TargetOutOfRange`] for a class
+    /// index outside `[0, C)` that is not `ignore_index`;
+    /// [`Error::InvalidArgument`] for `label_smoothing` outside `[0, 1]`;
+    /// [`Error::InvalidReduction`] for [`Reduction::BatchMean`];
+    /// [`Error::EmptyMean`] for a mean over no counted target.
+    pub fn forward<V: Value, Y: CrossEntropyTarget<V, K> + ?Sized, K>(
+        &self,
+        input: &V,
+        target: &Y,
+    ) -> Result<V> {
+        let op = Self::OP;
         if !(0.0..=1.0).contains(&self.label_smoothing) {
             return Err(Error::InvalidArgument {
-                op: Self::OP,
+                op,
                 arg: "label_smoothing",
                 value: self.label_smoothing,
                 requirement: "must be between 0.0 and 1.0",
             });
         }
-        Ok(())
+        check_reduction(op, self.reduction)?;
+        let lay = Layout::of(op, input.shape().dims(), true)?;
+        let w = class_weight(op, self.weight.as_ref(), lay.c)?;
+        match target.class_target() {
+            ClassTarget::Indices { labels, shape } => self.indices(input, labels, shape, &lay, w),
+            ClassTarget::Probabilities(y) => self.probabilities(input, &y, &lay, w),
+        }
     }
 
-    /// The loss of logits `input` (`(N, C)` or `(C)`) against class indices
-    /// `target` (`N` of them, or 1 for an unbatched input).
-    ///
-    /// # Errors
-    /// [`Error::Rank`] for an input of rank other than 1 or 2;
-    /// [`Error::ShapeMismatch`] for a target or weight of the wrong length;
-    /// [`Error::TargetOutOfRange`] for a target outside `[0, C)` that is not
-    /// `ignore_index`; [`Error::InvalidArgument`] for `label_smoothing`
-    /// outside `[0, 1]`; [`Error::EmptyMean`] for a mean over no counted target.
-    pub fn forward<V: Value>(&self, input: &V, target: &[i64]) -> Result<V> {
+    fn indices<V: Value>(
+        &self,
+        input: &V,
+        labels: &[Label],
+        shape: Shape,
+        lay: &Layout,
+        w: Option<&[f64]>,
+    ) -> Result<V> {
         let op = Self::OP;
-        self.check_smoothing()?;
-        let (x, n, c, unbatched) = as_batch(op, input)?;
-        check_weight(op, self.weight.as_deref(), c)?;
-        let (idx, counted) = class_targets(op, target, n, c, Some(self.ignore_index))?;
-        let lp = x.log_softmax()?;
-        let w = self.weight.as_deref();
-        let (mut per, total) = weighted_nll(&lp, &idx, &counted, w)?;
+        let (idx, counted) = class_targets(op, labels, shape, lay, Some(self.ignore_index))?;
+        let lp = lay.log_probs(&lay.scores(input)?)?;
+        let (mut per, total) = weighted_nll(lay, &lp, &idx, &counted, w)?;
         let eps = self.label_smoothing;
         if eps > 0.0 {
             let weighted = match w {
-                Some(w) => lp.mul(&constant(w.to_vec(), &[1, c])?)?,
+                Some(w) => lp.mul(&lay.per_class(w)?)?,
                 None => lp,
             };
             let keep = counted.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect();
-            let smooth = weighted
-                .sum_axis(1, false)?
+            let smooth = lay
+                .class_sum(&weighted)?
                 .neg()?
-                .mul(&constant(keep, &[n])?)?;
+                .mul(&constant(keep, &[counted.len()])?)?;
             per = per
                 .mul_scalar(1.0 - eps)?
-                .add(&smooth.mul_scalar(eps / c as f64)?)?;
+                .add(&smooth.mul_scalar(eps / lay.c as f64)?)?;
         }
-        reduce_weighted(op, per, total, self.reduction, unbatched)
+        reduce_weighted(op, lay, per, total, self.reduction)
     }
 
-    /// The loss of logits `input` against class probabilities `target` (same shape).
-    /// `ignore_index` does not apply to probability targets.
-    ///
-    /// # Errors
-    /// [`Error::Rank`]; [`Error::ShapeMismatch`] for a target or weight of the
-    /// wrong shape; [`Error::InvalidArgument`] for `label_smoothing` outside
-    /// `[0, 1]`; [`Error::EmptyMean`] for a mean over an empty batch.
-    pub fn forward_probs<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    fn probabilities<V: Value>(
+        &self,
+        input: &V,
+        target: &V,
+        lay: &Layout,
+        w: Option<&[f64]>,
+    ) -> Result<V> {
         let op = Self::OP;
-        self.check_smoothing()?;
         same_shape(op, "input vs target", input, target)?;
-        let (c, rank) = (
-            batch_and_classes(op, input.shape().dims())?.1,
-            input.shape().rank(),
-        );
-        check_weight(op, self.weight.as_deref(), c)?;
-        let lp = input.log_softmax()?;
+        let lp = lay.log_probs(&lay.scores(input)?)?;
+        let y = lay.scores(target)?;
         let eps = self.label_smoothing;
         let y = if eps > 0.0 {
-            target.mul_scalar(1.0 - eps)?.add_scalar(eps / c as f64)?
+            y.mul_scalar(1.0 - eps)?.add_scalar(eps / lay.c as f64)?
         } else {
-            target.clone()
+            y
         };
         let mut prod = lp.mul(&y)?;
-        if let Some(w) = &self.weight {
-            prod = prod.mul(&constant(w.clone(), &[c])?)?;
+        if let Some(w) = w {
+            prod = prod.mul(&lay.per_class(w)?)?;
         }
-        let per = prod.sum_axis(rank - 1, false)?.neg()?;
-        reduce(op, per, self.reduction)
+        let per = lay.class_sum(&prod)?.neg()?;
+        match self.reduction {
+            Reduction::None => lay.unreduced(per),
+            r => reduce(op, per, r),
+        }
     }
 }
 
 /// Negative log-likelihood, PyTorch's `nn.NLLLoss`: for log-probabilities
-/// `x` (`(N, C)` or `(C)`) and class indices `y`, `ℓₙ = −w_{yₙ}·x[n, yₙ]`,
-/// 0 where `yₙ = ignore_index`; the mean divides by `Σₙ w_{yₙ}` over the
-/// counted targets.
+/// `x` (`(C)`, `(N, C)` or `(N, C, d1, …, dk)`, the classes along
+/// dimension 1) and class indices `y` ([`Labels`](crate::Labels) of shape `()`, `(N)` or
+/// `(N, d1, …, dk)`), `ℓₙ = −w_{yₙ}·x[n, yₙ]`, 0 where `yₙ = ignore_index`;
+/// the mean divides by `Σₙ w_{yₙ}` over the counted elements.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NllLoss {
-    /// Per-class weights, `C` of them (default `None`: all 1).
-    pub weight: Option<Vec<f64>>,
+    /// Per-class weights, a vector of `C` (default `None`: all 1).
+    pub weight: Option<Tensor<f64>>,
     /// A target with this value contributes nothing (default −100).
-    pub ignore_index: i64,
+    pub ignore_index: Label,
     /// How to reduce (default [`Reduction::Mean`]).
     pub reduction: Reduction,
 }
@@ -250,14 +412,22 @@ impl NllLoss {
     /// The loss of log-probabilities `input` against class indices `target`.
     ///
     /// # Errors
-    /// As [`CrossEntropyLoss::forward`].
-    pub fn forward<V: Value>(&self, input: &V, target: &[i64]) -> Result<V> {
+    /// As [`CrossEntropyLoss::forward`] with class indices.
+    pub fn forward<V: Value, Y: ClassIndices + ?Sized>(&self, input: &V, target: &Y) -> Result<V> {
         const OP: &str = "NLLLoss";
-        let (x, n, c, unbatched) = as_batch(OP, input)?;
-        check_weight(OP, self.weight.as_deref(), c)?;
-        let (idx, counted) = class_targets(OP, target, n, c, Some(self.ignore_index))?;
-        let (per, total) = weighted_nll(&x, &idx, &counted, self.weight.as_deref())?;
-        reduce_weighted(OP, per, total, self.reduction, unbatched)
+        check_reduction(OP, self.reduction)?;
+        let lay = Layout::of(OP, input.shape().dims(), true)?;
+        let w = class_weight(OP, self.weight.as_ref(), lay.c)?;
+        let (idx, counted) = class_targets(
+            OP,
+            target.labels(),
+            target.labels_shape(),
+            &lay,
+            Some(self.ignore_index),
+        )?;
+        let x = lay.scores(input)?;
+        let (per, total) = weighted_nll(&lay, &x, &idx, &counted, w)?;
+        reduce_weighted(OP, &lay, per, total, self.reduction)
     }
 }
 
@@ -269,12 +439,8 @@ fn broadcast_weight<V: Value>(
     shape: Shape,
 ) -> Result<V> {
     let c = V::constant(w.cast::<V::Elem>());
-    c.broadcast_to(shape).map_err(|_| Error::ShapeMismatch {
-        op,
-        what,
-        left: w.shape().dims().to_vec(),
-        right: shape.dims().to_vec(),
-    })
+    c.broadcast_to(shape)
+        .map_err(|_| shape_error(op, what, w.shape().dims(), shape.dims()))
 }
 
 /// Binary cross-entropy of probabilities, PyTorch's `nn.BCELoss`:
@@ -307,10 +473,12 @@ impl BceLoss {
     ///
     /// # Errors
     /// [`Error::Domain`] for an input or target outside `[0, 1]`;
-    /// [`Error::ShapeMismatch`] for mismatched shapes or a weight that does
+    /// [`Error::Shape`] for mismatched shapes or a weight that does
     /// not broadcast; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "BCELoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
         let unit = |v: f64| (0.0..=1.0).contains(&v);
         check_domain(OP, "input", input, "[0, 1]", unit)?;
@@ -352,10 +520,12 @@ impl BceWithLogitsLoss {
     /// The loss of logits `input` against targets `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] for mismatched shapes or a weight that does
+    /// [`Error::Shape`] for mismatched shapes or a weight that does
     /// not broadcast; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "BCEWithLogitsLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
         let mut pos = input.neg()?.softplus()?.mul(target)?;
         if let Some(p) = &self.pos_weight {
@@ -375,29 +545,14 @@ impl BceWithLogitsLoss {
     }
 }
 
-/// The reductions of [`KlDivLoss`]: [`Reduction`]'s three and `batchmean`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum KlDivReduction {
-    /// One loss per element (`"none"`).
-    None,
-    /// The mean over all elements (`"mean"`, PyTorch's default, which it
-    /// warns is not the KL divergence; prefer `BatchMean`).
-    #[default]
-    Mean,
-    /// The sum (`"sum"`).
-    Sum,
-    /// The sum divided by the batch size `input.shape[0]` (`"batchmean"`):
-    /// the mathematical KL divergence averaged over the batch.
-    BatchMean,
-}
-
 /// Kullback–Leibler divergence, PyTorch's `nn.KLDivLoss`: for log-probabilities
 /// `x` and target `y`, `ℓ = y·(ln y − x)` (0 where `y = 0`), or with
 /// `log_target` (the target given as `ln y`) `ℓ = e^y·(y − x)`; then reduced.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct KlDivLoss {
-    /// How to reduce (default [`KlDivReduction::Mean`]).
-    pub reduction: KlDivReduction,
+    /// How to reduce (default [`Reduction::Mean`], PyTorch's default, which
+    /// PyTorch warns is not the KL divergence: [`Reduction::BatchMean`] is).
+    pub reduction: Reduction,
     /// The target is given as log-probabilities (default `false`).
     pub log_target: bool,
 }
@@ -406,10 +561,11 @@ impl KlDivLoss {
     /// The divergence of `target` from the distribution with log-probabilities `input`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::Domain`] for a negative target
+    /// [`Error::Shape`]; [`Error::Domain`] for a negative target
     /// (when not `log_target`); [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "KLDivLoss";
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
         let per = if self.log_target {
             target.exp()?.mul(&target.sub(input)?)?
@@ -424,27 +580,27 @@ impl KlDivLoss {
             ylny.sub(&target.mul(input)?)?
         };
         match self.reduction {
-            KlDivReduction::None => Ok(per),
-            KlDivReduction::Sum => Ok(per.sum()?),
-            KlDivReduction::Mean => reduce(OP, per, Reduction::Mean),
-            KlDivReduction::BatchMean => {
+            Reduction::BatchMean => {
                 let batch = input.shape().dims().first().copied().unwrap_or(1);
                 if batch == 0 {
                     return Err(Error::EmptyMean { op: OP });
                 }
                 Ok(per.sum()?.div(&V::scalar(batch as f64))?)
             }
+            r => reduce(OP, per, r),
         }
     }
 }
 
 /// Multi-label one-versus-all loss, PyTorch's `nn.MultiLabelSoftMarginLoss`:
 /// per sample, `ℓₙ = −(1/C) Σ_c w_c [y_c ln σ(x_c) + (1 − y_c) ln σ(−x_c)]`;
-/// then reduced over the samples. Input `(N, C)` or `(C)`, target the same shape.
+/// then reduced over the samples. Input `(C)`, `(N, C)` or, as PyTorch
+/// accepts, `(N, *, C)` with the classes along the last dimension (one loss
+/// per `(N, *)` element); the target has the input's shape.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiLabelSoftMarginLoss {
-    /// Per-class weights, `C` of them (default `None`: all 1).
-    pub weight: Option<Vec<f64>>,
+    /// Per-class weights, a vector of `C` (default `None`: all 1).
+    pub weight: Option<Tensor<f64>>,
     /// How to reduce (default [`Reduction::Mean`]).
     pub reduction: Reduction,
 }
@@ -453,20 +609,30 @@ impl MultiLabelSoftMarginLoss {
     /// The loss of logits `input` against 0/1 targets `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::Rank`]; [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::Rank`] for a scalar input; [`Error::Shape`];
+    /// [`Error::InvalidReduction`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "MultiLabelSoftMarginLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
-        let (_, c) = batch_and_classes(OP, input.shape().dims())?;
-        check_weight(OP, self.weight.as_deref(), c)?;
+        let Some(&c) = input.shape().dims().last() else {
+            return Err(Error::Rank {
+                op: OP,
+                arg: "input",
+                expected: "at least 1 ((C), (N, C) or (N, *, C))",
+                got: 0,
+            });
+        };
+        let weight = class_weight(OP, self.weight.as_ref(), c)?;
         let pos = target.mul(&input.log_sigmoid()?)?;
         let neg = target
             .neg()?
             .add_scalar(1.0)?
             .mul(&input.neg()?.log_sigmoid()?)?;
         let mut per = pos.add(&neg)?.neg()?;
-        if let Some(w) = &self.weight {
-            per = per.mul(&constant(w.clone(), &[c])?)?;
+        if let Some(w) = weight {
+            per = per.mul(&constant(w.to_vec(), &[c])?)?;
         }
         let rank = input.shape().rank();
         let per = per.sum_axis(rank - 1, false)?.mul_scalar(1.0 / c as f64)?;

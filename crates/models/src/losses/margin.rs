@@ -3,10 +3,14 @@
 //! (with the p-norm distance or a distance of the caller's choice).
 
 use super::classification::{as_batch, class_targets};
-use super::{Reduction, check_domain, check_weight, constant, mask, reduce, same_shape};
+use super::{
+    Reduction, Target, check_domain, check_reduction, class_weight, constant, mask, reduce,
+    same_shape,
+};
 use crate::autodiff::{Shape, Tensor, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shape_error};
 use crate::kernels::Element;
+use crate::labels::ClassIndices;
 
 /// Reduces per-sample losses of a `(N, C)` input that may have been unbatched `(C)`.
 fn reduce_samples<V: Value>(
@@ -41,9 +45,11 @@ impl SoftMarginLoss {
     /// The loss of `input` against `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::Shape`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "SoftMarginLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
         let per = target.mul(input)?.neg()?.softplus()?;
         reduce(OP, per, self.reduction)
@@ -60,8 +66,8 @@ pub struct MultiMarginLoss {
     pub p: u32,
     /// The margin (default 1).
     pub margin: f64,
-    /// Per-class weights, `C` of them (default `None`: all 1).
-    pub weight: Option<Vec<f64>>,
+    /// Per-class weights, a vector of `C` (default `None`: all 1).
+    pub weight: Option<Tensor<f64>>,
     /// How to reduce (default [`Reduction::Mean`]).
     pub reduction: Reduction,
 }
@@ -82,9 +88,10 @@ impl MultiMarginLoss {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `p` other than 1 or 2; [`Error::Rank`];
-    /// [`Error::ShapeMismatch`]; [`Error::TargetOutOfRange`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &[i64]) -> Result<V> {
+    /// [`Error::Shape`]; [`Error::TargetOutOfRange`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value, Y: ClassIndices + ?Sized>(&self, input: &V, target: &Y) -> Result<V> {
         const OP: &str = "MultiMarginLoss";
+        check_reduction(OP, self.reduction)?;
         if self.p != 1 && self.p != 2 {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -93,9 +100,10 @@ impl MultiMarginLoss {
                 requirement: "only p == 1 and p == 2 are supported",
             });
         }
-        let (x, n, c, unbatched) = as_batch(OP, input)?;
-        check_weight(OP, self.weight.as_deref(), c)?;
-        let (idx, _) = class_targets(OP, target, n, c, None)?;
+        let (x, lay) = as_batch(OP, input)?;
+        let (n, c, unbatched) = (lay.n, lay.c, lay.unbatched);
+        let weight = class_weight(OP, self.weight.as_ref(), c)?;
+        let (idx, _) = class_targets(OP, target.labels(), target.labels_shape(), &lay, None)?;
         let x_y = x.gather(&idx)?.reshape([n, 1])?;
         // z[n, i] = margin − x[n, yₙ] + x[n, i], broadcast over i.
         let z = x.sub(&x_y)?.add_scalar(self.margin)?;
@@ -106,7 +114,7 @@ impl MultiMarginLoss {
         let off_target: Tensor<V::Elem> = mask(&[n, c], |k| k % c != idx[k / c])?;
         let w_y: Vec<f64> = idx
             .iter()
-            .map(|&t| self.weight.as_ref().map_or(1.0, |w| w[t]) / c as f64)
+            .map(|&t| weight.map_or(1.0, |w| w[t]) / c as f64)
             .collect();
         let per = h
             .mul(&V::constant(off_target))?
@@ -131,19 +139,22 @@ impl MultiLabelMarginLoss {
     /// entries as `input`, each in `[−1, C)`).
     ///
     /// # Errors
-    /// [`Error::Rank`]; [`Error::ShapeMismatch`]; [`Error::TargetOutOfRange`]
+    /// [`Error::Rank`]; [`Error::Shape`]; [`Error::TargetOutOfRange`]
     /// for an entry outside `[−1, C)`; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &[i64]) -> Result<V> {
+    pub fn forward<V: Value, Y: ClassIndices + ?Sized>(&self, input: &V, target: &Y) -> Result<V> {
         const OP: &str = "MultiLabelMarginLoss";
-        let (x, n, c, unbatched) = as_batch(OP, input)?;
-        if target.len() != n * c {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                what: "input vs target",
-                left: input.shape().dims().to_vec(),
-                right: vec![target.len()],
-            });
+        check_reduction(OP, self.reduction)?;
+        let (x, lay) = as_batch(OP, input)?;
+        let (n, c, unbatched) = (lay.n, lay.c, lay.unbatched);
+        if target.labels_shape() != input.shape() {
+            return Err(shape_error(
+                OP,
+                "input vs target",
+                input.shape().dims(),
+                target.labels_shape().dims(),
+            ));
         }
+        let target = target.labels();
         if let Some((index, &t)) = target
             .iter()
             .enumerate()
@@ -214,9 +225,11 @@ impl HingeEmbeddingLoss {
     /// The loss of `input` against labels `target` (same shape, each 1 or −1).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::Domain`] for a label other than ±1; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::Shape`]; [`Error::Domain`] for a label other than ±1; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "HingeEmbeddingLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
         let similar = sign_labels(OP, target)?;
         let hinge = input.neg()?.add_scalar(self.margin)?.relu()?;
@@ -243,10 +256,12 @@ impl CosineEmbeddingLoss {
     /// (`N` of them, or a scalar for unbatched rows).
     ///
     /// # Errors
-    /// [`Error::Rank`]; [`Error::ShapeMismatch`]; [`Error::Domain`] for a
+    /// [`Error::Rank`]; [`Error::Shape`]; [`Error::Domain`] for a
     /// label other than ±1; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input1: &V, input2: &V, target: &V) -> Result<V> {
+    pub fn forward<V: Value>(&self, input1: &V, input2: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "CosineEmbeddingLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input1 vs input2", input1, input2)?;
         let s = input1.shape();
         if !(1..=2).contains(&s.rank()) {
@@ -259,12 +274,12 @@ impl CosineEmbeddingLoss {
         }
         let batch = &s.dims()[..s.rank() - 1];
         if target.shape().dims() != batch {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                what: "batch of inputs vs target",
-                left: batch.to_vec(),
-                right: target.shape().dims().to_vec(),
-            });
+            return Err(shape_error(
+                OP,
+                "batch of inputs vs target",
+                batch,
+                target.shape().dims(),
+            ));
         }
         let similar = sign_labels(OP, target)?;
         let axis = s.rank() - 1;
@@ -294,9 +309,11 @@ impl MarginRankingLoss {
     /// The loss of `input1`, `input2` against `target` (all of one shape).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input1: &V, input2: &V, target: &V) -> Result<V> {
+    /// [`Error::Shape`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input1: &V, input2: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "MarginRankingLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input1 vs input2", input1, input2)?;
         same_shape(OP, "input1 vs target", input1, target)?;
         let per = target
@@ -347,7 +364,7 @@ impl Default for PairwiseDistance {
 
 impl<V: Value> Distance<V> for PairwiseDistance {
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `p > 0`; [`Error::ShapeMismatch`];
+    /// [`Error::InvalidArgument`] unless `p > 0`; [`Error::Shape`];
     /// [`Error::Rank`] for a rank-0 input.
     fn distance(&self, a: &V, b: &V) -> Result<V> {
         const OP: &str = "pairwise_distance";
@@ -397,6 +414,7 @@ fn triplet<V: Value, D: Distance<V>>(
     swap: bool,
     reduction: Reduction,
 ) -> Result<V> {
+    check_reduction(op, reduction)?;
     same_shape(op, "anchor vs positive", anchor, positive)?;
     same_shape(op, "anchor vs negative", anchor, negative)?;
     let d_ap = distance.distance(anchor, positive)?;
@@ -410,7 +428,8 @@ fn triplet<V: Value, D: Distance<V>>(
 }
 
 /// Triplet margin loss, PyTorch's `nn.TripletMarginLoss`: for anchors `a`,
-/// positives `p` and negatives `n` (`(N, D)` or `(D)`),
+/// positives `p` and negatives `n` (`(D)`, `(N, D)` or, as PyTorch
+/// accepts, `(N, *, D)`: one loss per `(N, *)` element),
 /// `ℓ = max(d(a, p) − d(a, n) + margin, 0)` with the [`PairwiseDistance`]
 /// `d(x, y) = ‖x − y + eps‖_p`; with `swap`, `d(a, n)` is replaced by
 /// `min(d(a, n), d(p, n))`; then reduced.
@@ -444,7 +463,7 @@ impl TripletMarginLoss {
     /// The loss of the triplets `(anchor, positive, negative)` (one shape).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::InvalidArgument`] unless `p > 0`;
+    /// [`Error::Shape`]; [`Error::InvalidArgument`] unless `p > 0`;
     /// [`Error::Rank`]; [`Error::EmptyMean`].
     pub fn forward<V: Value>(&self, anchor: &V, positive: &V, negative: &V) -> Result<V> {
         let d = PairwiseDistance {
@@ -517,7 +536,7 @@ impl<D> TripletMarginWithDistanceLoss<D> {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] unless `margin > 0` (as PyTorch);
-    /// [`Error::ShapeMismatch`] for inputs of different shapes or distances
+    /// [`Error::Shape`] for inputs of different shapes or distances
     /// of different shapes; the distance's own errors; [`Error::EmptyMean`].
     pub fn forward<V: Value>(&self, anchor: &V, positive: &V, negative: &V) -> Result<V>
     where

@@ -2,9 +2,9 @@
 //! negative log-likelihoods. In each, `input` and `target` have one shape
 //! and the loss is computed elementwise, then reduced.
 
-use super::{Reduction, check_domain, mask, reduce, same_shape};
+use super::{Reduction, Target, check_domain, check_reduction, mask, reduce, same_shape};
 use crate::autodiff::{Tensor, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shape_error};
 use crate::kernels::Element;
 
 /// Mean absolute error, PyTorch's `nn.L1Loss`: `ℓ = |x − y|`, then reduced.
@@ -18,8 +18,10 @@ impl L1Loss {
     /// The loss of `input` against `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::EmptyMean`] for a mean of an empty input.
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::Shape`]; [`Error::EmptyMean`] for a mean of an empty input.
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
+        check_reduction("L1Loss", self.reduction)?;
+        let target = &target.to_value();
         same_shape("L1Loss", "input vs target", input, target)?;
         reduce("L1Loss", input.sub(target)?.abs()?, self.reduction)
     }
@@ -36,8 +38,10 @@ impl MseLoss {
     /// The loss of `input` against `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::Shape`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
+        check_reduction("MSELoss", self.reduction)?;
+        let target = &target.to_value();
         same_shape("MSELoss", "input vs target", input, target)?;
         reduce("MSELoss", input.sub(target)?.square()?, self.reduction)
     }
@@ -75,9 +79,11 @@ impl HuberLoss {
     /// The loss of `input` against `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `delta > 0`; [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::InvalidArgument`] unless `delta > 0`; [`Error::Shape`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "HuberLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         if self.delta.is_nan() || self.delta <= 0.0 {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -121,9 +127,11 @@ impl SmoothL1Loss {
     /// The loss of `input` against `target` (same shape).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a negative `beta`; [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// [`Error::InvalidArgument`] for a negative `beta`; [`Error::Shape`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "SmoothL1Loss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         if self.beta.is_nan() || self.beta < 0.0 {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -177,9 +185,11 @@ impl PoissonNllLoss {
     ///
     /// # Errors
     /// [`Error::Domain`] for a rate `input < 0` when `log_input` is false,
-    /// or a negative target when `full`; [`Error::ShapeMismatch`]; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V) -> Result<V> {
+    /// or a negative target when `full`; [`Error::Shape`]; [`Error::EmptyMean`].
+    pub fn forward<V: Value>(&self, input: &V, target: &impl Target<V>) -> Result<V> {
         const OP: &str = "PoissonNLLLoss";
+        check_reduction(OP, self.reduction)?;
+        let target = &target.to_value();
         same_shape(OP, "input vs target", input, target)?;
         let mut per = if self.log_input {
             input.exp()?.sub(&target.mul(input)?)?
@@ -241,10 +251,17 @@ impl GaussianNllLoss {
     /// The loss of `input` (the mean) against `target`, with variance `var`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] for a target or `var` of the wrong shape;
+    /// [`Error::Shape`] for a target or `var` of the wrong shape;
     /// [`Error::Domain`] for a negative variance; [`Error::EmptyMean`].
-    pub fn forward<V: Value>(&self, input: &V, target: &V, var: &V) -> Result<V> {
+    pub fn forward<V: Value>(
+        &self,
+        input: &V,
+        target: &impl Target<V>,
+        var: &impl Target<V>,
+    ) -> Result<V> {
         const OP: &str = "GaussianNLLLoss";
+        check_reduction(OP, self.reduction)?;
+        let (target, var) = (&target.to_value(), &var.to_value());
         same_shape(OP, "input vs target", input, target)?;
         let (is, vs) = (input.shape(), var.shape());
         let (id, vd) = (is.dims(), vs.dims());
@@ -261,12 +278,12 @@ impl GaussianNllLoss {
         {
             var.clone()
         } else {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                what: "var vs input (var is of incorrect size)",
-                left: vd.to_vec(),
-                right: id.to_vec(),
-            });
+            return Err(shape_error(
+                OP,
+                "var vs input (var is of incorrect size)",
+                vd,
+                id,
+            ));
         };
         check_domain(OP, "var", &var, "[0, ∞)", |v| v >= 0.0)?;
         // max(var, eps) in value, identity in derivative: var + (max(var, eps) − var)

@@ -296,11 +296,11 @@ fn sparse_eye_dirac_constant() {
     assert!(init::dirac(&mut d, 2).is_err()); // 3 outputs, 2 groups
     assert!(init::dirac(&mut e, 1).is_err()); // rank 2
 
-    init::constant(&mut e, 0.25);
+    init::constant(&mut e, 0.25).unwrap();
     assert!(e.as_slice().iter().all(|&v| v == 0.25));
-    init::ones(&mut e);
+    init::ones(&mut e).unwrap();
     assert!(e.as_slice().iter().all(|&v| v == 1.0));
-    init::zeros(&mut e);
+    init::zeros(&mut e).unwrap();
     assert!(e.as_slice().iter().all(|&v| v == 0.0));
 }
 
@@ -322,4 +322,143 @@ fn same_seed_same_weights() {
     let l1 = models::Linear::<f64>::new(5, 3, true, &mut rng(1)).unwrap();
     let l2 = models::Linear::<f64>::new(5, 3, true, &mut rng(1)).unwrap();
     assert_eq!(l1, l2);
+}
+
+/// The positions of the ones of a tensor, as multi-indices (row-major order).
+fn ones_at(t: &Tensor<f64>) -> Vec<Vec<usize>> {
+    let dims = t.shape().dims().to_vec();
+    (0..t.numel())
+        .filter(|&i| t.as_slice()[i] == 1.0)
+        .map(|mut i| {
+            let mut idx = vec![0; dims.len()];
+            for a in (0..dims.len()).rev() {
+                idx[a] = i % dims[a];
+                i /= dims[a];
+            }
+            idx
+        })
+        .collect()
+}
+
+#[test]
+fn dirac_on_5d_weights_is_pytorchs() {
+    // torch.nonzero after torch.nn.init.dirac_(torch.empty(6, 4, 3, 2, 3), groups=2)
+    let mut w = Tensor::<f64>::full([6, 4, 3, 2, 3], 9.0);
+    init::dirac(&mut w, 2).unwrap();
+    assert_eq!(
+        ones_at(&w),
+        vec![
+            vec![0, 0, 1, 1, 1],
+            vec![1, 1, 1, 1, 1],
+            vec![2, 2, 1, 1, 1],
+            vec![3, 0, 1, 1, 1],
+            vec![4, 1, 1, 1, 1],
+            vec![5, 2, 1, 1, 1],
+        ]
+    );
+    assert_eq!(w.as_slice().iter().filter(|&&v| v != 0.0).count(), 6);
+    // torch.nonzero after torch.nn.init.dirac_(torch.empty(4, 6, 1, 3, 2), groups=1)
+    let mut w = Tensor::<f64>::full([4, 6, 1, 3, 2], 9.0);
+    init::dirac(&mut w, 1).unwrap();
+    assert_eq!(
+        ones_at(&w),
+        vec![
+            vec![0, 0, 0, 1, 1],
+            vec![1, 1, 0, 1, 1],
+            vec![2, 2, 0, 1, 1],
+            vec![3, 3, 0, 1, 1],
+        ]
+    );
+    assert_eq!(w.as_slice().iter().filter(|&&v| v != 0.0).count(), 4);
+}
+
+#[test]
+fn each_initialiser_refuses_what_pytorch_refuses() {
+    let mut vector = Tensor::<f64>::zeros([5]);
+    let mut matrix = Tensor::<f64>::zeros([3, 4]);
+    let mut six = Tensor::<f64>::zeros([2, 2, 1, 1, 1, 1]);
+    let r = &mut rng(0);
+    let invalid = |res: models::Result<()>, want: &str| match res {
+        Err(Error::InvalidArgument { arg, .. }) => assert_eq!(arg, want),
+        other => panic!("{want}: {other:?}"),
+    };
+    let rank = |res: models::Result<()>| assert!(matches!(res, Err(Error::Rank { .. })), "{res:?}");
+    // uniform: a ≤ b, both finite.
+    invalid(init::uniform(&mut matrix, 1.0, 0.0, r), "b");
+    invalid(init::uniform(&mut matrix, 0.0, f64::INFINITY, r), "b");
+    // normal: std ≥ 0 and finite.
+    invalid(init::normal(&mut matrix, 0.0, -1.0, r), "std");
+    invalid(init::normal(&mut matrix, 0.0, f64::NAN, r), "std");
+    // trunc_normal: std > 0, a < b.
+    invalid(
+        init::trunc_normal(&mut matrix, 0.0, 0.0, -2.0, 2.0, r),
+        "std",
+    );
+    invalid(init::trunc_normal(&mut matrix, 0.0, 1.0, 2.0, -2.0, r), "b");
+    // The fan-based ones need at least 2 dimensions.
+    rank(init::xavier_uniform(&mut vector, 1.0, r));
+    rank(init::xavier_normal(&mut vector, 1.0, r));
+    rank(init::kaiming_uniform(
+        &mut vector,
+        0.0,
+        FanMode::FanIn,
+        Nonlinearity::Relu,
+        r,
+    ));
+    rank(init::kaiming_normal(
+        &mut vector,
+        0.0,
+        FanMode::FanOut,
+        Nonlinearity::Relu,
+        r,
+    ));
+    invalid(
+        init::kaiming_uniform(
+            &mut matrix,
+            f64::NAN,
+            FanMode::FanIn,
+            Nonlinearity::LeakyRelu,
+            r,
+        ),
+        "param",
+    );
+    rank(init::orthogonal(&mut vector, 1.0, r));
+    // eye and sparse: exactly 2 dimensions.
+    rank(init::eye(&mut vector));
+    rank(init::sparse(&mut vector, 0.5, 0.01, r));
+    invalid(init::sparse(&mut matrix, 1.5, 0.01, r), "sparsity");
+    invalid(init::sparse(&mut matrix, 0.5, -0.01, r), "std");
+    // dirac: 3, 4 or 5 dimensions, groups dividing dim 0, a kernel with a centre.
+    rank(init::dirac(&mut matrix, 1));
+    rank(init::dirac(&mut six, 1));
+    invalid(
+        init::dirac(&mut Tensor::<f64>::zeros([4, 2, 3]), 0),
+        "groups",
+    );
+    invalid(
+        init::dirac(&mut Tensor::<f64>::zeros([4, 2, 3]), 3),
+        "groups",
+    );
+    let mut empty_kernel = Tensor::<f64>::zeros([2, 2, 0, 3]);
+    assert!(matches!(
+        init::dirac(&mut empty_kernel, 1),
+        Err(Error::Shape(_))
+    ));
+    // No output channel, nothing to place: PyTorch accepts it.
+    init::dirac(&mut Tensor::<f64>::zeros([0, 2, 0]), 1).unwrap();
+    // constant, ones and zeros accept every tensor and value, as PyTorch's
+    // (−∞ fills attention masks).
+    init::constant(&mut six, f64::NEG_INFINITY).unwrap();
+    assert!(six.as_slice().iter().all(|&v| v == f64::NEG_INFINITY));
+    init::ones(&mut Tensor::<f64>::zeros([])).unwrap();
+    init::zeros(&mut Tensor::<f32>::zeros([0, 3])).unwrap();
+    // calculate_gain and the mode names.
+    assert!(matches!(
+        "gelu".parse::<Nonlinearity>(),
+        Err(Error::UnsupportedNonlinearity { .. })
+    ));
+    assert!(matches!(
+        "fan_avg".parse::<FanMode>(),
+        Err(Error::InvalidFanMode { .. })
+    ));
 }

@@ -15,6 +15,7 @@ fn ad<V>(r: models::Result<V>) -> AdResult<V> {
     match r {
         Ok(v) => Ok(v),
         Err(models::Error::Autodiff(e)) => Err(e),
+        Err(models::Error::Shape(e)) => Err(e.into()),
         Err(e) => panic!("loss failed: {e}"),
     }
 }
@@ -41,7 +42,7 @@ enum Case {
     SoftMargin(Reduction, Tensor<f64>),
     MultiLabelSoftMargin(MultiLabelSoftMarginLoss, Tensor<f64>),
     MultiMargin(MultiMarginLoss, Vec<i64>),
-    MultiLabelMargin(Reduction, Vec<i64>),
+    MultiLabelMargin(Reduction, models::Labels),
     HingeEmbedding(HingeEmbeddingLoss, Tensor<f64>),
     CosineEmbedding(CosineEmbeddingLoss, Tensor<f64>),
     MarginRanking(MarginRankingLoss, Tensor<f64>),
@@ -75,7 +76,7 @@ impl Function for Case {
                 reduction: *r,
                 ..Default::default()
             }
-            .forward(&xs[0], &lift(y)),
+            .forward(&xs[0], &lift::<V>(y)),
             Gaussian(r, full) => GaussianNllLoss {
                 full: *full,
                 reduction: *r,
@@ -83,18 +84,18 @@ impl Function for Case {
             }
             .forward(&xs[0], &xs[1], &xs[2]),
             CrossEntropy(l, y) => l.forward(&xs[0], y),
-            CrossEntropyProbs(l) => l.forward_probs(&xs[0], &xs[1]),
+            CrossEntropyProbs(l) => l.forward(&xs[0], &xs[1]),
             Nll(l, y) => l.forward(&xs[0], y),
-            Bce(l, y) => l.forward(&xs[0], &lift(y)),
+            Bce(l, y) => l.forward(&xs[0], &lift::<V>(y)),
             BceLogits(l) => l.forward(&xs[0], &xs[1]),
             KlDiv(l) => l.forward(&xs[0], &xs[1]),
-            SoftMargin(r, y) => SoftMarginLoss { reduction: *r }.forward(&xs[0], &lift(y)),
-            MultiLabelSoftMargin(l, y) => l.forward(&xs[0], &lift(y)),
+            SoftMargin(r, y) => SoftMarginLoss { reduction: *r }.forward(&xs[0], &lift::<V>(y)),
+            MultiLabelSoftMargin(l, y) => l.forward(&xs[0], &lift::<V>(y)),
             MultiMargin(l, y) => l.forward(&xs[0], y),
             MultiLabelMargin(r, y) => MultiLabelMarginLoss { reduction: *r }.forward(&xs[0], y),
-            HingeEmbedding(l, y) => l.forward(&xs[0], &lift(y)),
-            CosineEmbedding(l, y) => l.forward(&xs[0], &xs[1], &lift(y)),
-            MarginRanking(l, y) => l.forward(&xs[0], &xs[1], &lift(y)),
+            HingeEmbedding(l, y) => l.forward(&xs[0], &lift::<V>(y)),
+            CosineEmbedding(l, y) => l.forward(&xs[0], &xs[1], &lift::<V>(y)),
+            MarginRanking(l, y) => l.forward(&xs[0], &xs[1], &lift::<V>(y)),
             Triplet(l) => l.forward(&xs[0], &xs[1], &xs[2]),
             TripletCustom(r) => TripletMarginWithDistanceLoss {
                 distance_function: sq_dist::<V>,
@@ -172,7 +173,7 @@ proptest! {
         if n > 1 {
             y[0] = -100; // one ignored target
         }
-        let w = u(&[c], 0.3, 2.0, seed + 2).to_vec();
+        let w = u(&[c], 0.3, 2.0, seed + 2);
         let probs = u(&s, 0.05, 1.0, seed + 3);
         let y01 = u(&s, 0.0, 1.0, seed + 4);
         for r in REDS {
@@ -193,11 +194,11 @@ proptest! {
             let l = BceWithLogitsLoss { weight: bw.clone(), pos_weight: Some(u(&[c], 0.5, 3.0, seed + 7)), reduction: r };
             check("BCEWithLogits", Case::BceLogits(l), &[x.clone(), y01.clone()]);
             for (reduction, log_target) in [
-                (KlDivReduction::None, false),
-                (KlDivReduction::Mean, true),
-                (KlDivReduction::Sum, false),
-                (KlDivReduction::BatchMean, false),
-                (KlDivReduction::BatchMean, true),
+                (Reduction::None, false),
+                (Reduction::Mean, true),
+                (Reduction::Sum, false),
+                (Reduction::BatchMean, false),
+                (Reduction::BatchMean, true),
             ] {
                 let target = if log_target { u(&s, -3.0, 0.0, seed + 8) } else { probs.clone() };
                 check("KLDiv", Case::KlDiv(KlDivLoss { reduction, log_target }), &[x.clone(), target]);
@@ -220,10 +221,10 @@ proptest! {
         for r in REDS {
             check("SoftMargin", Case::SoftMargin(r, signs(n * c, seed + 4).reshape([n, c]).unwrap()), std::slice::from_ref(&x));
             for p in [1, 2] {
-                let l = MultiMarginLoss { p, margin: 0.9, weight: Some(vec![1.5; c]), reduction: r };
+                let l = MultiMarginLoss { p, margin: 0.9, weight: Some(Tensor::vector(&vec![1.5; c])), reduction: r };
                 check("MultiMargin", Case::MultiMargin(l, y.clone()), std::slice::from_ref(&x));
             }
-            check("MultiLabelMargin", Case::MultiLabelMargin(r, ml.clone()), std::slice::from_ref(&x));
+            check("MultiLabelMargin", Case::MultiLabelMargin(r, models::Labels::new(ml.clone(), [n, c]).unwrap()), std::slice::from_ref(&x));
             let d = u(&[n], -0.5, 1.5, seed + 5);
             check("HingeEmbedding", Case::HingeEmbedding(HingeEmbeddingLoss { margin: 1.0, reduction: r }, signs(n, seed + 6)), std::slice::from_ref(&d));
             check("CosineEmbedding", Case::CosineEmbedding(CosineEmbeddingLoss { margin: -0.5, reduction: r }, signs(n, seed + 7)), &[x.clone(), x2.clone()]);

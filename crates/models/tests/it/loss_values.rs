@@ -192,7 +192,7 @@ fn cross_entropy_class_indices_match_formula() {
         for weight in [None, Some(w.clone())] {
             for eps in [0.0, 0.1, 0.7] {
                 let l = CrossEntropyLoss {
-                    weight: weight.clone(),
+                    weight: weight.as_deref().map(Tensor::vector),
                     reduction: r,
                     label_smoothing: eps,
                     ..Default::default()
@@ -220,7 +220,7 @@ fn cross_entropy_class_indices_match_formula() {
                 if eps == 0.0 {
                     let lp = xt.log_softmax().unwrap();
                     let nl = NllLoss {
-                        weight: weight.clone(),
+                        weight: weight.as_deref().map(Tensor::vector),
                         reduction: r,
                         ..Default::default()
                     };
@@ -244,7 +244,7 @@ fn cross_entropy_hand_values() {
     // mean = ln 3 · 5 / 5 = ln 3 (whereas dividing by N would give 5/3 ln 3).
     let x = t(&[0.0; 9], &[3, 3]);
     let l = CrossEntropyLoss {
-        weight: Some(vec![1.0, 2.0, 4.0]),
+        weight: Some(Tensor::vector(&[1.0, 2.0, 4.0])),
         ..Default::default()
     };
     let got = l.forward(&x, &[0, 2, -100]).unwrap().item().unwrap();
@@ -285,12 +285,12 @@ fn cross_entropy_probabilities_match_formula() {
         for weight in [None, Some(w.clone())] {
             for eps in [0.0, 0.25] {
                 let l = CrossEntropyLoss {
-                    weight: weight.clone(),
+                    weight: weight.as_deref().map(Tensor::vector),
                     reduction: r,
                     label_smoothing: eps,
                     ..Default::default()
                 };
-                let got = l.forward_probs(&t(&x, &[n, c]), &t(&y, &[n, c])).unwrap();
+                let got = l.forward(&t(&x, &[n, c]), &t(&y, &[n, c])).unwrap();
                 let want = o::cross_entropy_prob(&x, c, &y, weight.as_deref(), eps, rr);
                 assert_close(&v(&got), &want, RTOL, ATOL);
             }
@@ -304,7 +304,7 @@ fn cross_entropy_probabilities_match_formula() {
         .forward(&t(&x, &[n, c]), &idx)
         .unwrap();
     let b = CrossEntropyLoss::default()
-        .forward_probs(&t(&x, &[n, c]), &onehot)
+        .forward(&t(&x, &[n, c]), &onehot)
         .unwrap();
     assert_close(&[a.item().unwrap()], &[b.item().unwrap()], 1e-14, 0.0);
 }
@@ -380,9 +380,9 @@ fn kl_divergence_matches_formula() {
     y[4] = 0.0; // a zero-probability target contributes 0
     let ly: Vec<f64> = rand_vec(n * c, -3.0, 0.0, 17);
     for (r, rr) in [
-        (KlDivReduction::None, Red::None),
-        (KlDivReduction::Mean, Red::Mean),
-        (KlDivReduction::Sum, Red::Sum),
+        (Reduction::None, Red::None),
+        (Reduction::Mean, Red::Mean),
+        (Reduction::Sum, Red::Sum),
     ] {
         for (log_target, yy) in [(false, &y), (true, &ly)] {
             let l = KlDivLoss {
@@ -399,7 +399,7 @@ fn kl_divergence_matches_formula() {
         }
     }
     let l = KlDivLoss {
-        reduction: KlDivReduction::BatchMean,
+        reduction: Reduction::BatchMean,
         log_target: false,
     };
     let got = l
@@ -412,7 +412,7 @@ fn kl_divergence_matches_formula() {
     // Hand value: KL((½, ½) ‖ (¼, ¾)) = ½ ln 2 + ½ ln(2/3).
     let lp = t(&[0.25f64.ln(), 0.75f64.ln()], &[1, 2]);
     let l = KlDivLoss {
-        reduction: KlDivReduction::BatchMean,
+        reduction: Reduction::BatchMean,
         log_target: false,
     };
     let got = l
@@ -450,7 +450,7 @@ fn soft_margin_losses_match_formulas() {
         );
         for weight in [None, Some(w.clone())] {
             let l = MultiLabelSoftMarginLoss {
-                weight: weight.clone(),
+                weight: weight.as_deref().map(Tensor::vector),
                 reduction: r,
             };
             let got = l.forward(&t(&x, &[n, c]), &t(&y01, &[n, c])).unwrap();
@@ -473,7 +473,7 @@ fn multi_margin_losses_match_formulas() {
                     let l = MultiMarginLoss {
                         p,
                         margin,
-                        weight: weight.clone(),
+                        weight: weight.as_deref().map(Tensor::vector),
                         reduction: r,
                     };
                     let got = l.forward(&t(&x, &[n, c]), &y).unwrap();
@@ -491,7 +491,10 @@ fn multi_margin_losses_match_formulas() {
             2, 2, -1, -1,
         ];
         let got = MultiLabelMarginLoss { reduction: r }
-            .forward(&t(&x, &[n, c]), &ty)
+            .forward(
+                &t(&x, &[n, c]),
+                &models::Labels::new(ty.clone(), [n, c]).unwrap(),
+            )
             .unwrap();
         assert_close(
             &v(&got),
@@ -512,7 +515,7 @@ fn multi_margin_losses_match_formulas() {
     // MultiLabelMarginLoss, y = [3, 0, −1, 1]: targets {3, 0}, others {1, 2}:
     // ¼((1 − (0.1 − 0.2)) + (1 − (0.1 − 0.4)) + (1 − (0.8 − 0.2)) + (1 − (0.8 − 0.4))) = 0.85.
     let got = MultiLabelMarginLoss::default()
-        .forward(&x, &[3, 0, -1, 1])
+        .forward(&x, &models::Labels::new(vec![3, 0, -1, 1], [1, 4]).unwrap())
         .unwrap()
         .item()
         .unwrap();

@@ -1,9 +1,14 @@
 //! The integration tests, in one binary (one link instead of one per file).
 
+// `models::Error` is large (it holds the shared `ShapeError` by value), as in the library.
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 mod init;
 mod linear_models;
+mod loss_api;
 mod loss_edges;
 mod loss_grads;
+mod loss_spatial;
 mod loss_values;

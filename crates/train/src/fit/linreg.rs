@@ -181,7 +181,7 @@ impl<'d, T: Element> LinRegTrainer<'d, T> {
             train,
             scaling,
             config,
-            w: model.weights().to_vec(),
+            w: model.weight().to_vec(),
             b: model.bias(),
             grad_w: vec![T::ZERO; d],
             sgd: Sgd::new(config.sgd)?,

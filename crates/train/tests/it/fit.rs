@@ -332,6 +332,7 @@ fn saved_then_loaded_model_predicts_the_same() {
     let x = models::autodiff::Tensor::from_vec(x, [idx.len(), 64]).unwrap();
     assert_eq!(back.predict(&x).unwrap(), trained.predict(&x).unwrap());
     // The trainer's accuracy is the model's.
+    let y: Vec<models::Label> = y.iter().map(|&c| c as models::Label).collect();
     let acc = trained.accuracy(&x, &y).unwrap();
     assert_eq!(acc, t.accuracy(&digits.test).unwrap());
     // Only the file itself is left in the directory (no temporary files).

@@ -337,7 +337,7 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
     }
     // The weights for raw features, whatever the training scaling.
     let raw = raw_model(&trainer)?;
-    let w: Vec<f64> = raw.weights().iter().map(|&x| f64::from(x)).collect();
+    let w: Vec<f64> = raw.weight().iter().map(|&x| f64::from(x)).collect();
     say!("sgd:         w = {}, b = {:.6}", fmt_vec(&w), raw.bias());
     if let Some((tw, tb)) = &truth {
         let dw: Vec<f64> = tw.iter().zip(&w).map(|(t, x)| t - x).collect();
@@ -359,7 +359,7 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
         })?;
         let exact = fold_scaling(&exact.linear, trainer.scaling())?;
         let exact = LinearRegression { linear: exact };
-        let ew: Vec<f64> = exact.weights().iter().map(|&x| f64::from(x)).collect();
+        let ew: Vec<f64> = exact.weight().iter().map(|&x| f64::from(x)).collect();
         say!("closed form: w = {}, b = {:.6}", fmt_vec(&ew), exact.bias());
     }
     let name = match &a.csv {
@@ -385,7 +385,7 @@ fn raw_model(trainer: &LinRegTrainer<'_, f32>) -> Result<LinearRegression<f32>, 
 /// `‖w − w_true‖₂` and `|b − b_true|`.
 fn param_error(model: &LinearRegression<f32>, w_true: &[f64], b_true: f64) -> (f64, f64) {
     let w = model
-        .weights()
+        .weight()
         .iter()
         .zip(w_true)
         .map(|(&w, &t)| (f64::from(w) - t).powi(2))
