@@ -18,14 +18,9 @@
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
-// `Error` holds the workspace's one `ShapeError` by value (two inline
-// shapes: 128 bytes), so every `Result` of the crate is that large. Errors
-// are the cold path; boxing them would cost an allocation per error and a
-// second form of the shape error.
-#![allow(clippy::result_large_err)]
 
 pub use autodiff;
-pub use autodiff::rand;
+pub use autodiff::{rand, seeded};
 
 /// A class label: the one type of class indices in every crate of the
 /// workspace (PyTorch's `int64`, so that `ignore_index = -100` is a label

@@ -1,8 +1,5 @@
 //! The integration tests, in one binary (one link instead of one per file).
 
-// `models::Error` is large (it holds the shared `ShapeError` by value), as in the library.
-#![allow(clippy::result_large_err)]
-
 mod common;
 
 mod init;
