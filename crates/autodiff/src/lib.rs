@@ -6,6 +6,7 @@ mod check;
 mod dual;
 mod error;
 mod functional;
+mod mono;
 mod operators;
 pub mod ops;
 mod shape;
@@ -22,6 +23,8 @@ pub use functional::{
 };
 pub use kernels;
 pub use kernels::Element;
+#[doc(hidden)]
+pub use mono::instantiate;
 pub use ops::Index;
 /// The random-number crate of every RNG-taking API here, re-exported so
 /// that a user needs no version of their own.
