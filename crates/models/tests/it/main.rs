@@ -7,3 +7,4 @@ mod linear_models;
 mod loss_edges;
 mod loss_grads;
 mod loss_values;
+mod model;
