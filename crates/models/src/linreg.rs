@@ -10,9 +10,8 @@ use crate::kernels::{Element, U8Scale};
 use crate::linalg::Qr;
 use crate::linear::Linear;
 use crate::model::{
-    Batch, Criterion, Data, Inputs, Model, Module, Net, Sums, check_grads, check_net,
+    Batch, Criterion, Data, Inputs, Model, Sums, check_grads, check_net, one_layer_model,
 };
-use crate::softmax_reg::linear_of;
 
 /// Linear regression `ŷ = x·w + b`: a [`Linear`] layer with `d` inputs and one output.
 ///
@@ -172,41 +171,7 @@ pub(crate) fn least_squares_with_bias<T: Element>(
     Ok((sol, b))
 }
 
-impl<T: Element> Module for LinearRegression<T> {
-    type Elem = T;
-
-    /// `weight` `(1, d)`, then `bias` `(1)` if there is one.
-    fn named_parameters(&self) -> Vec<(&str, &Tensor<T>)> {
-        self.linear.parameters()
-    }
-
-    fn named_parameters_mut(&mut self) -> Vec<(&str, &mut Tensor<T>)> {
-        self.linear.parameters_mut()
-    }
-}
-
-impl<T: Element> Net for LinearRegression<T> {
-    fn in_features(&self) -> usize {
-        self.inputs()
-    }
-
-    fn out_features(&self) -> usize {
-        self.linear.out_features()
-    }
-
-    fn criterion(&self) -> Criterion {
-        Criterion::HalfSquaredError
-    }
-
-    fn forward<V: Value<Elem = T>>(&self, params: &[V], x: &V) -> Result<V> {
-        linear_of(
-            "LinearRegression::forward",
-            params,
-            x,
-            self.linear.bias.is_some(),
-        )
-    }
-}
+one_layer_model!(LinearRegression, Criterion::HalfSquaredError);
 
 /// The buffer the fused gradient of [`LinearRegression`] reuses: one row of
 /// byte inputs, scaled (real inputs are read in place).

@@ -684,3 +684,101 @@ pub(crate) fn check_net<N: Net>(net: &N, data: &Data<'_, N::Elem>) -> Result<()>
     }
     Ok(())
 }
+
+/// `linear(x, W, b)` with the parameters given as values (`[W]` or
+/// `[W, b]`): the forward pass of a one-layer model as a [`Net`].
+pub(crate) fn linear_of<V: Value>(op: &'static str, params: &[V], x: &V, bias: bool) -> Result<V> {
+    match (params, bias) {
+        ([w], false) => crate::linear(x, w, None),
+        ([w, b], true) => crate::linear(x, w, Some(b)),
+        _ => Err(shape_error(
+            op,
+            "the parameter values given vs the model's parameters",
+            &[params.len()],
+            &[1 + usize::from(bias)],
+        )),
+    }
+}
+
+/// [`Module`] and [`Net`] for a model that is one [`crate::Linear`] layer
+/// (its field `linear`) trained on `criterion`: the parameters are the
+/// layer's (`weight`, then `bias` if there is one), the forward pass
+/// `x·Wᵀ + b`.
+macro_rules! one_layer_model {
+    ($model:ident, $criterion:expr) => {
+        impl<T: Element> $crate::Module for $model<T> {
+            type Elem = T;
+
+            /// `weight` `(out, in)`, then `bias` `(out)` if there is one.
+            fn named_parameters(&self) -> Vec<(&str, &$crate::autodiff::Tensor<T>)> {
+                self.linear.parameters()
+            }
+
+            fn named_parameters_mut(&mut self) -> Vec<(&str, &mut $crate::autodiff::Tensor<T>)> {
+                self.linear.parameters_mut()
+            }
+        }
+
+        impl<T: Element> $crate::Net for $model<T> {
+            fn in_features(&self) -> usize {
+                self.linear.in_features()
+            }
+
+            fn out_features(&self) -> usize {
+                self.linear.out_features()
+            }
+
+            fn criterion(&self) -> $crate::Criterion {
+                $criterion
+            }
+
+            fn forward<V: $crate::autodiff::Value<Elem = T>>(
+                &self,
+                params: &[V],
+                x: &V,
+            ) -> $crate::Result<V> {
+                $crate::model::linear_of(
+                    concat!(stringify!($model), "::forward"),
+                    params,
+                    x,
+                    self.linear.bias.is_some(),
+                )
+            }
+        }
+    };
+}
+pub(crate) use one_layer_model;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SoftmaxRegression;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// Reverse mode moves the gathered rows into a tensor and takes the
+    /// same buffer back after `backward`: the second step finds it where
+    /// the first left it (a copy would be a new allocation).
+    #[test]
+    fn reverse_mode_reuses_its_input_buffer() {
+        let model = SoftmaxRegression::<f64>::new(3, 2, &mut StdRng::seed_from_u64(0)).unwrap();
+        let x = [0.5, -1.0, 2.0, 0.25, -0.5, 1.5, 1.0, 0.0, -2.0];
+        let labels = [1, 0, 1];
+        let targets = Targets::Classes {
+            labels: &labels,
+            classes: 2,
+        };
+        let data = Data::new(Inputs::Real(&x), 3, targets).unwrap();
+        let batch = Batch::new(data, &[2, 0, 1], 3).unwrap();
+        let reverse = Reverse(model);
+        let mut ws = ReverseWorkspace::default();
+        let mut grads = vec![vec![0.0; 6], vec![0.0; 2]];
+        reverse.loss_and_grad(&batch, &mut grads, &mut ws).unwrap();
+        let first = ws.x.as_ptr();
+        assert_eq!(ws.x.len(), 9);
+        reverse.loss_and_grad(&batch, &mut grads, &mut ws).unwrap();
+        assert_eq!(ws.x.as_ptr(), first);
+        reverse.evaluate(&batch, &mut ws).unwrap();
+        assert_eq!(ws.x.as_ptr(), first);
+    }
+}

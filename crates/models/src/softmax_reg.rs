@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::kernels::{self, Element, MatMut, MatRef};
 use crate::linear::{Linear, linear};
 use crate::model::{
-    Batch, Criterion, Data, Inputs, Model, Module, Net, Sums, check_grads, check_net, class_index,
-    shape_error,
+    Batch, Criterion, Data, Inputs, Model, Sums, check_grads, check_net, class_index,
+    one_layer_model,
 };
 
 /// One-hot encoding: an `(N, classes)` tensor with a 1 at `[i, labels[i]]`.
@@ -212,56 +212,7 @@ impl<T: Element> SoftmaxRegression<T> {
     }
 }
 
-/// `linear(x, W, b)` with the parameters given as values (`[W]` or
-/// `[W, b]`), for the [`Net`] forms of the linear models.
-pub(crate) fn linear_of<V: Value>(op: &'static str, params: &[V], x: &V, bias: bool) -> Result<V> {
-    match (params, bias) {
-        ([w], false) => linear(x, w, None),
-        ([w, b], true) => linear(x, w, Some(b)),
-        _ => Err(shape_error(
-            op,
-            "the parameter values given vs the model's parameters",
-            &[params.len()],
-            &[1 + usize::from(bias)],
-        )),
-    }
-}
-
-impl<T: Element> Module for SoftmaxRegression<T> {
-    type Elem = T;
-
-    /// `weight` `(q, d)`, then `bias` `(q)` if there is one.
-    fn named_parameters(&self) -> Vec<(&str, &Tensor<T>)> {
-        self.linear.parameters()
-    }
-
-    fn named_parameters_mut(&mut self) -> Vec<(&str, &mut Tensor<T>)> {
-        self.linear.parameters_mut()
-    }
-}
-
-impl<T: Element> Net for SoftmaxRegression<T> {
-    fn in_features(&self) -> usize {
-        self.linear.in_features()
-    }
-
-    fn out_features(&self) -> usize {
-        self.classes()
-    }
-
-    fn criterion(&self) -> Criterion {
-        Criterion::CrossEntropy
-    }
-
-    fn forward<V: Value<Elem = T>>(&self, params: &[V], x: &V) -> Result<V> {
-        linear_of(
-            "SoftmaxRegression::forward",
-            params,
-            x,
-            self.linear.bias.is_some(),
-        )
-    }
-}
+one_layer_model!(SoftmaxRegression, Criterion::CrossEntropy);
 
 /// The buffers the fused gradient of [`SoftmaxRegression`] reuses from
 /// step to step.

@@ -615,6 +615,29 @@ fn a_value_written_network_trains_through_the_same_trainer() {
         })
     };
     let (losses, acc, names, weights) = run(1);
+    // SGD updates the parameters in place: after training, the model's
+    // tensors are the allocations it started with (the reverse-mode leaves
+    // shared them and were dropped, so no copy-on-write was needed).
+    let mut t = Trainer::new(
+        Reverse(Mlp::new(64, 32, 10, 1)),
+        &digits.train,
+        digits8x8_scaling(),
+        FitConfig::new(256, 0.5),
+    )
+    .unwrap();
+    let storage = |t: &Trainer<'_, Reverse<Mlp>>| -> Vec<*const f64> {
+        t.model()
+            .0
+            .params
+            .iter()
+            .map(|p| p.as_slice().as_ptr())
+            .collect()
+    };
+    let before = storage(&t);
+    let start = t.model().0.params[0].to_vec();
+    t.train_epoch(1, &mut |_, _| {}).unwrap();
+    assert_eq!(storage(&t), before);
+    assert_ne!(t.model().0.params[0].to_vec(), start);
     assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
     assert!(losses[14] < losses[0] / 20.0, "{losses:?}");
     assert!(acc > 0.85, "test accuracy {acc}");
