@@ -404,9 +404,14 @@ pub(crate) fn check_grads<M: Module + ?Sized>(
     grads: &[Vec<M::Elem>],
 ) -> Result<()> {
     let params = m.named_parameters();
-    let sizes: Vec<usize> = params.iter().map(|(_, p)| p.numel()).collect();
-    let given: Vec<usize> = grads.iter().map(Vec::len).collect();
-    if sizes != given {
+    let fits = params.len() == grads.len()
+        && params
+            .iter()
+            .zip(grads)
+            .all(|((_, p), g)| p.numel() == g.len());
+    if !fits {
+        let sizes: Vec<usize> = params.iter().map(|(_, p)| p.numel()).collect();
+        let given: Vec<usize> = grads.iter().map(Vec::len).collect();
         return Err(shape_error(
             op,
             "the gradient buffers vs the parameters",

@@ -173,7 +173,7 @@ pub enum TrainError {
     /// left as they were before that step.
     #[error(
         "training diverged: the loss is {loss} at epoch {epoch}, step {step}; \
-         try a smaller learning rate (now {lr}) or scale the features"
+         try a smaller learning rate (SgdConfig::lr, now {lr}) or scale the features (Scaling)"
     )]
     Diverged {
         /// The epoch, counted from 1.
@@ -188,6 +188,9 @@ pub enum TrainError {
     /// [`FitConfig::shards`] was 0.
     #[error("the number of shards per batch (FitConfig::shards) must be at least 1")]
     ZeroShards,
+    /// [`Trainer::train_epoch`] was asked for epoch 0.
+    #[error("epochs are counted from 1; Trainer::train_epoch was given epoch 0")]
+    ZeroEpoch,
     /// The data does not fit the model (or a scaling the data).
     #[error(transparent)]
     Shape(#[from] ShapeError),

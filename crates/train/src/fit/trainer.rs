@@ -204,15 +204,19 @@ impl<'d, M: Model> Trainer<'d, M> {
     /// called after each step.
     ///
     /// # Errors
-    /// [`TrainError::Diverged`] as soon as a batch's loss is NaN or ±∞,
-    /// naming the epoch and step (the parameters are then left as they
-    /// were before that step); [`TrainError::Model`] / [`TrainError::Step`]
-    /// if a component refuses its inputs (not expected once constructed).
+    /// [`TrainError::ZeroEpoch`] for epoch 0; [`TrainError::Diverged`] as
+    /// soon as a batch's loss is NaN or ±∞, naming the epoch and step (the
+    /// parameters are then left as they were before that step);
+    /// [`TrainError::Model`] / [`TrainError::Step`] if a component refuses
+    /// its inputs (not expected once constructed).
     pub fn train_epoch(
         &mut self,
         epoch: usize,
         on_step: &mut dyn FnMut(usize, usize),
     ) -> Result<EpochMetrics, TrainError> {
+        if epoch == 0 {
+            return Err(TrainError::ZeroEpoch);
+        }
         let start = Instant::now();
         let total = self.loader.batches_per_epoch();
         let data = self.train.data()?;

@@ -497,8 +497,9 @@ fn bad_settings_and_shapes_are_typed_errors() {
     // A classifier given real targets: the model says what it needs.
     let err = Trainer::new(init(1, 2), &ds, Scaling::Identity, FitConfig::new(4, 0.1)).unwrap_err();
     assert!(matches!(err, TrainError::Model(_)), "{err:?}");
-    // Evaluating a set of another shape.
+    // Evaluating a set of another shape; epochs counted from 0.
     let mut t = Trainer::new(init(64, 10), &digits.train, Scaling::Identity, config).unwrap();
+    assert_eq!(t.train_epoch(0, &mut |_, _| {}), Err(TrainError::ZeroEpoch));
     let other = ImageDataset::new(vec![0; 2 * 9], vec![1, 0], 3, 3, 10).unwrap();
     assert!(matches!(t.evaluate(&other), Err(TrainError::Shape(_))));
 }
