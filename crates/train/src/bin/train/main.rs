@@ -45,11 +45,28 @@ fn main() -> ExitCode {
     match start(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // The message and its causes, on one line.
-            note!("error: {e:#}");
+            note!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, as `{:#}` writes them, except that
+/// a cause whose text the message already holds (an error that names its
+/// source in its own message, `file: No such file or directory`) is not
+/// repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Checks everything that can be checked before any data is read, then runs.
