@@ -113,23 +113,19 @@ impl<'a, T: Element> Data<'a, T> {
     /// target, or a standardisation's vectors not one entry per feature.
     pub fn new(inputs: Inputs<'a, T>, features: usize, targets: Targets<'a, T>) -> Result<Self> {
         const OP: &str = "Data::new";
+        let zero = |arg| Error::InvalidArgument {
+            op: OP,
+            arg,
+            value: 0.0,
+            requirement: "at least 1",
+        };
         if features == 0 {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                arg: "features",
-                value: 0.0,
-                requirement: "at least 1",
-            });
+            return Err(zero("features"));
         }
         let rows = match targets {
             Targets::Classes { labels, classes } => {
                 if classes == 0 {
-                    return Err(Error::InvalidArgument {
-                        op: OP,
-                        arg: "classes",
-                        value: 0.0,
-                        requirement: "at least 1",
-                    });
+                    return Err(zero("classes"));
                 }
                 labels.len()
             }

@@ -6,7 +6,7 @@
 use crate::common::{assert_close, rand_vec};
 use models::autodiff::kernels::U8Scale;
 use models::{
-    Batch, Data, Error, Inputs, LinearRegression, Model, Reverse, SoftmaxRegression, Targets,
+    Batch, Data, Error, Inputs, LinearRegression, Model, Net, Reverse, SoftmaxRegression, Targets,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -48,6 +48,21 @@ fn numeric<M: Model<Elem = f64> + Clone>(m: &M, batch: &Batch<'_, f64>, h: f64) 
         .collect()
 }
 
+/// The fused gradient against reverse mode (tightly: the same function,
+/// other roundings) and against central differences; the fused loss sum.
+fn three_ways<M: Model<Elem = f64> + Net + Clone>(model: &M, batch: &Batch<'_, f64>) -> f64 {
+    let (fused_loss, fused) = grads_of(model, batch);
+    let (reverse_loss, reverse) = grads_of(&Reverse(model.clone()), batch);
+    assert!((fused_loss - reverse_loss).abs() <= 1e-12 * (1.0 + fused_loss.abs()));
+    for (f, r) in fused.iter().zip(&reverse) {
+        assert_close(f, r, 1e-11, 1e-13);
+    }
+    for (f, num) in fused.iter().zip(numeric(model, batch, 1e-5)) {
+        assert_close(f, &num, 1e-6, 1e-8);
+    }
+    fused_loss
+}
+
 /// Distinct rows of `0..n` (a shard), some of them.
 fn shard(n: usize, seed: u64) -> Vec<usize> {
     let picks = rand_vec(n, 0.0, 1.0, seed);
@@ -79,15 +94,7 @@ proptest! {
         let data = Data::new(inputs, d, Targets::Classes { labels: &labels, classes: q }).unwrap();
         let rows = shard(n, seed + 6);
         let batch = Batch::new(data, &rows, rows.len() + extra).unwrap();
-        let (fused_loss, fused) = grads_of(&model, &batch);
-        let (reverse_loss, reverse) = grads_of(&Reverse(model.clone()), &batch);
-        prop_assert!((fused_loss - reverse_loss).abs() <= 1e-12 * (1.0 + fused_loss.abs()));
-        for (f, r) in fused.iter().zip(&reverse) {
-            assert_close(f, r, 1e-11, 1e-13);
-        }
-        for (f, num) in fused.iter().zip(numeric(&model, &batch, 1e-5)) {
-            assert_close(f, &num, 1e-6, 1e-8);
-        }
+        let fused_loss = three_ways(&model, &batch);
         // Evaluation counts the rows whose first largest logit is the label.
         let eval = model.evaluate(&batch, &mut Default::default()).unwrap();
         prop_assert_eq!(eval.loss, fused_loss);
@@ -115,15 +122,7 @@ proptest! {
         let data = Data::new(inputs, d, Targets::Values(&y)).unwrap();
         let rows = shard(n, seed + 6);
         let batch = Batch::new(data, &rows, rows.len() + extra).unwrap();
-        let (fused_loss, fused) = grads_of(&model, &batch);
-        let (reverse_loss, reverse) = grads_of(&Reverse(model.clone()), &batch);
-        prop_assert!((fused_loss - reverse_loss).abs() <= 1e-12 * (1.0 + fused_loss.abs()));
-        for (f, r) in fused.iter().zip(&reverse) {
-            assert_close(f, r, 1e-11, 1e-13);
-        }
-        for (f, num) in fused.iter().zip(numeric(&model, &batch, 1e-5)) {
-            assert_close(f, &num, 1e-6, 1e-8);
-        }
+        let fused_loss = three_ways(&model, &batch);
         let eval = model.evaluate(&batch, &mut Default::default()).unwrap();
         prop_assert!((eval.loss - fused_loss).abs() <= 1e-12 * (1.0 + fused_loss.abs()));
         prop_assert_eq!(eval.correct, None);
