@@ -60,8 +60,9 @@ pub enum TrainLoss {
     AfterEpoch,
 }
 
-/// The settings of a training run; `Default`-free because the batch size
-/// and learning rate have no default (as `DataLoader` and `optim.SGD`).
+/// The settings of a training run. There is no `Default`: the learning
+/// rate has none (as in `torch.optim.SGD`), so [`FitConfig::new`] takes it
+/// with the batch size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitConfig {
     /// Samples per minibatch (the last batch of an epoch may be smaller).
