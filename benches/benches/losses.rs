@@ -80,10 +80,12 @@ fn unfused(x: &[f32], classes: usize, y: &[usize], grad: &mut [f32]) -> f32 {
 pub fn benches(c: &mut Criterion) {
     for (batch, classes) in [(256usize, 10usize), (4096, 1000)] {
         let (x, y) = data(batch, classes);
+        let labels: Vec<models::Label> = y.iter().map(|&c| c as models::Label).collect();
         let mut grad = vec![0f32; x.len()];
         // The two paths compute the same thing.
         let mut check = vec![0f32; x.len()];
-        let a = softmax_cross_entropy_fwd_bwd(&x, classes, &y, &mut grad).expect("valid inputs");
+        let a =
+            softmax_cross_entropy_fwd_bwd(&x, classes, &labels, &mut grad).expect("valid inputs");
         let b = unfused(&x, classes, &y, &mut check);
         assert!((a - b).abs() <= 1e-4 * a.abs(), "losses differ: {a} vs {b}");
         let mut g = c.benchmark_group(format!("losses/cross-entropy fwd+bwd {batch}x{classes}"));
@@ -91,7 +93,7 @@ pub fn benches(c: &mut Criterion) {
         g.throughput(Throughput::Elements((batch * classes) as u64));
         g.bench_function("ours", |bch| {
             bch.iter(|| {
-                softmax_cross_entropy_fwd_bwd(black_box(&x), classes, &y, &mut grad)
+                softmax_cross_entropy_fwd_bwd(black_box(&x), classes, &labels, &mut grad)
                     .expect("valid inputs")
             })
         });

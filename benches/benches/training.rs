@@ -6,11 +6,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use models::LinearRegression;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use train::data::synthetic::{random_images, synthetic_data};
 use train::fit::book_softmax_init;
-use train::{FitConfig, LinRegTrainer, Scaling, SoftmaxTrainer};
+use train::{FitConfig, Scaling, TrainLoss, Trainer};
 
 fn quick() -> bool {
     std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
@@ -40,9 +41,9 @@ pub fn benches(c: &mut Criterion) {
         g.measurement_time(Duration::from_secs(if quick { 1 } else { 5 }));
         let model =
             book_softmax_init::<f32, _>(784, 10, &mut StdRng::seed_from_u64(0)).expect("a model");
-        let mut trainer = SoftmaxTrainer::new(
-            &ds,
+        let mut trainer = Trainer::new(
             model,
+            &ds,
             Scaling::divide_by_255(),
             FitConfig::new(256, 0.1),
         )
@@ -73,8 +74,10 @@ pub fn benches(c: &mut Criterion) {
         g.sample_size(if quick { 10 } else { 50 });
         g.warm_up_time(Duration::from_millis(if quick { 100 } else { 500 }));
         g.measurement_time(Duration::from_secs(if quick { 1 } else { 2 }));
-        let mut trainer = LinRegTrainer::zeros(&book, Scaling::Identity, FitConfig::new(10, 0.03))
-            .expect("a trainer");
+        // The book's epoch: its loss over the whole set after the epoch.
+        let config = FitConfig::new(10, 0.03).train_loss(TrainLoss::AfterEpoch);
+        let zeros = LinearRegression::from_weights(&[0.0f32; 2], 0.0).expect("a model");
+        let mut trainer = Trainer::new(zeros, &book, Scaling::Identity, config).expect("a trainer");
         let mut epoch = 0;
         g.bench_function("ours", |b| {
             b.iter_custom(|iters| {

@@ -214,6 +214,19 @@ impl<T: Element> Tensor<T> {
         self.data.as_ref().clone()
     }
 
+    /// The elements as a vector: the storage itself when no other tensor
+    /// shares it (no copy), else a copy. A buffer moved in with
+    /// [`Tensor::from_vec`] comes back this way for reuse.
+    ///
+    /// ```
+    /// let t = autodiff::Tensor::from_vec(vec![1.0f32, 2.0], [2])?;
+    /// assert_eq!(t.into_vec(), vec![1.0, 2.0]);
+    /// # Ok::<(), autodiff::Error>(())
+    /// ```
+    pub fn into_vec(self) -> Vec<T> {
+        Arc::try_unwrap(self.data).unwrap_or_else(|shared| shared.as_ref().clone())
+    }
+
     /// The elements as a mutable slice (copied first if the storage is shared).
     pub fn as_mut_slice(&mut self) -> &mut [T] {
         let v: &mut Vec<T> = Arc::make_mut(&mut self.data);

@@ -5,7 +5,11 @@
 //!   `y = x·Wᵀ + b`, initialised exactly as PyTorch does it, from a seeded RNG.
 //! - [`LinearRegression`], with the exact least-squares fit
 //!   [`LinearRegression::fit_closed_form`]; [`SoftmaxRegression`] with
-//!   probabilities, predictions, accuracy and a fused training loss; [`one_hot`].
+//!   probabilities, predictions, accuracy and its training loss; [`one_hot`].
+//! - [`Model`]: what a trainer needs of a model (named parameters, the loss
+//!   and gradients of a batch into caller-owned buffers). The two linear
+//!   models implement it with fused gradients; any network written against
+//!   [`autodiff::Value`] ([`Net`]) gets it by reverse mode ([`Reverse`]).
 //! - [`losses`]: the `torch.nn` losses, generic over [`autodiff::Value`], so each
 //!   is differentiable in forward and in reverse mode; class-index targets
 //!   are [`Label`]s with their shape ([`Labels`]).
@@ -35,14 +39,18 @@ mod linalg;
 mod linear;
 mod linreg;
 pub mod losses;
+mod model;
 mod softmax_reg;
 
 pub use autodiff::ShapeError;
 pub use error::{Error, Result};
 pub use labels::{ClassIndices, Labels};
 pub use linear::{Linear, linear};
-pub use linreg::LinearRegression;
-pub use softmax_reg::{SoftmaxGrad, SoftmaxRegression, one_hot, softmax_regression_loss};
+pub use linreg::{LinRegWorkspace, LinearRegression};
+pub use model::{
+    Batch, Criterion, Data, Inputs, Model, Module, Net, Reverse, ReverseWorkspace, Sums, Targets,
+};
+pub use softmax_reg::{SoftmaxRegression, SoftmaxWorkspace, one_hot, softmax_regression_loss};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

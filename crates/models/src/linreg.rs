@@ -1,13 +1,17 @@
 //! Linear regression (`d` inputs → 1 output), with the closed-form
-//! least-squares solution to compare minibatch SGD against.
+//! least-squares solution to compare minibatch SGD against, and its fused
+//! gradient as a [`Model`].
 
 use rand::Rng;
 
 use crate::autodiff::{Tensor, Value};
 use crate::error::{Error, Result};
-use crate::kernels::Element;
+use crate::kernels::{Element, U8Scale};
 use crate::linalg::Qr;
 use crate::linear::Linear;
+use crate::model::{
+    Batch, Criterion, Data, Inputs, Model, Sums, check_grads, check_net, one_layer_model,
+};
 
 /// Linear regression `ŷ = x·w + b`: a [`Linear`] layer with `d` inputs and one output.
 ///
@@ -58,7 +62,8 @@ impl<T: Element> LinearRegression<T> {
         self.linear.in_features()
     }
 
-    /// The weight `w` (`d` entries: the `(1, d)` weight of the layer, row-major).
+    /// The weight `w` (`d` entries; the one row of the layer's `(1, d)`
+    /// weight).
     pub fn weight(&self) -> &[T] {
         self.linear.weight.as_slice()
     }
@@ -164,4 +169,123 @@ pub(crate) fn least_squares_with_bias<T: Element>(
     let mut sol = qr.solve_least_squares(&rhs);
     let b = sol.pop().unwrap_or(0.0);
     Ok((sol, b))
+}
+
+one_layer_model!(LinearRegression, Criterion::HalfSquaredError);
+
+/// The buffer the fused gradient of [`LinearRegression`] reuses: one row of
+/// byte inputs, scaled (real inputs are read in place).
+#[derive(Debug)]
+pub struct LinRegWorkspace<T> {
+    row: Vec<T>,
+}
+
+impl<T> Default for LinRegWorkspace<T> {
+    fn default() -> Self {
+        LinRegWorkspace { row: Vec::new() }
+    }
+}
+
+/// Row `r` of the inputs: in place for real inputs, scaled into `buf` for
+/// bytes.
+fn input_row<'a: 'b, 'b, T: Element>(data: &Data<'a, T>, r: usize, buf: &'b mut Vec<T>) -> &'b [T] {
+    let d = data.features();
+    match data.inputs() {
+        Inputs::Real(x) => &x[r * d..r * d + d],
+        Inputs::Bytes { bytes, scale } => {
+            let scale: U8Scale<'_, T> = scale;
+            buf.clear();
+            let row = &bytes[r * d..r * d + d];
+            buf.extend(row.iter().enumerate().map(|(j, &b)| scale.apply(b, j)));
+            buf
+        }
+    }
+}
+
+impl<T: Element> LinearRegression<T> {
+    /// The batch's targets, after the checks of [`Model::check`].
+    fn targets<'a>(&self, op: &'static str, batch: &Batch<'a, T>) -> Result<&'a [T]> {
+        check_net(self, batch.data())?;
+        match batch.data().targets() {
+            crate::model::Targets::Values(y) => Ok(y),
+            crate::model::Targets::Classes { .. } => Err(Error::InvalidArgument {
+                op,
+                arg: "targets",
+                value: f64::NAN,
+                requirement: "real values",
+            }),
+        }
+    }
+}
+
+/// The hand-fused gradient of the book's squared loss averaged over a
+/// batch of `B` rows, with residuals `rᵢ = xᵢ·w + b − yᵢ`:
+/// `∂ℓ/∂w = (1/B) Σᵢ rᵢ xᵢ`, `∂ℓ/∂b = (1/B) Σᵢ rᵢ`, by plain loops (with a
+/// handful of features, the book has 2, a GEMM's setup would cost more
+/// than the work), one fused multiply-add per term.
+impl<T: Element> Model for LinearRegression<T> {
+    type Workspace = LinRegWorkspace<T>;
+
+    fn check(&self, data: &Data<'_, T>) -> Result<()> {
+        check_net(self, data)
+    }
+
+    fn loss_and_grad(
+        &self,
+        batch: &Batch<'_, T>,
+        grads: &mut [Vec<T>],
+        ws: &mut LinRegWorkspace<T>,
+    ) -> Result<Sums> {
+        const OP: &str = "LinearRegression::loss_and_grad";
+        check_grads(OP, self, grads)?;
+        let y = self.targets(OP, batch)?;
+        let w = self.linear.weight.as_slice();
+        let b = self.bias();
+        let (dw, rest) = grads.split_first_mut().expect("check_grads: a weight");
+        dw.fill(T::ZERO);
+        let (mut db, mut loss) = (T::ZERO, 0.0f64);
+        for &i in batch.rows() {
+            let x = input_row(batch.data(), i, &mut ws.row);
+            let mut y_hat = b;
+            for (&xj, &wj) in x.iter().zip(w) {
+                y_hat = xj.mul_add(wj, y_hat);
+            }
+            let r = y_hat - y[i];
+            loss += 0.5 * r.to_f64() * r.to_f64();
+            for (g, &xj) in dw.iter_mut().zip(x) {
+                *g = r.mul_add(xj, *g);
+            }
+            db += r;
+        }
+        let inv = T::ONE / T::from_usize(batch.batch_size());
+        dw.iter_mut().for_each(|g| *g *= inv);
+        if let Some(gb) = rest.first_mut() {
+            gb[0] = db * inv;
+        }
+        Ok(Sums {
+            loss,
+            correct: None,
+        })
+    }
+
+    /// The summed loss in `f64` (each prediction accumulated in `f64`).
+    fn evaluate(&self, batch: &Batch<'_, T>, ws: &mut LinRegWorkspace<T>) -> Result<Sums> {
+        let y = self.targets("LinearRegression::evaluate", batch)?;
+        let w = self.linear.weight.as_slice();
+        let b = self.bias().to_f64();
+        let mut loss = 0.0f64;
+        for &i in batch.rows() {
+            let x = input_row(batch.data(), i, &mut ws.row);
+            let y_hat = x
+                .iter()
+                .zip(w)
+                .fold(b, |acc, (&xj, &wj)| acc + xj.to_f64() * wj.to_f64());
+            let r = y_hat - y[i].to_f64();
+            loss += 0.5 * r * r;
+        }
+        Ok(Sums {
+            loss,
+            correct: None,
+        })
+    }
 }

@@ -1,5 +1,6 @@
 //! Softmax regression (`d` inputs → `q` classes): logits, probabilities,
-//! predictions, accuracy, and its cross-entropy training loss.
+//! predictions, accuracy, its cross-entropy training loss, and its fused
+//! gradient as a [`Model`].
 
 use rand::Rng;
 
@@ -8,12 +9,15 @@ use crate::autodiff::{Tensor, Value};
 use crate::error::{Error, Result};
 use crate::kernels::{self, Element, MatMut, MatRef};
 use crate::linear::{Linear, linear};
-use crate::losses::softmax_cross_entropy_fwd_bwd;
+use crate::model::{
+    Batch, Criterion, Data, Inputs, Model, Sums, check_grads, check_net, class_index,
+    one_layer_model,
+};
 
 /// One-hot encoding: an `(N, classes)` tensor with a 1 at `[i, labels[i]]`.
 ///
 /// # Errors
-/// [`Error::TargetOutOfRange`] for a label outside `[0, classes)`.
+/// [`Error::TargetOutOfRange`] for a label outside `0..classes`.
 ///
 /// ```
 /// let y = models::one_hot::<f32>(&[2, 0], 3)?;
@@ -21,28 +25,16 @@ use crate::losses::softmax_cross_entropy_fwd_bwd;
 /// # Ok::<(), models::Error>(())
 /// ```
 pub fn one_hot<T: Element>(labels: &[Label], classes: usize) -> Result<Tensor<T>> {
+    let indices = class_indices("one_hot", labels, labels.len(), classes)?;
     let mut data = vec![T::ZERO; labels.len() * classes];
-    for (i, &l) in labels.iter().enumerate() {
-        let Some(l) = class_index(l, classes) else {
-            return Err(Error::TargetOutOfRange {
-                op: "one_hot",
-                index: i,
-                target: l,
-                classes,
-            });
-        };
-        data[i * classes + l] = T::ONE;
+    for (i, &c) in indices.iter().enumerate() {
+        data[i * classes + c] = T::ONE;
     }
     Ok(Tensor::from_vec(data, [labels.len(), classes])?)
 }
 
-/// `l` as a column index if it is in `[0, classes)`.
-fn class_index(l: Label, classes: usize) -> Option<usize> {
-    usize::try_from(l).ok().filter(|&l| l < classes)
-}
-
-/// Checks `labels` has `n` entries in `[0, classes)`, and returns them as column indices.
-fn check_labels(
+/// `labels` (one per sample of `n`) as class indices below `classes`.
+fn class_indices(
     op: &'static str,
     labels: &[Label],
     n: usize,
@@ -59,11 +51,11 @@ fn check_labels(
     labels
         .iter()
         .enumerate()
-        .map(|(index, &l)| {
-            class_index(l, classes).ok_or(Error::TargetOutOfRange {
+        .map(|(index, &target)| {
+            class_index(target, classes).ok_or(Error::TargetOutOfRange {
                 op,
                 index,
-                target: l,
+                target,
                 classes,
             })
         })
@@ -98,22 +90,11 @@ pub fn softmax_regression_loss<V: Value>(
             got: x.shape().rank(),
         });
     }
-    let columns = check_labels(OP, labels, s[0], s[1])?;
+    let indices = class_indices(OP, labels, s[0], s[1])?;
     if labels.is_empty() {
         return Err(Error::EmptyMean { op: OP });
     }
-    Ok(logits.log_softmax()?.gather(&columns)?.mean()?.neg()?)
-}
-
-/// The loss and the parameters' gradients from [`SoftmaxRegression::loss_and_grad`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct SoftmaxGrad<T: Element> {
-    /// The mean cross-entropy.
-    pub loss: T,
-    /// `∂loss/∂W`, `(q, d)`.
-    pub weight: Tensor<T>,
-    /// `∂loss/∂b`, `(q)`.
-    pub bias: Tensor<T>,
+    Ok(logits.log_softmax()?.gather(&indices)?.mean()?.neg()?)
 }
 
 /// Softmax regression: a [`Linear`] layer from `d` inputs to `q` class logits,
@@ -229,53 +210,135 @@ impl<T: Element> SoftmaxRegression<T> {
         let b = self.linear.bias.clone().map(V::constant);
         softmax_regression_loss(x, &w, b.as_ref(), labels)
     }
+}
 
-    /// The loss and its gradients with respect to the weight and the bias,
-    /// by the hand-fused path: `O = X·Wᵀ + b` (one GEMM), the fused
-    /// softmax cross-entropy forward and backward
-    /// ([`softmax_cross_entropy_fwd_bwd`], giving `G = (softmax(O) − Y)/N`),
-    /// then `∂W = Gᵀ·X` (one GEMM) and `∂b = Σ_rows G`.
-    ///
-    /// # Errors
-    /// [`Error::Rank`] unless `x` is `(N, d)` with `d` the model's inputs;
-    /// [`Error::Shape`] / [`Error::TargetOutOfRange`] for bad labels;
-    /// [`Error::EmptyMean`] for an empty batch.
-    pub fn loss_and_grad(&self, x: &Tensor<T>, labels: &[Label]) -> Result<SoftmaxGrad<T>> {
-        const OP: &str = "SoftmaxRegression::loss_and_grad";
-        let (q, d) = (self.linear.out_features(), self.linear.in_features());
-        let xs = x.shape();
-        if xs.rank() != 2 || xs[1] != d {
-            return Err(crate::error::shape_error(
-                OP,
-                "x vs weight (q, d)",
-                xs.dims(),
-                &[q, d],
-            ));
+one_layer_model!(SoftmaxRegression, Criterion::CrossEntropy);
+
+/// The buffers the fused gradient of [`SoftmaxRegression`] reuses from
+/// step to step.
+#[derive(Debug)]
+pub struct SoftmaxWorkspace<T> {
+    /// The rows' labels as class indices.
+    labels: Vec<usize>,
+    /// The rows, gathered (real inputs only; bytes are read in place).
+    x: Vec<T>,
+    /// `O = X·Wᵀ + b`.
+    logits: Vec<T>,
+    /// `G = ∂ℓ/∂O`.
+    dlogits: Vec<T>,
+}
+
+impl<T> Default for SoftmaxWorkspace<T> {
+    fn default() -> Self {
+        SoftmaxWorkspace {
+            labels: Vec::new(),
+            x: Vec::new(),
+            logits: Vec::new(),
+            dlogits: Vec::new(),
         }
-        let n = xs[0];
-        let columns = check_labels(OP, labels, n, q)?;
-        // O = X·Wᵀ (+ b broadcast over rows).
-        let mut o = vec![T::ZERO; n * q];
-        if let Some(b) = &self.linear.bias {
-            for row in o.chunks_exact_mut(q.max(1)) {
-                row.copy_from_slice(b.as_slice());
+    }
+}
+
+impl<T: Element> SoftmaxRegression<T> {
+    /// The logits of the batch's rows, then the fused softmax cross-entropy
+    /// ([`kernels::softmax_xent`]) with its gradient `G` scaled by `scale`
+    /// into the workspace.
+    ///
+    /// Byte inputs are never copied: [`kernels::u8_gemm_xwt`] reads the
+    /// rows by index and scales each byte in registers. Real inputs are
+    /// gathered and go through one GEMM.
+    fn fused_forward(
+        &self,
+        op: &'static str,
+        batch: &Batch<'_, T>,
+        ws: &mut SoftmaxWorkspace<T>,
+        scale: T,
+    ) -> Result<Sums> {
+        check_net(self, batch.data())?;
+        let (q, d) = (self.linear.out_features(), self.linear.in_features());
+        let rows = batch.rows();
+        let n = rows.len();
+        batch.gather_classes(op, q, &mut ws.labels)?;
+        let w = self.linear.weight.as_slice();
+        let bias = self.linear.bias.as_ref().map(|b| b.as_slice());
+        ws.logits.resize(n * q, T::ZERO);
+        match batch.data().inputs() {
+            Inputs::Bytes { bytes, scale: s } => {
+                kernels::u8_gemm_xwt(bytes, d, rows, &s, w, bias, &mut ws.logits);
+            }
+            Inputs::Real(_) => {
+                batch.gather_inputs(&mut ws.x);
+                for row in ws.logits.chunks_exact_mut(q.max(1)) {
+                    match bias {
+                        Some(b) => row.copy_from_slice(b),
+                        None => row.fill(T::ZERO),
+                    }
+                }
+                let xm = MatRef::new(&ws.x, n, d);
+                let wm = MatRef::new(w, q, d);
+                let om = MatMut::new(&mut ws.logits, n, q);
+                kernels::gemm(T::ONE, xm, wm.t(), T::ONE, om);
             }
         }
-        let xm = MatRef::new(x.as_slice(), n, d);
-        let wm = MatRef::new(self.linear.weight.as_slice(), q, d);
-        kernels::gemm(T::ONE, xm, wm.t(), T::ONE, MatMut::new(&mut o, n, q));
-        let mut g = vec![T::ZERO; n * q];
-        let loss = softmax_cross_entropy_fwd_bwd(&o, q, &columns, &mut g)?;
-        // ∂W = Gᵀ·X (q × d), ∂b = column sums of G.
-        let mut dw = vec![T::ZERO; q * d];
-        let gm = MatRef::new(&g, n, q);
-        kernels::gemm(T::ONE, gm.t(), xm, T::ZERO, MatMut::new(&mut dw, q, d));
-        let mut db = vec![T::ZERO; q];
-        kernels::col_sums(&g, q, &mut db);
-        Ok(SoftmaxGrad {
-            loss,
-            weight: Tensor::from_vec(dw, [q, d])?,
-            bias: Tensor::from_vec(db, [q])?,
+        ws.dlogits.resize(n * q, T::ZERO);
+        let sums = kernels::softmax_xent(&ws.logits, q, &ws.labels, scale, &mut ws.dlogits);
+        Ok(Sums {
+            loss: sums.loss,
+            correct: Some(sums.correct),
         })
+    }
+}
+
+/// The hand-fused gradient of the mean cross-entropy over a batch of `B`
+/// rows, for logits `O = X·Wᵀ + b`: `G = ∂ℓ/∂O = (softmax(O) − onehot(y)) / B`
+/// in the same pass as the loss ([`kernels::softmax_xent`]), then
+/// `∂W = Gᵀ·X` ([`kernels::u8_gemm_gtx`] on byte inputs, read by index and
+/// scaled in registers; a GEMM on real ones) and `∂b = Σ_rows G`
+/// ([`kernels::col_sums`]). No allocation once the workspace has grown to
+/// a batch.
+impl<T: Element> Model for SoftmaxRegression<T> {
+    type Workspace = SoftmaxWorkspace<T>;
+
+    fn check(&self, data: &Data<'_, T>) -> Result<()> {
+        check_net(self, data)
+    }
+
+    fn loss_and_grad(
+        &self,
+        batch: &Batch<'_, T>,
+        grads: &mut [Vec<T>],
+        ws: &mut SoftmaxWorkspace<T>,
+    ) -> Result<Sums> {
+        const OP: &str = "SoftmaxRegression::loss_and_grad";
+        check_grads(OP, self, grads)?;
+        // This rows' share of the batch mean: G = (softmax − onehot) / B.
+        let inv_batch = T::ONE / T::from_usize(batch.batch_size());
+        let sums = self.fused_forward(OP, batch, ws, inv_batch)?;
+        let (q, d) = (self.linear.out_features(), self.linear.in_features());
+        let rows = batch.rows();
+        let (dw, db) = match grads {
+            [dw] => (dw, None),
+            [dw, db] => (dw, Some(db)),
+            _ => unreachable!("check_grads admits one buffer per parameter"),
+        };
+        dw.fill(T::ZERO);
+        match batch.data().inputs() {
+            Inputs::Bytes { bytes, scale } => {
+                kernels::u8_gemm_gtx(&ws.dlogits, bytes, d, rows, &scale, dw);
+            }
+            Inputs::Real(_) => {
+                let gm = MatRef::new(&ws.dlogits, rows.len(), q);
+                let xm = MatRef::new(&ws.x, rows.len(), d);
+                kernels::gemm(T::ONE, gm.t(), xm, T::ZERO, MatMut::new(dw, q, d));
+            }
+        }
+        if let Some(db) = db {
+            kernels::col_sums(&ws.dlogits, q, db);
+        }
+        Ok(sums)
+    }
+
+    fn evaluate(&self, batch: &Batch<'_, T>, ws: &mut SoftmaxWorkspace<T>) -> Result<Sums> {
+        self.fused_forward("SoftmaxRegression::evaluate", batch, ws, T::ZERO)
     }
 }

@@ -25,6 +25,11 @@
 //! * **Optimisation** ([`Sgd`]): `torch.optim.SGD`'s rules (momentum,
 //!   dampening, Nesterov, weight decay, maximize) over named parameter
 //!   slices in `f32` or `f64`, and the [`StepLR`] schedule.
+//! * **Training** ([`Trainer`]): the reproducible rayon-parallel minibatch
+//!   loop for any [`models::Model`] — the book's linear and softmax
+//!   regression with their fused gradients, or a network written against
+//!   [`models::autodiff::Value`] through [`models::Reverse`] — with
+//!   divergence detection, per-epoch [`EpochMetrics`] and evaluation.
 //!
 //! Configurations ([`LoaderConfig`], [`SgdConfig`]) are plain data with
 //! PyTorch's defaults and a consuming setter per field
@@ -69,7 +74,9 @@ pub use atomic::write_atomic;
 pub use data::scale::{Divide, Scaling, Standardizer, Stats};
 pub use data::{ImageDataset, RegressionDataset, TrainTest};
 pub use error::{ConfigError, CsvProblem, DataError, IdxProblem, StepError};
-pub use fit::{EpochMetrics, FitConfig, GradPath, LinRegTrainer, SoftmaxTrainer, TrainError};
+pub use fit::{
+    Dataset, EpochMetrics, Evaluation, Examples, FitConfig, TrainError, TrainLoss, Trainer,
+};
 pub use gather::{gather_images, gather_rows};
 pub use loader::{Batches, Loader, LoaderConfig, shard_ranges};
 pub use models::autodiff::{Element, ShapeError, seeded};

@@ -8,10 +8,16 @@
 //! The row's shifted exponentials are written once into the gradient buffer
 //! and rescaled there, so no probability is ever taken a logarithm of (the
 //! loss uses `ln Σ`, which is ≥ 0 and never underflows). The work is one
-//! call of the vectorised [`kernels::softmax_xent`], for rows of any length.
+//! call of the vectorised [`kernels::softmax_xent`], for rows of any length;
+//! this function adds the checks that make bad input an error rather than
+//! a panic. (Softmax regression's training step calls the kernel itself,
+//! on labels it has checked as it gathered them: see
+//! [`crate::SoftmaxRegression`]'s [`crate::Model`] implementation.)
 
+use crate::Label;
 use crate::error::{Error, Result};
 use crate::kernels::{self, Element};
+use crate::model::class_index;
 
 /// Mean softmax cross-entropy of `logits` (row-major `batch × classes`)
 /// against class indices `targets` (one per row), and its gradient:
@@ -23,7 +29,8 @@ use crate::kernels::{self, Element};
 /// # Errors
 /// [`Error::Length`] if `logits` is not `targets.len() × classes` or
 /// `dlogits` not the size of `logits`; [`Error::TargetOutOfRange`] for a
-/// target `≥ classes`; [`Error::EmptyMean`] for an empty batch.
+/// target outside `0..classes` (`dlogits` may then be partly written);
+/// [`Error::EmptyMean`] for an empty batch.
 ///
 /// ```
 /// use models::losses::softmax_cross_entropy_fwd_bwd;
@@ -36,7 +43,7 @@ use crate::kernels::{self, Element};
 pub fn softmax_cross_entropy_fwd_bwd<T: Element>(
     logits: &[T],
     classes: usize,
-    targets: &[usize],
+    targets: &[Label],
     dlogits: &mut [T],
 ) -> Result<T> {
     const OP: &str = "softmax_cross_entropy_fwd_bwd";
@@ -60,15 +67,33 @@ pub fn softmax_cross_entropy_fwd_bwd<T: Element>(
     if batch == 0 {
         return Err(Error::EmptyMean { op: OP });
     }
-    if let Some((index, &t)) = targets.iter().enumerate().find(|&(_, &t)| t >= classes) {
-        return Err(Error::TargetOutOfRange {
-            op: OP,
-            index,
-            target: t as i64,
-            classes,
-        });
-    }
+    // The kernel takes class indices: the labels are checked and converted
+    // a block of rows at a time, on the stack (no allocation per call).
     let inv_batch = T::ONE / T::from_usize(batch);
-    let sums = kernels::softmax_xent(logits, classes, targets, inv_batch, dlogits);
-    Ok(T::from_f64(sums.loss / batch as f64))
+    let mut loss = 0.0f64;
+    let mut indices = [0usize; LABEL_BLOCK];
+    for (b, block) in targets.chunks(LABEL_BLOCK).enumerate() {
+        let first = b * LABEL_BLOCK;
+        for (k, (slot, &target)) in indices.iter_mut().zip(block).enumerate() {
+            *slot = class_index(target, classes).ok_or(Error::TargetOutOfRange {
+                op: OP,
+                index: first + k,
+                target,
+                classes,
+            })?;
+        }
+        let rows = first * classes..(first + block.len()) * classes;
+        let sums = kernels::softmax_xent(
+            &logits[rows.clone()],
+            classes,
+            &indices[..block.len()],
+            inv_batch,
+            &mut dlogits[rows],
+        );
+        loss += sums.loss;
+    }
+    Ok(T::from_f64(loss / batch as f64))
 }
+
+/// Rows whose labels are converted at a time.
+const LABEL_BLOCK: usize = 256;

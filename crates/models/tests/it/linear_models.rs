@@ -9,7 +9,10 @@ use common::{assert_close, rand_vec, t};
 use models::autodiff::{Tensor, Value, Var};
 use models::init::{self, FanMode, Nonlinearity};
 use models::losses::{CrossEntropyLoss, softmax_cross_entropy_fwd_bwd};
-use models::{Error, Linear, LinearRegression, SoftmaxRegression, linear, one_hot};
+use models::{
+    Batch, Data, Error, Inputs, Linear, LinearRegression, Model, SoftmaxRegression, Targets,
+    linear, one_hot,
+};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -251,9 +254,8 @@ fn softmax_regression_predicts_and_scores() {
         Err(Error::Shape(_))
     ));
     // The training loss is CrossEntropyLoss's.
-    let idx: Vec<i64> = labels.to_vec();
     let want = CrossEntropyLoss::default()
-        .forward(&logits, &idx)
+        .forward(&logits, &labels)
         .unwrap()
         .item()
         .unwrap();
@@ -284,26 +286,42 @@ fn fused_loss_and_grad_matches_reverse_mode() {
     let model = SoftmaxRegression::<f64>::new(d, q, &mut StdRng::seed_from_u64(8)).unwrap();
     let x = t(&rand_vec(n * d, -2.0, 2.0, 9), &[n, d]);
     let labels = [0, 3, 1, 1, 2, 3, 0, 2, 2];
-    let fused = model.loss_and_grad(&x, &labels).unwrap();
+    // The fused gradient, through the Model trait: the whole batch, one
+    // shard; it returns the summed loss and the gradient of the mean.
+    let data = Data::new(
+        Inputs::Real(x.as_slice()),
+        d,
+        Targets::Classes {
+            labels: &labels,
+            classes: q,
+        },
+    )
+    .unwrap();
+    let rows: Vec<usize> = (0..n).collect();
+    let batch = Batch::new(data, &rows, n).unwrap();
+    let mut grads = vec![vec![0.0; q * d], vec![0.0; q]];
+    let sums = model
+        .loss_and_grad(&batch, &mut grads, &mut Default::default())
+        .unwrap();
     let w = Var::leaf(model.linear.weight.clone());
     let b = Var::leaf(model.linear.bias.clone().unwrap());
     let loss =
         models::softmax_regression_loss(&Var::new(x.clone()), &w, Some(&b), &labels).unwrap();
     loss.backward().unwrap();
-    assert!((fused.loss - loss.value().item().unwrap()).abs() < 1e-14);
-    assert_close(
-        fused.weight.as_slice(),
-        w.grad().unwrap().as_slice(),
-        1e-12,
-        1e-15,
+    assert!((sums.loss / n as f64 - loss.value().item().unwrap()).abs() < 1e-14);
+    assert_close(&grads[0], w.grad().unwrap().as_slice(), 1e-12, 1e-15);
+    assert_close(&grads[1], b.grad().unwrap().as_slice(), 1e-12, 1e-15);
+    assert!(
+        Data::new(
+            Inputs::Real(x.as_slice()),
+            d,
+            Targets::Classes {
+                labels: &labels[..3],
+                classes: q
+            }
+        )
+        .is_err()
     );
-    assert_close(
-        fused.bias.as_slice(),
-        b.grad().unwrap().as_slice(),
-        1e-12,
-        1e-15,
-    );
-    assert!(model.loss_and_grad(&x, &labels[..3]).is_err());
 }
 
 proptest! {
@@ -313,7 +331,7 @@ proptest! {
     #[test]
     fn fused_softmax_cross_entropy_matches_formula(n in 1usize..9, c in 1usize..40, seed in 0u64..1_000_000, scale in 0.1f64..50.0) {
         let x = rand_vec(n * c, -scale, scale, seed);
-        let y: Vec<usize> = rand_vec(n, 0.0, c as f64, seed + 1).iter().map(|v| *v as usize).collect();
+        let y: Vec<i64> = rand_vec(n, 0.0, c as f64, seed + 1).iter().map(|v| *v as i64).collect();
         let mut g = vec![0.0; n * c];
         let loss = softmax_cross_entropy_fwd_bwd(&x, c, &y, &mut g).unwrap();
         let mut want_loss = 0.0;
@@ -321,9 +339,9 @@ proptest! {
             let row = &x[r * c..(r + 1) * c];
             let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
-            want_loss += (m + s.ln() - row[y[r]]) / n as f64;
+            want_loss += (m + s.ln() - row[y[r] as usize]) / n as f64;
             for k in 0..c {
-                let want = ((row[k] - m).exp() / s - f64::from(k == y[r])) / n as f64;
+                let want = ((row[k] - m).exp() / s - f64::from(k as i64 == y[r])) / n as f64;
                 prop_assert!((g[r * c + k] - want).abs() <= 1e-15 + 1e-12 * want.abs());
             }
         }

@@ -9,3 +9,4 @@ mod loss_edges;
 mod loss_grads;
 mod loss_spatial;
 mod loss_values;
+mod model;

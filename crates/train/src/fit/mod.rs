@@ -1,17 +1,19 @@
-//! The minibatch training loop: [`SoftmaxTrainer`] (classification of
-//! images) and [`LinRegTrainer`] (linear regression), their configuration
-//! ([`FitConfig`], [`GradPath`]), per-epoch figures ([`EpochMetrics`]) and
+//! The minibatch training loop: one [`Trainer`] for any [`models::Model`]
+//! (the book's linear and softmax regression with their fused gradients,
+//! any network written against [`models::autodiff::Value`] through
+//! [`models::Reverse`]), on any [`Dataset`]; its settings ([`FitConfig`],
+//! [`TrainLoss`]), per-epoch figures ([`EpochMetrics`], [`Evaluation`]) and
 //! the error that stops a run ([`TrainError`]).
 //!
 //! # Reproducible parallelism
 //!
 //! Each minibatch is cut by [`crate::shard_ranges`] into
 //! [`FitConfig::shards`] contiguous shards, a number that does not depend on
-//! the thread count. Every shard gathers its rows and computes its share of
-//! the gradient into its own preallocated buffers (in parallel with rayon
-//! when the batch is large enough to pay for it); the shares are then summed
-//! in shard order, `((g₀ + g₁) + g₂) + g₃`. Floating-point addition is not
-//! associative, but this order is fixed, so the trained weights are
+//! the thread count. Every shard computes its share of the gradient into
+//! its own preallocated buffers, with its own workspace (in parallel with
+//! rayon when the batch is large enough to pay for it); the shares are then
+//! summed in shard order, `((g₀ + g₁) + g₂) + g₃`. Floating-point addition
+//! is not associative, but this order is fixed, so the trained weights are
 //! bit-identical for 1, 2 or any number of threads. (The GEMMs inside a
 //! shard split their output, never the inner dimension, so they too give
 //! the same bits on any thread count.)
@@ -19,20 +21,20 @@
 //! Each shard's gradient is already divided by the *whole* batch size, so
 //! the sum of the shares is the gradient of the batch mean loss.
 
-mod linreg;
-mod softmax;
+mod examples;
+mod trainer;
 
-use std::fmt;
-use std::str::FromStr;
-
+use models::autodiff::{Element, ShapeError, Tensor};
+use models::{Linear, SoftmaxRegression};
+use rand::Rng;
 use rayon::prelude::*;
 
 use crate::error::{ConfigError, StepError};
 use crate::loader::shard_ranges;
 use crate::sgd::SgdConfig;
 
-pub use linreg::{LinRegTrainer, ParamError};
-pub use softmax::{SoftmaxTrainer, book_softmax_init};
+pub use examples::{Dataset, Examples};
+pub use trainer::{Evaluation, Trainer};
 
 /// The default number of shards a minibatch is cut into.
 pub const DEFAULT_SHARDS: usize = 4;
@@ -43,51 +45,24 @@ pub const DEFAULT_SHARDS: usize = 4;
 /// result is the same either way (same shards, same order of the sum).
 const PARALLEL_MIN_VALUES: usize = 1 << 14;
 
-/// How the gradient of a minibatch is computed.
+/// Which training loss (and accuracy) an epoch reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GradPath {
-    /// Hand-fused: the forward pass, the loss and its derivative are
-    /// written out directly on the shard's buffers (GEMMs on transposed
-    /// views, one softmax-cross-entropy pass per row), with no allocation.
+pub enum TrainLoss {
+    /// The mean over the epoch's samples of the loss under the weights of
+    /// their step, and the accuracy counted likewise, as the epoch goes
+    /// (the book's `train_epoch_ch3`, PyTorch's usual running loss): free,
+    /// but a mixture of the weights of the whole epoch.
     #[default]
-    Fused,
-    /// Reverse-mode automatic differentiation: the loss is built from the
-    /// `models` losses over [`models::autodiff::Var`] leaves and
-    /// differentiated by `backward`.
-    Autodiff,
+    Running,
+    /// The loss (and accuracy) over the whole training set with the
+    /// weights after the epoch, as the book prints for linear regression:
+    /// one more pass over the data.
+    AfterEpoch,
 }
 
-impl GradPath {
-    /// The name used on the command line (`fused`, `autodiff`).
-    pub fn name(self) -> &'static str {
-        match self {
-            GradPath::Fused => "fused",
-            GradPath::Autodiff => "autodiff",
-        }
-    }
-}
-
-impl fmt::Display for GradPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for GradPath {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "fused" => Ok(GradPath::Fused),
-            "autodiff" => Ok(GradPath::Autodiff),
-            other => Err(format!(
-                "unknown gradient path '{other}' (expected 'fused' or 'autodiff')"
-            )),
-        }
-    }
-}
-
-/// The settings of a training run.
+/// The settings of a training run. There is no `Default`: the learning
+/// rate has none (as in `torch.optim.SGD`), so [`FitConfig::new`] takes it
+/// with the batch size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitConfig {
     /// Samples per minibatch (the last batch of an epoch may be smaller).
@@ -96,21 +71,22 @@ pub struct FitConfig {
     pub shards: usize,
     /// The run seed that every epoch's shuffle derives from.
     pub seed: u64,
-    /// How gradients are computed.
-    pub grad: GradPath,
+    /// The training loss each epoch reports.
+    pub train_loss: TrainLoss,
     /// The optimiser's settings.
     pub sgd: SgdConfig,
 }
 
 impl FitConfig {
     /// Batches of `batch_size`, SGD with learning rate `lr` and PyTorch's
-    /// other defaults, [`DEFAULT_SHARDS`] shards, seed 0, the fused path.
+    /// other defaults, [`DEFAULT_SHARDS`] shards, seed 0, the running
+    /// training loss.
     pub fn new(batch_size: usize, lr: f64) -> Self {
         FitConfig {
             batch_size,
             shards: DEFAULT_SHARDS,
             seed: 0,
-            grad: GradPath::Fused,
+            train_loss: TrainLoss::Running,
             sgd: SgdConfig::new(lr),
         }
     }
@@ -125,9 +101,9 @@ impl FitConfig {
         FitConfig { shards, ..self }
     }
 
-    /// The same with the gradient path `grad`.
-    pub fn grad(self, grad: GradPath) -> Self {
-        FitConfig { grad, ..self }
+    /// The same with the training loss `train_loss`.
+    pub fn train_loss(self, train_loss: TrainLoss) -> Self {
+        FitConfig { train_loss, ..self }
     }
 
     /// The same with the optimiser settings `sgd`.
@@ -154,13 +130,13 @@ impl FitConfig {
 pub struct EpochMetrics {
     /// The epoch, counted from 1.
     pub epoch: usize,
-    /// The training loss (see the trainers for which mean it is).
+    /// The training loss (which one: [`FitConfig::train_loss`]).
     pub train_loss: f64,
-    /// Wall-clock seconds spent on the epoch's training steps (gathering,
-    /// gradients, updates; not the evaluation).
+    /// Wall-clock seconds spent on the epoch's training steps (gradients,
+    /// updates; not an evaluation).
     pub seconds: f64,
     /// Classification: the fraction of training samples classified
-    /// correctly, counted during the epoch.
+    /// correctly (counted as [`FitConfig::train_loss`] says).
     pub train_acc: Option<f64>,
     /// Classification: the accuracy on the test set after the epoch.
     pub test_acc: Option<f64>,
@@ -192,106 +168,80 @@ impl EpochMetrics {
     }
 }
 
-/// Why training stopped.
-#[derive(Debug, Clone, PartialEq)]
+/// Why training stopped, or could not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TrainError {
-    /// The loss of a minibatch was NaN or infinite.
+    /// The loss of a minibatch was NaN or infinite; the parameters are
+    /// left as they were before that step.
+    #[error(
+        "training diverged: the loss is {loss} at epoch {epoch}, step {step}; \
+         try a smaller learning rate (SgdConfig::lr, now {lr}) or scale the features (Scaling)"
+    )]
     Diverged {
         /// The epoch, counted from 1.
         epoch: usize,
         /// The step within the epoch, counted from 1.
         step: usize,
-        /// The loss value.
+        /// The batch's mean loss.
         loss: f64,
         /// The learning rate in use.
         lr: f64,
     },
     /// [`FitConfig::shards`] was 0.
+    #[error("the number of shards per batch (FitConfig::shards) must be at least 1")]
     ZeroShards,
-    /// The data does not fit the model.
-    Shape {
-        /// What does not fit.
-        what: &'static str,
-        /// What the model expects.
-        expected: usize,
-        /// What the data has.
-        got: usize,
-    },
-    /// The training set is empty.
+    /// [`Trainer::train_epoch`] was asked for epoch 0.
+    #[error("epochs are counted from 1; Trainer::train_epoch was given epoch 0")]
+    ZeroEpoch,
+    /// The data does not fit the model (or a scaling the data).
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
+    /// The training set (or an evaluated set) is empty.
+    #[error("the dataset is empty")]
     EmptyDataset,
     /// A bad setting.
-    Config(ConfigError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The optimiser refused a step.
-    Step(StepError),
-    /// The model or a loss refused its inputs.
+    #[error(transparent)]
+    Step(#[from] StepError),
+    /// The model refused its inputs for another reason than a shape.
+    #[error(transparent)]
     Model(models::Error),
 }
 
-impl fmt::Display for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrainError::Diverged {
-                epoch,
-                step,
-                loss,
-                lr,
-            } => write!(
-                f,
-                "training diverged: the loss is {loss} at epoch {epoch}, step {step}; \
-                 try a smaller learning rate (now {lr}) or scale the features"
-            ),
-            TrainError::ZeroShards => {
-                f.write_str("the number of shards per batch must be at least 1")
-            }
-            TrainError::Shape {
-                what,
-                expected,
-                got,
-            } => write!(
-                f,
-                "{what}: the model expects {expected}, the data has {got}"
-            ),
-            TrainError::EmptyDataset => f.write_str("the training set is empty"),
-            TrainError::Config(e) => e.fmt(f),
-            TrainError::Step(e) => e.fmt(f),
-            TrainError::Model(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for TrainError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            TrainError::Config(e) => Some(e),
-            TrainError::Step(e) => Some(e),
-            TrainError::Model(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<ConfigError> for TrainError {
-    fn from(e: ConfigError) -> Self {
-        TrainError::Config(e)
-    }
-}
-
-impl From<StepError> for TrainError {
-    fn from(e: StepError) -> Self {
-        TrainError::Step(e)
-    }
-}
-
+/// A model's shape error becomes [`TrainError::Shape`], whichever layer
+/// found it, so that a user matches one variant.
 impl From<models::Error> for TrainError {
     fn from(e: models::Error) -> Self {
-        TrainError::Model(e)
+        match e {
+            models::Error::Shape(s) => TrainError::Shape(s),
+            other => TrainError::Model(other),
+        }
     }
 }
 
 impl From<models::autodiff::Error> for TrainError {
     fn from(e: models::autodiff::Error) -> Self {
-        TrainError::Model(e.into())
+        models::Error::from(e).into()
     }
+}
+
+/// The book's initialisation of softmax regression: `W ~ N(0, 0.01²)`
+/// (`q × d`, drawn row-major from `rng`) and `b = 0`.
+///
+/// # Errors
+/// Never in practice (the shapes always fit).
+pub fn book_softmax_init<T: Element, R: Rng + ?Sized>(
+    features: usize,
+    classes: usize,
+    rng: &mut R,
+) -> Result<SoftmaxRegression<T>, models::Error> {
+    let mut weight = Tensor::zeros([classes, features]);
+    models::init::normal(&mut weight, 0.0, 0.01, rng)?;
+    let linear = Linear::from_parameters(weight, Some(Tensor::zeros([classes])))?;
+    Ok(SoftmaxRegression { linear })
 }
 
 /// Runs `work(shard, rows)` for every shard with its contiguous slice of

@@ -183,3 +183,21 @@ fn notes_go_to_standard_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_error_names_its_cause_once() {
+    // The I/O error is both in the message and its source: one line, the
+    // cause said once.
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["linreg", "--csv", "missing.csv"][..],
+        &["softmax", "--load", "missing.safetensors"][..],
+    ] {
+        let out = train(args, dir.path());
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success());
+        assert_eq!(error_lines(&stderr), 1, "{stderr}");
+        assert!(stderr.contains("error: missing."), "{stderr}");
+        assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
+    }
+}

@@ -1,6 +1,9 @@
 //! The training loop: reproducibility across thread counts, fused vs
-//! reverse-mode gradients, divergence detection, learning, checkpoints.
+//! reverse-mode gradients, divergence detection, learning, checkpoints, a
+//! network of the user's own through the same trainer.
 
+use models::autodiff::{Tensor, Value};
+use models::{Criterion, LinearRegression, Model, Module, Net, Reverse};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use train::checkpoint::{CheckpointError, load_linear, save_linear};
@@ -8,9 +11,17 @@ use train::data::embedded::{digits8x8, digits8x8_scaling};
 use train::data::synthetic::synthetic_data;
 use train::fit::book_softmax_init;
 use train::{
-    Element, FitConfig, GradPath, ImageDataset, LinRegTrainer, RegressionDataset, Scaling,
-    SgdConfig, SoftmaxTrainer, TrainError,
+    Element, FitConfig, ImageDataset, RegressionDataset, Scaling, SgdConfig, TrainError, TrainLoss,
+    Trainer,
 };
+
+/// How the gradient is computed: the model's fused gradient, or reverse
+/// mode through [`Reverse`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Grad {
+    Fused,
+    Autodiff,
+}
 
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
@@ -42,19 +53,73 @@ fn random_images(n: usize, features: usize, classes: usize, seed: u64) -> ImageD
     ImageDataset::new(pixels, labels, 10, features / 10, classes).expect("a valid dataset")
 }
 
+/// The weight and bias of a trained one-layer model.
+fn params<M: Module>(m: &M) -> (Vec<M::Elem>, Vec<M::Elem>) {
+    let p = m.named_parameters();
+    (p[0].1.to_vec(), p[1].1.to_vec())
+}
+
+fn train_for<M: Model>(
+    model: M,
+    ds: &impl train::Dataset<M::Elem>,
+    scaling: Scaling,
+    config: FitConfig,
+    epochs: usize,
+) -> Result<M, TrainError> {
+    let mut t = Trainer::new(model, ds, scaling, config)?;
+    for e in 1..=epochs {
+        t.train_epoch(e, &mut |_, _| {})?;
+    }
+    Ok(t.into_model())
+}
+
 fn softmax_run<T: Element>(
     ds: &ImageDataset,
     scaling: Scaling,
     config: FitConfig,
     epochs: usize,
 ) -> Result<(Vec<T>, Vec<T>), TrainError> {
+    softmax_run_with(ds, scaling, config, epochs, Grad::Fused)
+}
+
+fn softmax_run_with<T: Element>(
+    ds: &ImageDataset,
+    scaling: Scaling,
+    config: FitConfig,
+    epochs: usize,
+    grad: Grad,
+) -> Result<(Vec<T>, Vec<T>), TrainError> {
     let model =
         book_softmax_init::<T, _>(ds.features(), ds.classes(), &mut StdRng::seed_from_u64(3))?;
-    let mut t = SoftmaxTrainer::new(ds, model, scaling, config)?;
-    for e in 1..=epochs {
-        t.train_epoch(e, &mut |_, _| {})?;
-    }
-    Ok((t.weight().to_vec(), t.bias().to_vec()))
+    Ok(match grad {
+        Grad::Fused => params(&train_for(model, ds, scaling, config, epochs)?),
+        Grad::Autodiff => params(&train_for(Reverse(model), ds, scaling, config, epochs)?),
+    })
+}
+
+fn zeros<T: Element>(d: usize) -> LinearRegression<T> {
+    LinearRegression::from_weights(&vec![T::ZERO; d], T::ZERO).unwrap()
+}
+
+/// Linear regression from zeros, with the book's loss after each epoch.
+fn linreg_trainer<T: Element>(
+    ds: &RegressionDataset<T>,
+    config: FitConfig,
+) -> Trainer<'_, LinearRegression<T>> {
+    let config = config.train_loss(TrainLoss::AfterEpoch);
+    Trainer::new(zeros(ds.features()), ds, Scaling::Identity, config).unwrap()
+}
+
+/// `‖w − w_true‖₂` and `|b − b_true|`.
+fn param_error(m: &LinearRegression<f32>, w_true: &[f64], b_true: f64) -> (f64, f64) {
+    let w = m
+        .weight()
+        .iter()
+        .zip(w_true)
+        .map(|(&w, &t)| (f64::from(w) - t).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    (w, (f64::from(m.bias()) - b_true).abs())
 }
 
 fn bits<T: Element>(v: &[T]) -> Vec<u64> {
@@ -64,22 +129,23 @@ fn bits<T: Element>(v: &[T]) -> Vec<u64> {
 #[test]
 fn softmax_weights_are_bit_identical_for_1_2_3_threads() {
     let ds = random_images(1000, 100, 10, 11);
-    for grad in [GradPath::Fused, GradPath::Autodiff] {
+    for grad in [Grad::Fused, Grad::Autodiff] {
         let config = FitConfig::new(256, 0.1)
             .seed(5)
-            .grad(grad)
             .sgd(SgdConfig::new(0.1).momentum(0.9));
         let runs: Vec<_> = [1, 2, 3]
             .iter()
             .map(|&t| {
                 pool(t)
-                    .install(|| softmax_run::<f32>(&ds, Scaling::divide_by_255(), config, 2))
+                    .install(|| {
+                        softmax_run_with::<f32>(&ds, Scaling::divide_by_255(), config, 2, grad)
+                    })
                     .expect("training runs")
             })
             .collect();
         for r in &runs[1..] {
-            assert_eq!(bits(&r.0), bits(&runs[0].0), "{grad} weights");
-            assert_eq!(bits(&r.1), bits(&runs[0].1), "{grad} bias");
+            assert_eq!(bits(&r.0), bits(&runs[0].0), "{grad:?} weights");
+            assert_eq!(bits(&r.1), bits(&runs[0].1), "{grad:?} bias");
         }
     }
 }
@@ -90,20 +156,28 @@ fn linreg_weights_are_bit_identical_for_1_2_3_threads() {
     // 20 features x batch 1000: enough values for the parallel shards.
     let w: Vec<f64> = (0..20).map(|j| j as f64 * 0.1 - 1.0).collect();
     let ds = synthetic_data(&w, 0.5, 5000, 0.01, &mut rng).unwrap();
-    let runs: Vec<_> = [1, 2, 3]
-        .iter()
-        .map(|&t| {
-            pool(t).install(|| {
-                let mut tr =
-                    LinRegTrainer::zeros(&ds, Scaling::Identity, FitConfig::new(1000, 0.1))
-                        .unwrap();
-                tr.train_epoch(1, &mut |_, _| {}).unwrap();
-                (bits(tr.weights()), tr.bias().to_bits())
+    for grad in [Grad::Fused, Grad::Autodiff] {
+        let runs: Vec<_> = [1, 2, 3]
+            .iter()
+            .map(|&t| {
+                pool(t).install(|| {
+                    let config = FitConfig::new(1000, 0.1);
+                    let (w, b) = match grad {
+                        Grad::Fused => params(
+                            &train_for(zeros(20), &ds, Scaling::Identity, config, 1).unwrap(),
+                        ),
+                        Grad::Autodiff => params(
+                            &train_for(Reverse(zeros(20)), &ds, Scaling::Identity, config, 1)
+                                .unwrap(),
+                        ),
+                    };
+                    (bits(&w), bits(&b))
+                })
             })
-        })
-        .collect();
-    assert_eq!(runs[0], runs[1]);
-    assert_eq!(runs[0], runs[2]);
+            .collect();
+        assert_eq!(runs[0], runs[1], "{grad:?}");
+        assert_eq!(runs[0], runs[2], "{grad:?}");
+    }
 }
 
 #[test]
@@ -136,15 +210,16 @@ fn results_do_not_depend_on_the_shard_count_beyond_rounding() {
 fn fused_and_autodiff_softmax_agree() {
     let digits = digits8x8().unwrap();
     let run64 = |g| {
-        softmax_run::<f64>(
+        softmax_run_with::<f64>(
             &digits.train,
             digits8x8_scaling(),
-            FitConfig::new(128, 0.5).grad(g),
+            FitConfig::new(128, 0.5),
             2,
+            g,
         )
         .unwrap()
     };
-    let (f, a) = (run64(GradPath::Fused), run64(GradPath::Autodiff));
+    let (f, a) = (run64(Grad::Fused), run64(Grad::Autodiff));
     let max_diff = |x: &[f64], y: &[f64]| {
         x.iter()
             .zip(y)
@@ -164,15 +239,16 @@ fn fused_and_autodiff_softmax_agree() {
     assert!(f.0.iter().any(|&w| w.abs() > 0.05), "the weights moved");
 
     let run32 = |g| {
-        softmax_run::<f32>(
+        softmax_run_with::<f32>(
             &digits.train,
             digits8x8_scaling(),
-            FitConfig::new(128, 0.5).grad(g),
+            FitConfig::new(128, 0.5),
             2,
+            g,
         )
         .unwrap()
     };
-    let (f, a) = (run32(GradPath::Fused), run32(GradPath::Autodiff));
+    let (f, a) = (run32(Grad::Fused), run32(Grad::Autodiff));
     let diff =
         f.0.iter()
             .zip(&a.0)
@@ -185,13 +261,25 @@ fn fused_and_autodiff_softmax_agree() {
 fn fused_and_autodiff_linreg_agree() {
     let mut rng = StdRng::seed_from_u64(2);
     let ds = synthetic_data(&[2.0f64, -3.4], 4.2, 1000, 0.01, &mut rng).unwrap();
+    let config = FitConfig::new(10, 0.03).train_loss(TrainLoss::AfterEpoch);
     let run = |g| {
-        let mut t =
-            LinRegTrainer::zeros(&ds, Scaling::Identity, FitConfig::new(10, 0.03).grad(g)).unwrap();
-        let m = t.train_epoch(1, &mut |_, _| {}).unwrap();
-        (t.weights().to_vec(), t.bias(), m.train_loss)
+        let (w, b, loss);
+        match g {
+            Grad::Fused => {
+                let mut t = Trainer::new(zeros(2), &ds, Scaling::Identity, config).unwrap();
+                loss = t.train_epoch(1, &mut |_, _| {}).unwrap().train_loss;
+                (w, b) = (t.model().weight().to_vec(), t.model().bias());
+            }
+            Grad::Autodiff => {
+                let mut t =
+                    Trainer::new(Reverse(zeros(2)), &ds, Scaling::Identity, config).unwrap();
+                loss = t.train_epoch(1, &mut |_, _| {}).unwrap().train_loss;
+                (w, b) = (t.model().0.weight().to_vec(), t.model().0.bias());
+            }
+        }
+        (w, b, loss)
     };
-    let (f, a) = (run(GradPath::Fused), run(GradPath::Autodiff));
+    let (f, a) = (run(Grad::Fused), run(Grad::Autodiff));
     for (x, y) in f.0.iter().zip(&a.0) {
         assert!((x - y).abs() < 1e-12, "{x} vs {y}");
     }
@@ -208,7 +296,7 @@ fn linreg_learns_the_book_truth() {
     let mut rng = StdRng::seed_from_u64(0);
     let ds: RegressionDataset<f32> =
         synthetic_data(&[2.0, -3.4], 4.2, 1000, 0.01, &mut rng).unwrap();
-    let mut t = LinRegTrainer::zeros(&ds, Scaling::Identity, FitConfig::new(10, 0.03)).unwrap();
+    let mut t = linreg_trainer(&ds, FitConfig::new(10, 0.03));
     let mut last = f64::INFINITY;
     for e in 1..=3 {
         let m = t.train_epoch(e, &mut |_, _| {}).unwrap();
@@ -217,8 +305,8 @@ fn linreg_learns_the_book_truth() {
         last = m.train_loss;
     }
     assert!(last < 1e-4, "final loss {last}");
-    let err = t.param_error(&[2.0, -3.4], 4.2);
-    assert!(err.w < 5e-3 && err.b < 5e-3, "{err:?}");
+    let err = param_error(t.model(), &[2.0, -3.4], 4.2);
+    assert!(err.0 < 5e-3 && err.1 < 5e-3, "{err:?}");
 }
 
 #[test]
@@ -226,8 +314,8 @@ fn divergence_stops_with_a_typed_error_naming_epoch_and_step() {
     let mut rng = StdRng::seed_from_u64(0);
     let ds: RegressionDataset<f32> =
         synthetic_data(&[2.0, -3.4], 4.2, 1000, 0.01, &mut rng).unwrap();
-    let mut t = LinRegTrainer::zeros(&ds, Scaling::Identity, FitConfig::new(10, 1e6)).unwrap();
-    let before = (t.weights().to_vec(), t.bias());
+    let mut t = linreg_trainer(&ds, FitConfig::new(10, 1e6));
+    let before = (t.model().weight().to_vec(), t.model().bias());
     let err = t.train_epoch(1, &mut |_, _| {}).unwrap_err();
     match &err {
         TrainError::Diverged {
@@ -249,7 +337,7 @@ fn divergence_stops_with_a_typed_error_naming_epoch_and_step() {
         msg.contains("smaller learning rate") && msg.contains("scale the features"),
         "{msg}"
     );
-    assert_ne!((t.weights().to_vec(), t.bias()), before);
+    assert_ne!((t.model().weight().to_vec(), t.model().bias()), before);
 
     // The same for softmax regression on unscaled pixels.
     let digits = digits8x8().unwrap();
@@ -278,9 +366,9 @@ fn divergence_stops_with_a_typed_error_naming_epoch_and_step() {
 fn softmax_learns_the_digits() {
     let digits = digits8x8().unwrap();
     let model = book_softmax_init::<f32, _>(64, 10, &mut StdRng::seed_from_u64(0)).unwrap();
-    let mut t = SoftmaxTrainer::new(
-        &digits.train,
+    let mut t = Trainer::new(
         model,
+        &digits.train,
         digits8x8_scaling(),
         FitConfig::new(64, 0.5),
     )
@@ -295,7 +383,7 @@ fn softmax_learns_the_digits() {
     let last = last.unwrap();
     assert!(last.train_loss < first.unwrap() / 3.0);
     assert!(last.train_acc.unwrap() > 0.95);
-    let acc = t.accuracy(&digits.test).unwrap();
+    let acc = t.evaluate(&digits.test).unwrap().accuracy.unwrap();
     assert!(acc > 0.88, "test accuracy {acc}");
 }
 
@@ -303,15 +391,15 @@ fn softmax_learns_the_digits() {
 fn saved_then_loaded_model_predicts_the_same() {
     let digits = digits8x8().unwrap();
     let model = book_softmax_init::<f32, _>(64, 10, &mut StdRng::seed_from_u64(0)).unwrap();
-    let mut t = SoftmaxTrainer::new(
-        &digits.train,
+    let mut t = Trainer::new(
         model,
+        &digits.train,
         digits8x8_scaling(),
         FitConfig::new(64, 0.5),
     )
     .unwrap();
     t.train_epoch(1, &mut |_, _| {}).unwrap();
-    let trained = t.model().unwrap();
+    let trained = t.model().clone();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("digits.safetensors");
     save_linear(&path, &trained.linear).unwrap();
@@ -320,21 +408,13 @@ fn saved_then_loaded_model_predicts_the_same() {
     };
     assert_eq!(back, trained);
     let idx: Vec<usize> = (0..digits.test.len()).collect();
-    let (mut x, mut labels) = (Vec::<f32>::new(), Vec::new());
-    train::gather_images(
-        &digits.test,
-        &idx,
-        &digits8x8_scaling(),
-        &mut x,
-        &mut labels,
-    );
-    let y: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    let (mut x, mut y) = (Vec::<f32>::new(), Vec::<i64>::new());
+    train::gather_images(&digits.test, &idx, &digits8x8_scaling(), &mut x, &mut y);
     let x = models::autodiff::Tensor::from_vec(x, [idx.len(), 64]).unwrap();
     assert_eq!(back.predict(&x).unwrap(), trained.predict(&x).unwrap());
     // The trainer's accuracy is the model's.
-    let y: Vec<models::Label> = y.iter().map(|&c| c as models::Label).collect();
     let acc = trained.accuracy(&x, &y).unwrap();
-    assert_eq!(acc, t.accuracy(&digits.test).unwrap());
+    assert_eq!(Some(acc), t.evaluate(&digits.test).unwrap().accuracy);
     // Only the file itself is left in the directory (no temporary files).
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
@@ -365,38 +445,43 @@ fn saved_then_loaded_model_predicts_the_same() {
 #[test]
 fn bad_settings_and_shapes_are_typed_errors() {
     let digits = digits8x8().unwrap();
-    let model = book_softmax_init::<f32, _>(63, 10, &mut StdRng::seed_from_u64(0)).unwrap();
-    let err = SoftmaxTrainer::new(
+    let config = FitConfig::new(64, 0.1);
+    let init = |d, q| book_softmax_init::<f32, _>(d, q, &mut StdRng::seed_from_u64(0)).unwrap();
+    // The model's inputs against the data's features, named in one shape error.
+    let err = Trainer::new(init(63, 10), &digits.train, Scaling::Identity, config).unwrap_err();
+    match &err {
+        TrainError::Shape(e) => {
+            assert_eq!((e.left.dims(), e.right.dims()), (&[63][..], &[64][..]));
+            assert!(err.to_string().contains("features"), "{err}");
+        }
+        other => panic!("expected a shape error, got {other:?}"),
+    }
+    // Its classes against the data's, the same way, whichever gradient path.
+    let err = Trainer::new(
+        Reverse(init(64, 9)),
         &digits.train,
-        model,
         Scaling::Identity,
-        FitConfig::new(64, 0.1),
+        config,
     )
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            TrainError::Shape {
-                expected: 63,
-                got: 64,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    let model = book_softmax_init::<f32, _>(64, 10, &mut StdRng::seed_from_u64(0)).unwrap();
-    let err = SoftmaxTrainer::new(
+    match &err {
+        TrainError::Shape(e) => {
+            assert_eq!((e.left.dims(), e.right.dims()), (&[9][..], &[10][..]));
+            assert!(err.to_string().contains("classes"), "{err}");
+        }
+        other => panic!("expected a shape error, got {other:?}"),
+    }
+    let err = Trainer::new(
+        init(64, 10),
         &digits.train,
-        model,
         Scaling::Identity,
-        FitConfig::new(64, 0.1).shards(0),
+        config.shards(0),
     )
     .unwrap_err();
     assert_eq!(err, TrainError::ZeroShards);
-    let model = book_softmax_init::<f32, _>(64, 10, &mut StdRng::seed_from_u64(0)).unwrap();
-    let err = SoftmaxTrainer::new(
+    let err = Trainer::new(
+        init(64, 10),
         &digits.train,
-        model,
         Scaling::Identity,
         FitConfig::new(0, 0.1),
     )
@@ -404,8 +489,21 @@ fn bad_settings_and_shapes_are_typed_errors() {
     assert!(matches!(err, TrainError::Config(_)));
     let mut rng = StdRng::seed_from_u64(0);
     let ds: RegressionDataset<f32> = synthetic_data(&[1.0], 0.0, 10, 0.0, &mut rng).unwrap();
-    let err = LinRegTrainer::zeros(&ds, Scaling::Identity, FitConfig::new(4, -1.0)).unwrap_err();
+    let err = Trainer::new(zeros(1), &ds, Scaling::Identity, FitConfig::new(4, -1.0)).unwrap_err();
     assert!(matches!(err, TrainError::Config(_)), "{err:?}");
+    // An empty training set.
+    let empty = RegressionDataset::<f32>::new(vec![], vec![], 1).unwrap();
+    let err =
+        Trainer::new(zeros(1), &empty, Scaling::Identity, FitConfig::new(4, 0.1)).unwrap_err();
+    assert_eq!(err, TrainError::EmptyDataset);
+    // A classifier given real targets: the model says what it needs.
+    let err = Trainer::new(init(1, 2), &ds, Scaling::Identity, FitConfig::new(4, 0.1)).unwrap_err();
+    assert!(matches!(err, TrainError::Model(_)), "{err:?}");
+    // Evaluating a set of another shape; epochs counted from 0.
+    let mut t = Trainer::new(init(64, 10), &digits.train, Scaling::Identity, config).unwrap();
+    assert_eq!(t.train_epoch(0, &mut |_, _| {}), Err(TrainError::ZeroEpoch));
+    let other = ImageDataset::new(vec![0; 2 * 9], vec![1, 0], 3, 3, 10).unwrap();
+    assert!(matches!(t.evaluate(&other), Err(TrainError::Shape(_))));
 }
 
 #[test]
@@ -425,4 +523,126 @@ fn epoch_metrics_serialise_to_one_json_object() {
     assert_eq!(v["train_acc"], 0.75);
     assert_eq!(v["test_acc"], 0.5);
     assert!(v.get("w_error").is_none());
+}
+
+/// A two-layer perceptron written once against `Value`: its forward pass
+/// runs on reverse-mode variables inside the trainer.
+struct Mlp {
+    /// `0.weight`, `0.bias`, `2.weight`, `2.bias`, as `nn.Sequential(nn.Linear,
+    /// nn.ReLU, nn.Linear)` names them.
+    names: [&'static str; 4],
+    params: Vec<Tensor<f64>>,
+}
+
+impl Mlp {
+    fn new(d: usize, h: usize, q: usize, seed: u64) -> Mlp {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut layer = |i, o| models::Linear::<f64>::new(i, o, true, &mut rng).unwrap();
+        let (a, b) = (layer(d, h), layer(h, q));
+        Mlp {
+            names: ["0.weight", "0.bias", "2.weight", "2.bias"],
+            params: vec![a.weight, a.bias.unwrap(), b.weight, b.bias.unwrap()],
+        }
+    }
+}
+
+impl Module for Mlp {
+    type Elem = f64;
+
+    fn named_parameters(&self) -> Vec<(&str, &Tensor<f64>)> {
+        self.names.iter().copied().zip(&self.params).collect()
+    }
+
+    fn named_parameters_mut(&mut self) -> Vec<(&str, &mut Tensor<f64>)> {
+        self.names.iter().copied().zip(&mut self.params).collect()
+    }
+}
+
+impl Net for Mlp {
+    fn in_features(&self) -> usize {
+        self.params[0].shape()[1]
+    }
+
+    fn out_features(&self) -> usize {
+        self.params[2].shape()[0]
+    }
+
+    fn criterion(&self) -> Criterion {
+        Criterion::CrossEntropy
+    }
+
+    fn forward<V: Value<Elem = f64>>(&self, p: &[V], x: &V) -> models::Result<V> {
+        let h = models::linear(x, &p[0], Some(&p[1]))?.relu()?;
+        models::linear(&h, &p[2], Some(&p[3]))
+    }
+}
+
+/// A network of the user's own trains through the same trainer: the
+/// running loss falls from about 2.2 to about 0.02 in 15 epochs (the bar
+/// is a factor of 20), the test accuracy is 0.90 (the test images come
+/// from other writers, where softmax regression also tops out near 0.9;
+/// the bar of 0.85 fails a network that does not learn, chance being 0.1),
+/// and the weights are bit-identical on 1 and 2 threads.
+#[test]
+fn a_value_written_network_trains_through_the_same_trainer() {
+    let digits = digits8x8().unwrap();
+    let run = |threads| {
+        pool(threads).install(|| {
+            // Batches of 256 × 64 inputs: enough for the shards to run in parallel.
+            let config = FitConfig::new(256, 0.5).sgd(SgdConfig::new(0.5).momentum(0.9));
+            let mut t = Trainer::new(
+                Reverse(Mlp::new(64, 32, 10, 1)),
+                &digits.train,
+                digits8x8_scaling(),
+                config,
+            )
+            .unwrap();
+            let losses: Vec<f64> = (1..=15)
+                .map(|e| t.train_epoch(e, &mut |_, _| {}).unwrap().train_loss)
+                .collect();
+            let acc = t.evaluate(&digits.test).unwrap().accuracy.unwrap();
+            let names: Vec<String> = t
+                .model()
+                .named_parameters()
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect();
+            let weights: Vec<u64> = t
+                .into_model()
+                .0
+                .params
+                .iter()
+                .flat_map(|p| bits(p.as_slice()))
+                .collect();
+            (losses, acc, names, weights)
+        })
+    };
+    let (losses, acc, names, weights) = run(1);
+    // SGD updates the parameters in place: after training, the model's
+    // tensors are the allocations it started with (the reverse-mode leaves
+    // shared them and were dropped, so no copy-on-write was needed).
+    let mut t = Trainer::new(
+        Reverse(Mlp::new(64, 32, 10, 1)),
+        &digits.train,
+        digits8x8_scaling(),
+        FitConfig::new(256, 0.5),
+    )
+    .unwrap();
+    let storage = |t: &Trainer<'_, Reverse<Mlp>>| -> Vec<*const f64> {
+        t.model()
+            .0
+            .params
+            .iter()
+            .map(|p| p.as_slice().as_ptr())
+            .collect()
+    };
+    let before = storage(&t);
+    let start = t.model().0.params[0].to_vec();
+    t.train_epoch(1, &mut |_, _| {}).unwrap();
+    assert_eq!(storage(&t), before);
+    assert_ne!(t.model().0.params[0].to_vec(), start);
+    assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    assert!(losses[14] < losses[0] / 20.0, "{losses:?}");
+    assert!(acc > 0.85, "test accuracy {acc}");
+    assert_eq!(run(2).3, weights);
 }

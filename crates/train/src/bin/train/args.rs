@@ -1,9 +1,10 @@
 //! The command line.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use train::GradPath;
 
 /// Train the linear networks of Dive into Deep Learning, chapter 3, by
 /// minibatch SGD.
@@ -79,6 +80,48 @@ pub struct Common {
 
 fn parse_grad(s: &str) -> Result<GradPath, String> {
     s.parse()
+}
+
+/// How the gradient of a minibatch is computed: which [`models::Model`]
+/// the trainer is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GradPath {
+    /// The model's own hand-fused gradient (the model itself).
+    #[default]
+    Fused,
+    /// Reverse-mode automatic differentiation of the model's forward pass
+    /// (the model wrapped in [`models::Reverse`]).
+    Autodiff,
+}
+
+impl GradPath {
+    /// The name used on the command line (`fused`, `autodiff`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GradPath::Fused => "fused",
+            GradPath::Autodiff => "autodiff",
+        }
+    }
+}
+
+impl fmt::Display for GradPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for GradPath {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fused" => Ok(GradPath::Fused),
+            "autodiff" => Ok(GradPath::Autodiff),
+            other => Err(format!(
+                "unknown gradient path '{other}' (expected 'fused' or 'autodiff')"
+            )),
+        }
+    }
 }
 
 /// `train linreg`.

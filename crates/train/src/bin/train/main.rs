@@ -9,13 +9,13 @@ mod out;
 mod paths;
 mod report;
 
-use std::fmt;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::{Result, anyhow, bail};
 use clap::Parser;
 use models::autodiff::Tensor;
-use models::{Linear, LinearRegression};
+use models::{Linear, LinearRegression, Model, Net, Reverse, SoftmaxRegression};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use train::checkpoint::{
@@ -28,36 +28,13 @@ use train::data::embedded::{DIGITS8X8_MAX, digits8x8};
 use train::data::synthetic::synthetic_data;
 use train::fit::book_softmax_init;
 use train::{
-    ConfigError, FitConfig, ImageDataset, LinRegTrainer, RegressionDataset, Scaling, SgdConfig,
-    SoftmaxTrainer, Standardizer, Stats, TrainError,
+    ConfigError, Dataset, EpochMetrics, FitConfig, ImageDataset, RegressionDataset, Scaling,
+    SgdConfig, Standardizer, Stats, TrainError, TrainLoss, Trainer,
 };
 
-use args::{Cli, Command, Common, LinregArgs, ScaleArg, SoftmaxArgs};
+use args::{Cli, Command, Common, GradPath, LinregArgs, ScaleArg, SoftmaxArgs};
 use out::{note, say};
 use report::Reporter;
-
-/// A failure, reported as one line on standard error.
-#[derive(Debug)]
-pub struct Failure(pub String);
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<E: std::error::Error> From<E> for Failure {
-    fn from(e: E) -> Self {
-        // The error and its causes on one line.
-        let mut text = e.to_string();
-        let mut cause = e.source();
-        while let Some(c) = cause {
-            text.push_str(&format!(": {c}"));
-            cause = c.source();
-        }
-        Failure(text)
-    }
-}
 
 /// The book's linear-regression truth.
 const TRUE_W: [f64; 2] = [2.0, -3.4];
@@ -68,14 +45,32 @@ fn main() -> ExitCode {
     match start(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            note!("error: {e}");
+            note!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// The error and its causes on one line, as `{:#}` writes them, except that
+/// a cause whose text the message already holds (an error that names its
+/// source in its own message, `file: No such file or directory`) is not
+/// repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
 /// Checks everything that can be checked before any data is read, then runs.
-fn start(cli: &Cli) -> Result<(), Failure> {
+fn start(cli: &Cli) -> Result<()> {
     // A bad KERNELS_ISA would otherwise panic in each thread that first
     // runs a kernel.
     models::autodiff::kernels::try_isa()?;
@@ -91,16 +86,15 @@ fn start(cli: &Cli) -> Result<(), Failure> {
     };
     check_common(common)?;
     match common.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(Failure::from)
-            .and_then(|pool| pool.install(|| run(cli))),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build()?;
+            pool.install(|| run(cli))
+        }
         None => run(cli),
     }
 }
 
-fn run(cli: &Cli) -> Result<(), Failure> {
+fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Linreg(a) => linreg(a),
         Command::Softmax(a) => softmax(a),
@@ -113,21 +107,21 @@ fn flag(name: &str) -> String {
 }
 
 /// A settings error in the words of the command line.
-fn config_failure(e: &ConfigError) -> Failure {
-    Failure(match e {
+fn config_error(e: &ConfigError) -> anyhow::Error {
+    match e {
         ConfigError::Invalid {
             name, value, rule, ..
         } => {
-            format!("invalid {} {value}: {rule}", flag(name))
+            anyhow!("invalid {} {value}: {rule}", flag(name))
         }
-        ConfigError::ZeroBatchSize { .. } => "--batch-size must be at least 1".into(),
-        other => other.to_string(),
-    })
+        ConfigError::ZeroBatchSize { .. } => anyhow!("--batch-size must be at least 1"),
+        other => anyhow!("{other}"),
+    }
 }
 
 /// A training error in the words of the command line; `scale_hint` is the
 /// option that scales the inputs, if they are not scaled yet.
-fn train_failure(e: TrainError, scale_hint: Option<&str>) -> Failure {
+fn train_error(e: TrainError, scale_hint: Option<&str>) -> anyhow::Error {
     match e {
         TrainError::Diverged {
             epoch,
@@ -142,11 +136,11 @@ fn train_failure(e: TrainError, scale_hint: Option<&str>) -> Failure {
             if let Some(hint) = scale_hint {
                 msg.push_str(&format!(" or scale the inputs with {hint}"));
             }
-            Failure(msg)
+            anyhow!(msg)
         }
-        TrainError::Config(c) => config_failure(&c),
-        TrainError::ZeroShards => Failure("--shards must be at least 1".into()),
-        other => Failure(other.to_string()),
+        TrainError::Config(c) => config_error(&c),
+        TrainError::ZeroShards => anyhow!("--shards must be at least 1"),
+        other => other.into(),
     }
 }
 
@@ -157,20 +151,20 @@ fn sgd_config(c: &Common, lr: f64) -> SgdConfig {
 }
 
 /// The checks of the options every command takes.
-fn check_common(c: &Common) -> Result<(), Failure> {
+fn check_common(c: &Common) -> Result<()> {
     if c.batch_size == Some(0) {
-        return Err(Failure("--batch-size must be at least 1".into()));
+        bail!("--batch-size must be at least 1");
     }
     if c.shards == 0 {
-        return Err(Failure("--shards must be at least 1".into()));
+        bail!("--shards must be at least 1");
     }
     if c.threads == Some(0) {
-        return Err(Failure("--threads must be at least 1".into()));
+        bail!("--threads must be at least 1");
     }
     // The learning rate's default does not matter for its check.
     sgd_config(c, 0.0)
         .validate()
-        .map_err(|e| config_failure(&e))?;
+        .map_err(|e| config_error(&e))?;
     paths::check_outputs(&[
         ("--save", c.save.as_ref()),
         ("--metrics", c.metrics.as_ref()),
@@ -178,25 +172,19 @@ fn check_common(c: &Common) -> Result<(), Failure> {
     ])
 }
 
-fn check_linreg(a: &LinregArgs) -> Result<(), Failure> {
+fn check_linreg(a: &LinregArgs) -> Result<()> {
     if a.csv.is_none() && a.examples == 0 {
-        return Err(Failure("--examples must be at least 1".into()));
+        bail!("--examples must be at least 1");
     }
     if !(a.noise.is_finite() && a.noise >= 0.0) {
-        return Err(Failure(format!(
-            "invalid --noise {}: must be finite and >= 0",
-            a.noise
-        )));
+        bail!("invalid --noise {}: must be finite and >= 0", a.noise);
     }
     Ok(())
 }
 
-fn check_softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
+fn check_softmax(a: &SoftmaxArgs) -> Result<()> {
     if !(1..=256).contains(&a.classes) {
-        return Err(Failure(format!(
-            "invalid --classes {}: must be in 1..=256",
-            a.classes
-        )));
+        bail!("invalid --classes {}: must be in 1..=256", a.classes);
     }
     Ok(())
 }
@@ -207,7 +195,6 @@ fn fit_config(c: &Common, batch: usize, lr: f64) -> FitConfig {
         .sgd(sgd)
         .seed(c.seed)
         .shards(c.shards)
-        .grad(c.grad)
 }
 
 fn threads_note() -> String {
@@ -220,6 +207,82 @@ fn fmt_vec(v: &[f64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// A model of the program: one linear layer, trained with its fused
+/// gradient or by reverse mode.
+trait Layer: Model<Elem = f32> {
+    /// The layer, with its current parameters.
+    fn layer(&self) -> &Linear<f32>;
+}
+
+impl Layer for LinearRegression<f32> {
+    fn layer(&self) -> &Linear<f32> {
+        &self.linear
+    }
+}
+
+impl Layer for SoftmaxRegression<f32> {
+    fn layer(&self) -> &Linear<f32> {
+        &self.linear
+    }
+}
+
+impl<N: Net<Elem = f32> + Layer> Layer for Reverse<N> {
+    fn layer(&self) -> &Linear<f32> {
+        self.0.layer()
+    }
+}
+
+/// What one run does besides training: the options, the hint for a
+/// diverging run, and the plot's title.
+struct Run<'a> {
+    common: &'a Common,
+    epochs: usize,
+    hint: Option<&'a str>,
+    title: String,
+}
+
+/// The one epoch loop of both commands: trains `model` on `train` for the
+/// run's epochs with a progress bar, prints each epoch's line (made by
+/// `epoch_line`, which may add figures to the metrics), writes the metrics
+/// file, then, after `summary`, the plot and the checkpoint.
+fn fit<M: Layer, D: Dataset<f32> + ?Sized>(
+    model: M,
+    train: &D,
+    scaling: Scaling,
+    config: FitConfig,
+    run: &Run<'_>,
+    mut epoch_line: impl FnMut(&mut Trainer<'_, M>, &mut EpochMetrics) -> Result<String>,
+    summary: impl FnOnce(&mut Trainer<'_, M>) -> Result<()>,
+) -> Result<()> {
+    let c = run.common;
+    let mut trainer =
+        Trainer::new(model, train, scaling, config).map_err(|e| train_error(e, run.hint))?;
+    let mut reporter = Reporter::new(c.metrics.clone(), c.plot.clone());
+    reporter.start()?;
+    for epoch in 1..=run.epochs {
+        let bar = reporter.bar(epoch, run.epochs, trainer.steps_per_epoch());
+        let mut tick = |done: usize, _: usize| {
+            if let Some(b) = &bar {
+                b.set_position(done as u64)
+            }
+        };
+        let result = trainer.train_epoch(epoch, &mut tick);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let mut m = result.map_err(|e| train_error(e, run.hint))?;
+        let line = epoch_line(&mut trainer, &mut m)?;
+        reporter.epoch(m, line)?;
+    }
+    summary(&mut trainer)?;
+    reporter.plot(&run.title)?;
+    if let Some(path) = &c.save {
+        save_for_raw_inputs(path, trainer.model().layer(), trainer.scaling())?;
+        say!("saved weights to {}", path.display());
+    }
+    Ok(())
+}
+
 /// Loads the starting weights for a model trained on `scaling(x)`: a file
 /// saved for raw inputs is turned back into the units of the scaled inputs;
 /// a file that does not say (PyTorch's) is taken as it is, in those units.
@@ -230,14 +293,14 @@ fn load_start(
     inputs: usize,
     scaling: &Scaling,
     scaling_name: &str,
-) -> Result<Linear<f32>, Failure> {
+) -> Result<Linear<f32>> {
     let options = LoadOptions {
         prefix: c.prefix.clone(),
         no_bias: false,
     };
     let loaded = load_checkpoint::<f32>(path, out, inputs, &options).map_err(|e| match e {
-        CheckpointError::Ambiguous { .. } => Failure(format!("{e} (--prefix NAME)")),
-        e => Failure::from(e),
+        CheckpointError::Ambiguous { .. } => anyhow!("{e} (--prefix NAME)"),
+        e => e.into(),
     })?;
     let layer_note = if loaded.prefix.is_empty() {
         String::new()
@@ -259,9 +322,10 @@ fn load_start(
     }
 }
 
-fn linreg(a: &LinregArgs) -> Result<(), Failure> {
+fn linreg(a: &LinregArgs) -> Result<()> {
     let c = &a.common;
-    let config = fit_config(c, 10, 0.03);
+    // The book prints the loss over the whole training set after each epoch.
+    let config = fit_config(c, 10, 0.03).train_loss(TrainLoss::AfterEpoch);
     let epochs = c.epochs.unwrap_or(3);
     let mut rng = StdRng::seed_from_u64(c.seed);
     let (ds, truth): (RegressionDataset<f32>, _) = match &a.csv {
@@ -297,7 +361,6 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
     } else {
         Scaling::Identity
     };
-    let hint = (!standardized).then_some("--scale standardize");
     let d = ds.features();
     let start = match &c.load {
         Some(path) => LinearRegression {
@@ -305,80 +368,87 @@ fn linreg(a: &LinregArgs) -> Result<(), Failure> {
         },
         None => LinearRegression::from_weights(&vec![0.0f32; d], 0.0)?,
     };
-    print_plan(epochs, &config);
-    let mut trainer = LinRegTrainer::new(&ds, &start, scaling.clone(), config)
-        .map_err(|e| train_failure(e, hint))?;
-    let mut reporter = Reporter::new(c.metrics.clone(), c.plot.clone());
-    reporter.start()?;
-    for epoch in 1..=epochs {
-        let bar = reporter.bar(epoch, epochs, trainer.steps_per_epoch());
-        let mut tick = |done: usize, _: usize| {
-            if let Some(b) = &bar {
-                b.set_position(done as u64)
-            }
-        };
-        let result = trainer.train_epoch(epoch, &mut tick);
-        if let Some(b) = &bar {
-            b.finish_and_clear();
-        }
-        let mut m = result.map_err(|e| train_failure(e, hint))?;
-        let mut line = format!(
-            "epoch {epoch}, loss {:.6} ({:.3} ms)",
-            m.train_loss,
-            m.seconds * 1e3
-        );
-        if let Some((w, b)) = &truth {
-            let (ew, eb) = param_error(&raw_model(&trainer)?, w, *b);
-            m.w_error = Some(ew);
-            m.b_error = Some(eb);
-            line.push_str(&format!(", |w - w_true| {ew:.2e}, |b - b_true| {eb:.2e}"));
-        }
-        reporter.epoch(m, line)?;
-    }
-    // The weights for raw features, whatever the training scaling.
-    let raw = raw_model(&trainer)?;
-    let w: Vec<f64> = raw.weight().iter().map(|&x| f64::from(x)).collect();
-    say!("sgd:         w = {}, b = {:.6}", fmt_vec(&w), raw.bias());
-    if let Some((tw, tb)) = &truth {
-        let dw: Vec<f64> = tw.iter().zip(&w).map(|(t, x)| t - x).collect();
-        say!(
-            "error in estimating w: {}, b: {:.6}",
-            fmt_vec(&dw),
-            tb - f64::from(raw.bias())
-        );
-    }
-    if a.closed_form {
-        let (x, y) = scaled_rows(&ds, trainer.scaling())?;
-        let exact = LinearRegression::fit_closed_form(&x, &y).map_err(|e| {
-            let msg = e.to_string();
-            let msg = msg
-                .strip_prefix("LinearRegression::fit_closed_form: ")
-                .unwrap_or(&msg)
-                .to_owned();
-            Failure(format!("--closed-form: {msg}"))
-        })?;
-        let exact = fold_scaling(&exact.linear, trainer.scaling())?;
-        let exact = LinearRegression { linear: exact };
-        let ew: Vec<f64> = exact.weight().iter().map(|&x| f64::from(x)).collect();
-        say!("closed form: w = {}, b = {:.6}", fmt_vec(&ew), exact.bias());
-    }
+    print_plan(epochs, &config, c.grad);
     let name = match &a.csv {
         Some(path) => path.display().to_string(),
         None => "synthetic data".to_owned(),
     };
-    reporter.plot(&format!("linear regression on {name}"))?;
-    if let Some(path) = &c.save {
-        save_for_raw_inputs(path, &trainer.model()?.linear, trainer.scaling())?;
-        say!("saved weights to {}", path.display());
+    let run = Run {
+        common: c,
+        epochs,
+        hint: (!standardized).then_some("--scale standardize"),
+        title: format!("linear regression on {name}"),
+    };
+    match c.grad {
+        GradPath::Fused => linreg_fit(start, &ds, scaling, config, &run, a, &truth),
+        GradPath::Autodiff => linreg_fit(Reverse(start), &ds, scaling, config, &run, a, &truth),
     }
-    Ok(())
+}
+
+/// Trains a linear regression, printing the distance to the truth if it
+/// is known, then the learned (and with `--closed-form` the exact) weights
+/// for raw features.
+fn linreg_fit<M: Layer>(
+    model: M,
+    ds: &RegressionDataset<f32>,
+    scaling: Scaling,
+    config: FitConfig,
+    run: &Run<'_>,
+    a: &LinregArgs,
+    truth: &Option<(Vec<f64>, f64)>,
+) -> Result<()> {
+    let epoch_line = |trainer: &mut Trainer<'_, M>, m: &mut EpochMetrics| {
+        let mut line = format!(
+            "epoch {}, loss {:.6} ({:.3} ms)",
+            m.epoch,
+            m.train_loss,
+            m.seconds * 1e3
+        );
+        if let Some((w, b)) = truth {
+            let (ew, eb) = param_error(&raw_model(trainer)?, w, *b);
+            m.w_error = Some(ew);
+            m.b_error = Some(eb);
+            line.push_str(&format!(", |w - w_true| {ew:.2e}, |b - b_true| {eb:.2e}"));
+        }
+        Ok(line)
+    };
+    let summary = |trainer: &mut Trainer<'_, M>| {
+        // The weights for raw features, whatever the training scaling.
+        let raw = raw_model(trainer)?;
+        let w: Vec<f64> = raw.weight().iter().map(|&x| f64::from(x)).collect();
+        say!("sgd:         w = {}, b = {:.6}", fmt_vec(&w), raw.bias());
+        if let Some((tw, tb)) = truth {
+            let dw: Vec<f64> = tw.iter().zip(&w).map(|(t, x)| t - x).collect();
+            say!(
+                "error in estimating w: {}, b: {:.6}",
+                fmt_vec(&dw),
+                tb - f64::from(raw.bias())
+            );
+        }
+        if a.closed_form {
+            let (x, y) = scaled_rows(ds, trainer.scaling())?;
+            let exact = LinearRegression::fit_closed_form(&x, &y).map_err(|e| {
+                let msg = e.to_string();
+                let msg = msg
+                    .strip_prefix("LinearRegression::fit_closed_form: ")
+                    .unwrap_or(&msg)
+                    .to_owned();
+                anyhow!("--closed-form: {msg}")
+            })?;
+            let exact = fold_scaling(&exact.linear, trainer.scaling())?;
+            let exact = LinearRegression { linear: exact };
+            let ew: Vec<f64> = exact.weight().iter().map(|&x| f64::from(x)).collect();
+            say!("closed form: w = {}, b = {:.6}", fmt_vec(&ew), exact.bias());
+        }
+        Ok(())
+    };
+    fit(model, ds, scaling, config, run, epoch_line, summary)
 }
 
 /// The trained linear regression for raw (unscaled) features.
-fn raw_model(trainer: &LinRegTrainer<'_, f32>) -> Result<LinearRegression<f32>, Failure> {
-    let model = trainer.model().map_err(|e| train_failure(e, None))?;
+fn raw_model<M: Layer>(trainer: &Trainer<'_, M>) -> Result<LinearRegression<f32>> {
     Ok(LinearRegression {
-        linear: fold_scaling(&model.linear, trainer.scaling())?,
+        linear: fold_scaling(trainer.model().layer(), trainer.scaling())?,
     })
 }
 
@@ -398,7 +468,7 @@ fn param_error(model: &LinearRegression<f32>, w_true: &[f64], b_true: f64) -> (f
 fn scaled_rows(
     ds: &RegressionDataset<f32>,
     scaling: &Scaling,
-) -> Result<(Tensor<f32>, Tensor<f32>), Failure> {
+) -> Result<(Tensor<f32>, Tensor<f32>)> {
     let idx: Vec<usize> = (0..ds.len()).collect();
     let (mut x, mut y) = (Vec::new(), Vec::new());
     train::gather_rows(ds, &idx, scaling, &mut x, &mut y);
@@ -425,7 +495,7 @@ fn idx_max(train: &ImageDataset, test: &ImageDataset) -> f64 {
     }
 }
 
-fn image_scaling(arg: ScaleArg, max: f64, train: &ImageDataset) -> Result<Scaling, Failure> {
+fn image_scaling(arg: ScaleArg, max: f64, train: &ImageDataset) -> Result<Scaling> {
     Ok(match arg {
         ScaleArg::Max => Scaling::divide(max)?,
         ScaleArg::None => Scaling::Identity,
@@ -443,7 +513,7 @@ fn describe_scaling(s: &Scaling) -> String {
     }
 }
 
-fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
+fn softmax(a: &SoftmaxArgs) -> Result<()> {
     let c = &a.common;
     let config = fit_config(c, 256, 0.1);
     let epochs = c.epochs.unwrap_or(10);
@@ -463,10 +533,10 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
                 );
             }
             if a.classes != 10 {
-                return Err(Failure(format!(
+                bail!(
                     "the embedded digits have 10 classes, not --classes {}",
                     a.classes
-                )));
+                );
             }
             (
                 digits8x8()?,
@@ -491,62 +561,70 @@ fn softmax(a: &SoftmaxArgs) -> Result<(), Failure> {
         train.cols(),
         train.classes(),
     );
-    let hint = (scale == ScaleArg::None).then_some("--scale max");
     let (d, q) = (train.features(), train.classes());
     let model = match &c.load {
-        Some(path) => models::SoftmaxRegression {
+        Some(path) => SoftmaxRegression {
             linear: load_start(c, path, q, d, &scaling, &described)?,
         },
         None => book_softmax_init::<f32, _>(d, q, &mut StdRng::seed_from_u64(c.seed))?,
     };
-    print_plan(epochs, &config);
-    let mut trainer =
-        SoftmaxTrainer::new(train, model, scaling, config).map_err(|e| train_failure(e, hint))?;
-    let mut reporter = Reporter::new(c.metrics.clone(), c.plot.clone());
-    reporter.start()?;
-    for epoch in 1..=epochs {
-        let bar = reporter.bar(epoch, epochs, trainer.steps_per_epoch());
-        let mut tick = |done: usize, _: usize| {
-            if let Some(b) = &bar {
-                b.set_position(done as u64)
-            }
-        };
-        let result = trainer.train_epoch(epoch, &mut tick);
-        if let Some(b) = &bar {
-            b.finish_and_clear();
-        }
-        let mut m = result.map_err(|e| train_failure(e, hint))?;
-        m.test_acc = Some(trainer.accuracy(test).map_err(|e| train_failure(e, hint))?);
-        let line = format!(
-            "epoch {epoch}: loss {:.4}, train acc {:.4}, test acc {:.4} ({:.1} ms)",
+    print_plan(epochs, &config, c.grad);
+    let run = Run {
+        common: c,
+        epochs,
+        hint: (scale == ScaleArg::None).then_some("--scale max"),
+        title: format!("softmax regression on {short}"),
+    };
+    match c.grad {
+        GradPath::Fused => softmax_fit(model, train, test, scaling, config, &run),
+        GradPath::Autodiff => softmax_fit(Reverse(model), train, test, scaling, config, &run),
+    }
+}
+
+/// Trains a softmax regression, with the test accuracy after each epoch
+/// (or once, for a run of no epochs).
+fn softmax_fit<M: Layer>(
+    model: M,
+    train: &ImageDataset,
+    test: &ImageDataset,
+    scaling: Scaling,
+    config: FitConfig,
+    run: &Run<'_>,
+) -> Result<()> {
+    let accuracy = |trainer: &mut Trainer<'_, M>| -> Result<f64> {
+        let e = trainer
+            .evaluate(test)
+            .map_err(|e| train_error(e, run.hint))?;
+        e.accuracy
+            .ok_or_else(|| anyhow!("the model gives no accuracy"))
+    };
+    let epoch_line = |trainer: &mut Trainer<'_, M>, m: &mut EpochMetrics| {
+        m.test_acc = Some(accuracy(trainer)?);
+        Ok(format!(
+            "epoch {}: loss {:.4}, train acc {:.4}, test acc {:.4} ({:.1} ms)",
+            m.epoch,
             m.train_loss,
             m.train_acc.unwrap_or(f64::NAN),
             m.test_acc.unwrap_or(f64::NAN),
             m.seconds * 1e3
-        );
-        reporter.epoch(m, line)?;
-    }
-    if epochs == 0 {
-        let acc = trainer.accuracy(test).map_err(|e| train_failure(e, hint))?;
-        say!("test acc {acc:.4}");
-    }
-    reporter.plot(&format!("softmax regression on {short}"))?;
-    if let Some(path) = &c.save {
-        let model = trainer.model().map_err(|e| train_failure(e, hint))?;
-        save_for_raw_inputs(path, &model.linear, trainer.scaling())?;
-        say!("saved weights to {}", path.display());
-    }
-    Ok(())
+        ))
+    };
+    let summary = |trainer: &mut Trainer<'_, M>| {
+        if run.epochs == 0 {
+            say!("test acc {:.4}", accuracy(trainer)?);
+        }
+        Ok(())
+    };
+    fit(model, train, scaling, config, run, epoch_line, summary)
 }
 
 /// Prints the line that says how training will run.
-fn print_plan(epochs: usize, config: &FitConfig) {
+fn print_plan(epochs: usize, config: &FitConfig, grad: GradPath) {
     say!(
-        "training: {epochs} epoch{}, batch {}, lr {}, {} gradients, {} shards, {}",
+        "training: {epochs} epoch{}, batch {}, lr {}, {grad} gradients, {} shards, {}",
         if epochs == 1 { "" } else { "s" },
         config.batch_size,
         config.sgd.lr,
-        config.grad,
         config.shards,
         threads_note()
     );

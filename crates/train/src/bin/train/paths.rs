@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::Failure;
+use anyhow::anyhow;
 
 /// Checks each output file given on the command line: its directory exists
 /// and accepts new files, and the name is not a directory. Two options
@@ -13,7 +13,7 @@ use crate::Failure;
 ///
 /// The check creates and removes an empty temporary file in each
 /// directory; nothing else is touched.
-pub fn check_outputs(outputs: &[(&str, Option<&PathBuf>)]) -> Result<(), Failure> {
+pub fn check_outputs(outputs: &[(&str, Option<&PathBuf>)]) -> anyhow::Result<()> {
     let given: Vec<(&str, &PathBuf)> = outputs
         .iter()
         .filter_map(|&(flag, path)| path.map(|p| (flag, p)))
@@ -21,10 +21,10 @@ pub fn check_outputs(outputs: &[(&str, Option<&PathBuf>)]) -> Result<(), Failure
     for (i, &(flag, path)) in given.iter().enumerate() {
         check_output(flag, path)?;
         if let Some((other, _)) = given[..i].iter().find(|(_, p)| same_file(p, path)) {
-            return Err(Failure(format!(
+            return Err(anyhow!(
                 "{other} and {flag} both name {}; give each its own file",
                 path.display()
-            )));
+            ));
         }
     }
     Ok(())
@@ -53,9 +53,9 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
-fn check_output(flag: &str, path: &Path) -> Result<(), Failure> {
+fn check_output(flag: &str, path: &Path) -> anyhow::Result<()> {
     let shown = path.display();
-    let fail = |why: String| Err(Failure(format!("{flag} {shown}: {why}")));
+    let fail = |why: String| Err(anyhow!("{flag} {shown}: {why}"));
     let ends_in_separator = path
         .as_os_str()
         .to_string_lossy()

@@ -13,10 +13,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor;
 use train::{EpochMetrics, write_atomic};
 
-use crate::Failure;
 use crate::glyphs::GlyphBackend;
 use crate::out::say;
 use crate::paths::plain_io;
+use anyhow::anyhow;
 
 /// Shows progress and collects each epoch's figures.
 pub struct Reporter {
@@ -40,7 +40,7 @@ impl Reporter {
 
     /// Starts the metrics file: empty (valid JSON Lines with no epoch yet),
     /// so that a run of 0 epochs leaves an empty file rather than none.
-    pub fn start(&mut self) -> Result<(), Failure> {
+    pub fn start(&mut self) -> anyhow::Result<()> {
         if let Some(path) = &self.metrics_path {
             write_file(path, b"")?;
         }
@@ -64,7 +64,7 @@ impl Reporter {
     }
 
     /// Records an epoch: prints its line, rewrites the metrics file.
-    pub fn epoch(&mut self, m: EpochMetrics, line: String) -> Result<(), Failure> {
+    pub fn epoch(&mut self, m: EpochMetrics, line: String) -> anyhow::Result<()> {
         say!("{line}");
         self.history.push(m);
         if let Some(path) = &self.metrics_path {
@@ -76,11 +76,11 @@ impl Reporter {
     }
 
     /// Draws the curves into the plot file, if one was asked for.
-    pub fn plot(&self, title: &str) -> Result<(), Failure> {
+    pub fn plot(&self, title: &str) -> anyhow::Result<()> {
         let Some(path) = &self.plot_path else {
             return Ok(());
         };
-        let cannot = |e: String| Failure(format!("--plot {}: cannot draw ({e})", path.display()));
+        let cannot = |e: String| anyhow!("--plot {}: cannot draw ({e})", path.display());
         let size = size(&self.history);
         if is_png(path) {
             let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
@@ -112,14 +112,9 @@ fn is_png(path: &Path) -> bool {
 
 /// Writes a whole file atomically, mapping the error to a message that
 /// names the file.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    write_atomic(path, |w| w.write_all(bytes)).map_err(|e| {
-        Failure(format!(
-            "{}: cannot write ({})",
-            path.display(),
-            plain_io(&e)
-        ))
-    })
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic(path, |w| w.write_all(bytes))
+        .map_err(|e| anyhow!("{}: cannot write ({})", path.display(), plain_io(&e)))
 }
 
 /// RGB pixels as a PNG file.
