@@ -6,11 +6,9 @@
 use models::Linear;
 use models::autodiff::Tensor;
 use models::init::{self, FanMode, Nonlinearity};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut rng = StdRng::seed_from_u64(0);
+    let mut rng = models::seeded(0);
 
     // Kaiming (He) uniform for a ReLU layer with 784 inputs and 256 outputs.
     let mut w = Tensor::<f32>::zeros([256, 784]);

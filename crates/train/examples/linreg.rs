@@ -7,14 +7,12 @@
 
 use models::autodiff::Tensor;
 use models::{LinearRegression, Reverse};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use train::data::synthetic::{DEFAULT_NOISE_STD, synthetic_data};
 use train::{FitConfig, Scaling, TrainLoss, Trainer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (true_w, true_b) = ([2.0f32, -3.4], 4.2f32);
-    let mut rng = StdRng::seed_from_u64(0);
+    let mut rng = train::seeded(0);
     let data = synthetic_data(&true_w, true_b, 1000, DEFAULT_NOISE_STD, &mut rng)?;
 
     // Batch 10, learning rate 0.03, w = 0 and b = 0 to start, the loss over

@@ -14,9 +14,8 @@
 use models::autodiff::{Tensor, Value};
 use models::init::{self, FanMode, Nonlinearity};
 use models::{Criterion, Module, Net, Reverse, linear};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use train::data::embedded::{digits8x8, digits8x8_scaling};
+use train::rand::rngs::StdRng;
 use train::{FitConfig, SgdConfig, Trainer};
 
 /// `Linear(d, h) → ReLU → Linear(h, q)`, its parameters named as PyTorch's
@@ -75,7 +74,7 @@ impl Net for Mlp {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let digits = digits8x8()?;
-    let model = Mlp::new(64, 32, 10, &mut StdRng::seed_from_u64(0))?;
+    let model = Mlp::new(64, 32, 10, &mut train::seeded(0))?;
     let config = FitConfig::new(64, 0.1).sgd(SgdConfig::new(0.1).momentum(0.9));
     let mut trainer = Trainer::new(Reverse(model), &digits.train, digits8x8_scaling(), config)?;
     for epoch in 1..=20 {
