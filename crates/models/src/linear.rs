@@ -182,7 +182,8 @@ impl<T: Element> Linear<T> {
 
     /// The parameters by name, in PyTorch's order: `("weight", W)` then `("bias", b)`.
     pub fn parameters(&self) -> Vec<(&'static str, &Tensor<T>)> {
-        let mut p = vec![("weight", &self.weight)];
+        let mut p = Vec::with_capacity(2);
+        p.push(("weight", &self.weight));
         if let Some(b) = &self.bias {
             p.push(("bias", b));
         }
@@ -191,7 +192,8 @@ impl<T: Element> Linear<T> {
 
     /// The parameters by name, mutably (for an optimiser's update).
     pub fn parameters_mut(&mut self) -> Vec<(&'static str, &mut Tensor<T>)> {
-        let mut p = vec![("weight", &mut self.weight)];
+        let mut p = Vec::with_capacity(2);
+        p.push(("weight", &mut self.weight));
         if let Some(b) = &mut self.bias {
             p.push(("bias", b));
         }

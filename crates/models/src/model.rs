@@ -59,6 +59,16 @@ pub trait Module: Send + Sync {
     /// The parameters by name, mutably (an optimiser updates them in
     /// place), in the order of [`Module::named_parameters`].
     fn named_parameters_mut(&mut self) -> Vec<(&str, &mut Tensor<Self::Elem>)>;
+
+    /// The number of elements of each parameter, in order, passed to `f`
+    /// one by one. The default goes through [`Module::named_parameters`];
+    /// a model implements it directly when its per-step checks should not
+    /// allocate.
+    fn for_each_parameter_len(&self, f: &mut dyn FnMut(usize)) {
+        for (_, p) in self.named_parameters() {
+            f(p.numel());
+        }
+    }
 }
 
 /// The inputs of a whole dataset, row-major with [`Data::features`]
@@ -291,21 +301,23 @@ impl<'a, T: Element> Batch<'a, T> {
         let Targets::Classes { labels, .. } = self.data.targets else {
             return Err(wrong_targets(op, "class labels"));
         };
+        // The loads first, in a loop with nothing else in it, so that the
+        // cache misses of rows spread over the dataset overlap; then the
+        // check (a negative label becomes a huge index and fails it too).
         out.clear();
-        for &r in self.rows {
-            match class_index(labels[r], classes) {
-                Some(c) => out.push(c),
-                None => {
-                    return Err(Error::TargetOutOfRange {
-                        op,
-                        index: r,
-                        target: labels[r],
-                        classes,
-                    });
-                }
+        out.extend(self.rows.iter().map(|&r| labels[r] as usize));
+        match out.iter().position(|&c| c >= classes) {
+            None => Ok(()),
+            Some(k) => {
+                let index = self.rows[k];
+                Err(Error::TargetOutOfRange {
+                    op,
+                    index,
+                    target: labels[index],
+                    classes,
+                })
             }
         }
-        Ok(())
     }
 
     /// The rows' real targets, into `out`.
@@ -399,13 +411,14 @@ pub(crate) fn check_grads<M: Module + ?Sized>(
     m: &M,
     grads: &[Vec<M::Elem>],
 ) -> Result<()> {
-    let params = m.named_parameters();
-    let fits = params.len() == grads.len()
-        && params
-            .iter()
-            .zip(grads)
-            .all(|((_, p), g)| p.numel() == g.len());
-    if !fits {
+    // Checked on every step: no allocation unless there is an error.
+    let (mut i, mut fits) = (0, true);
+    m.for_each_parameter_len(&mut |len| {
+        fits &= grads.get(i).is_some_and(|g| g.len() == len);
+        i += 1;
+    });
+    if !fits || i != grads.len() {
+        let params = m.named_parameters();
         let sizes: Vec<usize> = params.iter().map(|(_, p)| p.numel()).collect();
         let given: Vec<usize> = grads.iter().map(Vec::len).collect();
         return Err(shape_error(
@@ -717,6 +730,13 @@ macro_rules! one_layer_model {
 
             fn named_parameters_mut(&mut self) -> Vec<(&str, &mut $crate::autodiff::Tensor<T>)> {
                 self.linear.parameters_mut()
+            }
+
+            fn for_each_parameter_len(&self, f: &mut dyn FnMut(usize)) {
+                f(self.linear.weight.numel());
+                if let Some(b) = &self.linear.bias {
+                    f(b.numel());
+                }
             }
         }
 
