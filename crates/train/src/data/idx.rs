@@ -191,8 +191,15 @@ fn read_idx<R: BufRead>(
                 file: file.to_owned(),
                 source: e,
             })?;
-        if let Some(raw) = gunzip_whole(&compressed) {
-            return read_body(&raw[..], None, file, kind, true);
+        if let Some(mut raw) = gunzip_whole(&compressed) {
+            // The header is checked on the buffer, with the content's exact
+            // size known; the buffer then becomes the data by dropping the
+            // header in place, so the decoded bytes are never copied into a
+            // second (growing) buffer.
+            let total = raw.len() as u64;
+            let (dims, promised) = read_header(&mut &raw[..], Some(total), file, kind, true)?;
+            raw.drain(..(total - promised) as usize);
+            return Ok((dims, raw));
         }
         // Not one well-formed member of a plausible size: the streaming
         // decoder reads it and says precisely what is wrong.
@@ -246,14 +253,17 @@ fn gunzip_whole(compressed: &[u8]) -> Option<Vec<u8>> {
     (n == raw.len()).then_some(raw)
 }
 
-/// Parses the header and reads the data from an already decompressed stream.
-fn read_body<R: Read>(
-    mut r: R,
+/// Parses and checks the header from an already decompressed stream:
+/// the dimensions and the number of data bytes they promise. With
+/// `total_len` (the whole content's size, when known) the data's size is
+/// checked against the promise too.
+fn read_header<R: Read>(
+    r: &mut R,
     total_len: Option<u64>,
     file: &str,
     kind: Kind,
     gzip: bool,
-) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+) -> Result<(Vec<u32>, u64), DataError> {
     let idx_err = |problem| DataError::Idx {
         file: file.to_owned(),
         problem,
@@ -280,7 +290,7 @@ fn read_body<R: Read>(
     };
 
     let mut magic = [0u8; 4];
-    let got = read_up_to(&mut r, &mut magic).map_err(read_err)?;
+    let got = read_up_to(r, &mut magic).map_err(read_err)?;
     if got == 0 {
         return Err(idx_err(IdxProblem::Empty));
     }
@@ -302,7 +312,7 @@ fn read_body<R: Read>(
     let header_len = 4 + 4 * rank as u64;
     let mut dim_bytes = [0u8; 12];
     let dim_bytes = &mut dim_bytes[..4 * rank];
-    let got = read_up_to(&mut r, dim_bytes).map_err(read_err)?;
+    let got = read_up_to(r, dim_bytes).map_err(read_err)?;
     if got < dim_bytes.len() {
         return Err(idx_err(IdxProblem::TruncatedHeader {
             needed: header_len,
@@ -340,6 +350,43 @@ fn read_body<R: Read>(
             return Err(idx_err(IdxProblem::TrailingData { promised }));
         }
     }
+
+    Ok((dims, promised))
+}
+
+/// Parses the header and reads the data from an already decompressed stream.
+fn read_body<R: Read>(
+    mut r: R,
+    total_len: Option<u64>,
+    file: &str,
+    kind: Kind,
+    gzip: bool,
+) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+    let idx_err = |problem| DataError::Idx {
+        file: file.to_owned(),
+        problem,
+    };
+    // A decoder reports corrupt or cut-short input as an I/O error.
+    let read_err = |e: io::Error| {
+        if gzip
+            && matches!(
+                e.kind(),
+                io::ErrorKind::InvalidInput
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof
+            )
+        {
+            idx_err(IdxProblem::Gzip {
+                message: e.to_string(),
+            })
+        } else {
+            DataError::Io {
+                file: file.to_owned(),
+                source: e,
+            }
+        }
+    };
+    let (dims, promised) = read_header(&mut r, total_len, file, kind, gzip)?;
 
     // `promised <= MAX_IDX_BYTES`, and for a raw file it is also the file's
     // own data size, so this reservation is bounded by what is really there
