@@ -109,3 +109,27 @@ fn load_linear_bytes_errors_match_load_linear_and_name_the_source() {
         );
     }
 }
+
+/// `idx` target: a gzip member (an empty one) followed by 100 bytes that
+/// are not another member was read as an empty file; the bytes after the
+/// member make the stream corrupt, as the streaming decoder reports.
+#[test]
+fn gzip_member_followed_by_garbage_is_a_corrupt_stream() {
+    let mut file = vec![
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    file.extend(std::iter::repeat_n(0u8, 90));
+    file.extend([2, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0]);
+    for result in [
+        train::data::idx::read_labels_bytes(&file, "fuzz").map(|_| ()),
+        train::data::idx::read_images_bytes(&file, "fuzz").map(|_| ()),
+    ] {
+        match result {
+            Err(DataError::Idx {
+                problem: train::IdxProblem::Gzip { .. },
+                ..
+            }) => {}
+            other => panic!("expected a corrupt-gzip error, got {other:?}"),
+        }
+    }
+}
