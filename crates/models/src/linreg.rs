@@ -76,6 +76,27 @@ impl<T: Element> LinearRegression<T> {
             .map_or(T::ZERO, |b| b.as_slice()[0])
     }
 
+    /// How far the parameters are from a known truth, in `f64`:
+    /// `(‖w − w_true‖₂, |b − b_true|)`; entries of `w` past `w_true`'s end
+    /// count against a true weight of 0.
+    ///
+    /// ```
+    /// let m = models::LinearRegression::from_weights(&[2.0f32, -3.0], 4.5)?;
+    /// let (ew, eb) = m.param_error(&[2.0, -3.4], 4.2);
+    /// assert!((ew - 0.4).abs() < 1e-6 && (eb - 0.3).abs() < 1e-6);
+    /// # Ok::<(), models::Error>(())
+    /// ```
+    pub fn param_error(&self, w_true: &[f64], b_true: f64) -> (f64, f64) {
+        let w = self
+            .weight()
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| (w.to_f64() - w_true.get(j).copied().unwrap_or(0.0)).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        (w, (self.bias().to_f64() - b_true).abs())
+    }
+
     /// Predictions `x·w + b` of shape `(N, 1)` for `x` of shape `(N, d)`
     /// (as `nn.Linear(d, 1)`), the parameters held constant.
     ///

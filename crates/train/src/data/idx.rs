@@ -258,6 +258,28 @@ fn gunzip_whole(compressed: &[u8]) -> Option<Vec<u8>> {
     (raw.len() as u64 == size && rest.is_empty()).then_some(raw)
 }
 
+/// A read error of `file`'s (decompressed) content: a decoder reports
+/// corrupt or cut-short input as an I/O error, which is the stream's fault.
+fn read_error(file: &str, gzip: bool, e: io::Error) -> DataError {
+    let corrupt = matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+    );
+    if gzip && corrupt {
+        DataError::Idx {
+            file: file.to_owned(),
+            problem: IdxProblem::Gzip {
+                message: e.to_string(),
+            },
+        }
+    } else {
+        DataError::Io {
+            file: file.to_owned(),
+            source: e,
+        }
+    }
+}
+
 /// Parses and checks the header from an already decompressed stream:
 /// the dimensions and the number of data bytes they promise. With
 /// `total_len` (the whole content's size, when known) the data's size is
@@ -273,26 +295,7 @@ fn read_header<R: Read>(
         file: file.to_owned(),
         problem,
     };
-    // A decoder reports corrupt or cut-short input as an I/O error.
-    let read_err = |e: io::Error| {
-        if gzip
-            && matches!(
-                e.kind(),
-                io::ErrorKind::InvalidInput
-                    | io::ErrorKind::InvalidData
-                    | io::ErrorKind::UnexpectedEof
-            )
-        {
-            idx_err(IdxProblem::Gzip {
-                message: e.to_string(),
-            })
-        } else {
-            DataError::Io {
-                file: file.to_owned(),
-                source: e,
-            }
-        }
-    };
+    let read_err = |e| read_error(file, gzip, e);
 
     let mut magic = [0u8; 4];
     let got = read_up_to(r, &mut magic).map_err(read_err)?;
@@ -371,26 +374,7 @@ fn read_body<R: Read>(
         file: file.to_owned(),
         problem,
     };
-    // A decoder reports corrupt or cut-short input as an I/O error.
-    let read_err = |e: io::Error| {
-        if gzip
-            && matches!(
-                e.kind(),
-                io::ErrorKind::InvalidInput
-                    | io::ErrorKind::InvalidData
-                    | io::ErrorKind::UnexpectedEof
-            )
-        {
-            idx_err(IdxProblem::Gzip {
-                message: e.to_string(),
-            })
-        } else {
-            DataError::Io {
-                file: file.to_owned(),
-                source: e,
-            }
-        }
-    };
+    let read_err = |e| read_error(file, gzip, e);
     let (dims, promised) = read_header(&mut r, total_len, file, kind, gzip)?;
 
     // `promised <= MAX_IDX_BYTES`, and for a raw file it is also the file's

@@ -110,18 +110,6 @@ fn linreg_trainer<T: Element>(
     Trainer::new(zeros(ds.features()), ds, Scaling::Identity, config).unwrap()
 }
 
-/// `‖w − w_true‖₂` and `|b − b_true|`.
-fn param_error(m: &LinearRegression<f32>, w_true: &[f64], b_true: f64) -> (f64, f64) {
-    let w = m
-        .weight()
-        .iter()
-        .zip(w_true)
-        .map(|(&w, &t)| (f64::from(w) - t).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    (w, (f64::from(m.bias()) - b_true).abs())
-}
-
 fn bits<T: Element>(v: &[T]) -> Vec<u64> {
     v.iter().map(|x| x.to_f64().to_bits()).collect()
 }
@@ -305,7 +293,7 @@ fn linreg_learns_the_book_truth() {
         last = m.train_loss;
     }
     assert!(last < 1e-4, "final loss {last}");
-    let err = param_error(t.model(), &[2.0, -3.4], 4.2);
+    let err = t.model().param_error(&[2.0, -3.4], 4.2);
     assert!(err.0 < 5e-3 && err.1 < 5e-3, "{err:?}");
 }
 

@@ -405,7 +405,7 @@ fn linreg_fit<M: Layer>(
             m.seconds * 1e3
         );
         if let Some((w, b)) = truth {
-            let (ew, eb) = param_error(&raw_model(trainer)?, w, *b);
+            let (ew, eb) = raw_model(trainer)?.param_error(w, *b);
             m.w_error = Some(ew);
             m.b_error = Some(eb);
             line.push_str(&format!(", |w - w_true| {ew:.2e}, |b - b_true| {eb:.2e}"));
@@ -450,18 +450,6 @@ fn raw_model<M: Layer>(trainer: &Trainer<'_, M>) -> Result<LinearRegression<f32>
     Ok(LinearRegression {
         linear: fold_scaling(trainer.model().layer(), trainer.scaling())?,
     })
-}
-
-/// `‖w − w_true‖₂` and `|b − b_true|`.
-fn param_error(model: &LinearRegression<f32>, w_true: &[f64], b_true: f64) -> (f64, f64) {
-    let w = model
-        .weight()
-        .iter()
-        .zip(w_true)
-        .map(|(&w, &t)| (f64::from(w) - t).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    (w, (f64::from(model.bias()) - b_true).abs())
 }
 
 /// The whole dataset as `(X, y)` tensors, scaled as in training.
