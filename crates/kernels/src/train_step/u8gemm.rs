@@ -12,13 +12,22 @@
 //! - `X·Wᵀ`: per row, one vector accumulator per class over the features;
 //!   each `LANES`-wide chunk of bytes is converted once and multiplied into
 //!   every class's row of `W`; the accumulators are summed across lanes at
-//!   the end of the row.
+//!   the end of the row. With 32 registers two rows are taken at a time,
+//!   so that each vector of `W` loaded serves both. The rows of a shuffled
+//!   minibatch are scattered over a set too large for the caches, so each
+//!   row is prefetched a few rows ahead: without it every row starts with
+//!   a wait on memory.
 //! - `Gᵀ·X`: per chunk of features (two vectors wide on 512-bit vectors, one
 //!   on narrower ones), one accumulator per class and vector, loaded from
 //!   `∂W`; for every row, the bytes are converted once and `g[r, c]`,
 //!   broadcast, is multiplied into each class's accumulators. Rows are taken
 //!   in blocks of about 16 KiB of bytes so that the block's rows stay in the
 //!   L1 cache while the feature chunks sweep across them.
+//!
+//! A division by a constant (`U8Scale::Div`, the book's `x / 255`) is a
+//! multiplication by the reciprocal corrected by one fused step wherever
+//! that is checked to give the correctly rounded quotient for all 256
+//! bytes, as a division costs the issue slots of several FMAs.
 //!
 //! Every `∂W` element adds its rows in their given order, starting from its
 //! value on entry, whatever the blocking; every `Y` element is one fixed sum
@@ -30,7 +39,7 @@ use super::{StepPath, is_f32, run};
 use crate::element::Element;
 use crate::element::{cast, cast_mut, same as cast_scalar};
 use crate::isa::{Isa, isa};
-use crate::simd::{Elem, Kernel, Simd};
+use crate::simd::{Elem, Kernel, Simd, prefetch};
 
 /// Classes per register block: 12 accumulators (AVX2: plus the converted
 /// chunk and a broadcast, 14 of the 16 registers; AVX-512 `Gᵀ·X`: 24
@@ -361,43 +370,26 @@ fn class_blocks(classes: usize) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
-/// The scaling, with its constants in vectors.
-#[derive(Clone, Copy)]
-enum Prep<V: Simd> {
-    Identity,
-    Mul(V),
-    Div(V),
-    Standardize(*const V::E, *const V::E),
-}
-
-impl<V: Simd> Prep<V> {
+/// How a kernel scales the bytes it reads: one type per kind of
+/// [`U8Scale`], so that every inner loop is compiled for its own scaling
+/// (one loop matching on the kind keeps every kind's constants live and
+/// runs out of registers).
+trait Scaler<V: Simd>: Copy {
+    /// Scales `v`, the converted bytes of columns `j..j + LANES` (or, when
+    /// `tail > 0`, of the `tail` columns from `j`, the other lanes 0).
+    ///
     /// # Safety
-    /// The CPU supports `V`'s instruction set; a standardisation's vectors
-    /// are valid for the features the kernel reads.
-    #[inline(always)]
-    unsafe fn new(s: &U8Scale<'_, V::E>) -> Self {
-        // SAFETY: the caller guarantees the instruction set.
-        unsafe {
-            match *s {
-                U8Scale::Identity => Prep::Identity,
-                U8Scale::Mul(k) => Prep::Mul(V::splat(k)),
-                U8Scale::Div(k) => Prep::Div(V::splat(k)),
-                U8Scale::Standardize { mean, inv_std } => {
-                    Prep::Standardize(mean.as_ptr(), inv_std.as_ptr())
-                }
-            }
-        }
-    }
+    /// The CPU supports `V`; a standardisation's vectors hold those columns.
+    unsafe fn scale(self, v: V, j: usize, tail: usize) -> V;
 
     /// The scaled bytes `row[j..j + LANES]`, or `row[j..j + tail]` (the
     /// other lanes 0) when `tail > 0`.
     ///
     /// # Safety
-    /// `row[j..]` holds `LANES` (or `tail`) readable bytes, as do the
-    /// standardisation's vectors from `j`; the CPU supports `V`.
+    /// `row[j..]` holds `LANES` (or `tail`) readable bytes, and as
+    /// [`Scaler::scale`].
     #[inline(always)]
     unsafe fn load(self, row: *const u8, j: usize, tail: usize) -> V {
-        let z = <V::E as Element>::ZERO;
         // SAFETY: the caller's contract.
         unsafe {
             let v = if tail == 0 {
@@ -405,46 +397,191 @@ impl<V: Simd> Prep<V> {
             } else {
                 V::load_u8_tail(row.add(j), tail)
             };
-            match self {
-                Prep::Identity => v,
-                Prep::Mul(k) => v.mul(k),
-                Prep::Div(k) => v.div(k),
-                Prep::Standardize(m, s) => {
-                    let (m, s) = if tail == 0 {
-                        (V::load(m.add(j)), V::load(s.add(j)))
-                    } else {
-                        (
-                            V::load_tail(m.add(j), tail, z),
-                            V::load_tail(s.add(j), tail, z),
-                        )
-                    };
-                    v.sub(m).mul(s)
-                }
-            }
+            self.scale(v, j, tail)
         }
     }
 }
 
-/// Calls `$f::<$v, NC>($args)` with the const `NC` equal to `$nc` (1 to
+/// `x · k` (also the identity, as `x · 1`, which is exact).
+#[derive(Clone, Copy)]
+struct MulBy<V>(V);
+
+impl<V: Simd> Scaler<V> for MulBy<V> {
+    #[inline(always)]
+    unsafe fn scale(self, v: V, _: usize, _: usize) -> V {
+        v.mul(self.0)
+    }
+}
+
+/// `x / k`, a division.
+#[derive(Clone, Copy)]
+struct DivBy<V>(V);
+
+impl<V: Simd> Scaler<V> for DivBy<V> {
+    #[inline(always)]
+    unsafe fn scale(self, v: V, _: usize, _: usize) -> V {
+        v.div(self.0)
+    }
+}
+
+/// `x / k` as `q = x·r` with `r = 1/k`, corrected by one fused step,
+/// `q + (x − q·k)·r`. A division takes the issue slots of several FMAs;
+/// this is used only for a `k` where it gives the correctly rounded
+/// quotient for all 256 bytes ([`reciprocal_divides_bytes`]), and only on
+/// [`wide`] vectors: its two constants and a temporary would not fit the
+/// 16 registers of narrower paths beside 12 accumulators.
+#[derive(Clone, Copy)]
+struct DivByMul<V> {
+    neg_k: V,
+    r: V,
+}
+
+impl<V: Simd> Scaler<V> for DivByMul<V> {
+    #[inline(always)]
+    unsafe fn scale(self, v: V, _: usize, _: usize) -> V {
+        let q = v.mul(self.r);
+        self.neg_k.fma(q, v).fma(self.r, q)
+    }
+}
+
+/// `(x − mean[j]) · inv_std[j]`.
+#[derive(Clone, Copy)]
+struct Standardize<E> {
+    mean: *const E,
+    inv_std: *const E,
+}
+
+impl<V: Simd> Scaler<V> for Standardize<V::E> {
+    #[inline(always)]
+    unsafe fn scale(self, v: V, j: usize, tail: usize) -> V {
+        let z = <V::E as Element>::ZERO;
+        // SAFETY: the caller's contract.
+        unsafe {
+            let (m, s) = if tail == 0 {
+                (V::load(self.mean.add(j)), V::load(self.inv_std.add(j)))
+            } else {
+                (
+                    V::load_tail(self.mean.add(j), tail, z),
+                    V::load_tail(self.inv_std.add(j), tail, z),
+                )
+            };
+            v.sub(m).mul(s)
+        }
+    }
+}
+
+/// True for 512-bit vectors (and the portable path with their lane count),
+/// whose path has 32 registers: they take two vectors per class in `Gᵀ·X`
+/// and two rows at a time in `X·Wᵀ`.
+#[inline(always)]
+fn wide<V: Simd>() -> bool {
+    V::LANES * size_of::<V::E>() >= 64
+}
+
+/// Runs `$body` with `$p` bound to the [`Scaler`] of the [`U8Scale`]
+/// `$scale` on vectors `$v` (inside `unsafe`: the CPU supports `$v`).
+macro_rules! with_scaler {
+    ($scale:expr, $v:ty, $p:ident => $body:expr) => {
+        match *$scale {
+            U8Scale::Identity => {
+                let $p = MulBy(<$v>::splat(<<$v as Simd>::E as Element>::ONE));
+                $body
+            }
+            U8Scale::Mul(k) => {
+                let $p = MulBy(<$v>::splat(k));
+                $body
+            }
+            U8Scale::Div(k) => match reciprocal_divides_bytes(k).filter(|_| wide::<$v>()) {
+                Some(r) => {
+                    let $p = DivByMul {
+                        neg_k: <$v>::splat(-k),
+                        r: <$v>::splat(r),
+                    };
+                    $body
+                }
+                None => {
+                    let $p = DivBy(<$v>::splat(k));
+                    $body
+                }
+            },
+            U8Scale::Standardize { mean, inv_std } => {
+                let $p = Standardize {
+                    mean: mean.as_ptr(),
+                    inv_std: inv_std.as_ptr(),
+                };
+                $body
+            }
+        }
+    };
+}
+
+/// `Some(r)`, `r = 1/k`, when `q + (x − q·k)·r` with `q = x·r` (each
+/// product–sum fused) equals `x / k` for every byte `x`, as
+/// [`DivByMul`] computes it; `None` otherwise.
+fn reciprocal_divides_bytes<E: Element>(k: E) -> Option<E> {
+    let r = E::ONE / k;
+    (0..=255u8)
+        .all(|b| {
+            let x = E::from_f64(f64::from(b));
+            let q = x * r;
+            let corrected = (-k).mul_add(q, x).mul_add(r, q);
+            // Bits, so that a zero's sign counts.
+            corrected.to_f64().to_bits() == (x / k).to_f64().to_bits()
+        })
+        .then_some(r)
+}
+
+/// Calls `$f::<$v, NC, _>($args)` with the const `NC` equal to `$nc` (1 to
 /// [`MAX_CLASSES`]).
 macro_rules! with_classes {
     ($nc:expr, $f:ident::<$v:ty>($($arg:expr),* $(,)?)) => {
         match $nc {
-            1 => $f::<$v, 1>($($arg),*),
-            2 => $f::<$v, 2>($($arg),*),
-            3 => $f::<$v, 3>($($arg),*),
-            4 => $f::<$v, 4>($($arg),*),
-            5 => $f::<$v, 5>($($arg),*),
-            6 => $f::<$v, 6>($($arg),*),
-            7 => $f::<$v, 7>($($arg),*),
-            8 => $f::<$v, 8>($($arg),*),
-            9 => $f::<$v, 9>($($arg),*),
-            10 => $f::<$v, 10>($($arg),*),
-            11 => $f::<$v, 11>($($arg),*),
-            12 => $f::<$v, 12>($($arg),*),
+            1 => $f::<$v, 1, _>($($arg),*),
+            2 => $f::<$v, 2, _>($($arg),*),
+            3 => $f::<$v, 3, _>($($arg),*),
+            4 => $f::<$v, 4, _>($($arg),*),
+            5 => $f::<$v, 5, _>($($arg),*),
+            6 => $f::<$v, 6, _>($($arg),*),
+            7 => $f::<$v, 7, _>($($arg),*),
+            8 => $f::<$v, 8, _>($($arg),*),
+            9 => $f::<$v, 9, _>($($arg),*),
+            10 => $f::<$v, 10, _>($($arg),*),
+            11 => $f::<$v, 11, _>($($arg),*),
+            12 => $f::<$v, 12, _>($($arg),*),
             n => unreachable!("a class block of {n} (at most {MAX_CLASSES})"),
         }
     };
+}
+
+/// How many rows ahead [`xwt_block`] prefetches: a row takes a few hundred
+/// nanoseconds, about a DRAM latency.
+const XWT_PREFETCH_ROWS: usize = 4;
+
+/// An empty piece of assembly that the compiler must assume reads and
+/// writes memory, so that it moves no load or store across it; it emits
+/// no instruction.
+#[inline(always)]
+fn schedule_barrier() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the assembly is empty: it touches no register, memory or flag.
+    unsafe {
+        core::arch::asm!("", options(nostack, preserves_flags));
+    }
+}
+
+/// The most classes [`xwt_block`] takes two rows at a time for (more would
+/// not fit the registers).
+const XWT_PAIR_MAX_CLASSES: usize = 10;
+
+/// Prefetches the `f` bytes from `p`, a line at a time.
+#[inline(always)]
+fn prefetch_row(p: *const u8, f: usize) {
+    let mut o = 0;
+    while o < f {
+        prefetch(p.wrapping_add(o));
+        o += 64;
+    }
+    prefetch(p.wrapping_add(f - 1));
 }
 
 struct XwtK<'a, E> {
@@ -465,25 +602,26 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
         // SAFETY: the entry checked every size and index; the caller
         // guarantees the instruction set.
         unsafe {
-            let prep = Prep::<V>::new(&self.scale);
             let y = self.y.as_mut_ptr();
-            for (c0, nc) in class_blocks(classes) {
-                let w = self.w.as_ptr().add(c0 * self.f);
-                let bias = self.bias.map(|b| b.as_ptr().add(c0));
-                with_classes!(
-                    nc,
-                    xwt_block::<V>(
-                        self.x.as_ptr(),
-                        self.f,
-                        self.rows,
-                        prep,
-                        w,
-                        bias,
-                        y.add(c0),
-                        classes
-                    )
-                );
-            }
+            with_scaler!(&self.scale, V, prep => {
+                for (c0, nc) in class_blocks(classes) {
+                    let w = self.w.as_ptr().add(c0 * self.f);
+                    let bias = self.bias.map(|b| b.as_ptr().add(c0));
+                    with_classes!(
+                        nc,
+                        xwt_block::<V>(
+                            self.x.as_ptr(),
+                            self.f,
+                            self.rows,
+                            prep,
+                            w,
+                            bias,
+                            y.add(c0),
+                            classes
+                        )
+                    );
+                }
+            })
         }
     }
 }
@@ -492,17 +630,68 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
 /// classes of one block (`w` and `bias` start at the block's first class,
 /// `y` at its column; rows of `y` are `ldy` apart).
 ///
+/// On 512-bit vectors (32 registers) rows are taken two at a time for up to
+/// [`XWT_PAIR_MAX_CLASSES`] classes, so that each vector of `W` loaded
+/// serves two rows: one load per FMA would otherwise bound the loop, as
+/// loads and FMAs of 512 bits issue at the same rate. Narrower vectors take
+/// one row at a time (16 registers).
+///
 /// # Safety
 /// Every row index is below the rows of `x` (`f` bytes each); `w` holds
 /// `NC × f`, `bias` `NC`, `y` `rows.len() × ldy` elements; the CPU
 /// supports `V`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn xwt_block<V: Simd, const NC: usize>(
+unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
     x: *const u8,
     f: usize,
     rows: &[usize],
-    prep: Prep<V>,
+    prep: P,
+    w: *const V::E,
+    bias: Option<*const V::E>,
+    y: *mut V::E,
+    ldy: usize,
+) {
+    // Two rows of `NC` accumulators, their two chunks of bytes, a vector of
+    // `W` and the scaling's constants and temporaries in 32 registers.
+    let pairs = wide::<V>() && NC <= XWT_PAIR_MAX_CLASSES;
+    let ahead = |r: usize, n: usize| {
+        let lo = (r + XWT_PREFETCH_ROWS).min(rows.len());
+        &rows[lo..(lo + n).min(rows.len())]
+    };
+    let mut r = 0;
+    // SAFETY: the caller's contract, for the rows `r..r + RB`.
+    unsafe {
+        if pairs {
+            while r + 2 <= rows.len() {
+                let y = y.add(r * ldy);
+                xwt_rows::<V, NC, 2, P>(x, f, &rows[r..r + 2], ahead(r, 2), prep, w, bias, y, ldy);
+                r += 2;
+            }
+        }
+        while r < rows.len() {
+            let y = y.add(r * ldy);
+            xwt_rows::<V, NC, 1, P>(x, f, &rows[r..r + 1], ahead(r, 1), prep, w, bias, y, ldy);
+            r += 1;
+        }
+    }
+}
+
+/// The `RB` rows `ids` of [`xwt_block`] (and prefetches the rows `next`):
+/// one vector accumulator per row and class over the features, each vector
+/// of `W` loaded once for the `RB` rows, summed across lanes at the end.
+///
+/// # Safety
+/// As [`xwt_block`], with `ids.len() == RB` and `y` holding `RB × ldy`
+/// elements.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
+    x: *const u8,
+    f: usize,
+    ids: &[usize],
+    next: &[usize],
+    prep: P,
     w: *const V::E,
     bias: Option<*const V::E>,
     y: *mut V::E,
@@ -510,31 +699,40 @@ unsafe fn xwt_block<V: Simd, const NC: usize>(
 ) {
     let l = V::LANES;
     let zero = <V::E as Element>::ZERO;
+    for &i in next {
+        prefetch_row(x.wrapping_add(i * f), f);
+    }
     // SAFETY: the caller's contract; every offset below stays inside it.
     unsafe {
         let z = V::splat(zero);
-        for (r, &i) in rows.iter().enumerate() {
-            let xr = x.add(i * f);
-            let mut acc = [z; NC];
-            let mut j = 0;
-            while j + l <= f {
-                let xv = prep.load(xr, j, 0);
-                for (c, a) in acc.iter_mut().enumerate() {
-                    *a = V::load(w.add(c * f + j)).mul_add(xv, *a);
-                }
-                j += l;
-            }
-            if j < f {
-                let t = f - j;
-                let xv = prep.load(xr, j, t);
-                for (c, a) in acc.iter_mut().enumerate() {
-                    *a = V::load_tail(w.add(c * f + j), t, zero).mul_add(xv, *a);
+        let xr: [*const u8; RB] = core::array::from_fn(|k| x.add(ids[k] * f));
+        // One accumulator per class and row.
+        let mut acc = [[z; RB]; NC];
+        let mut j = 0;
+        while j + l <= f {
+            let xv: [V; RB] = core::array::from_fn(|k| prep.load(xr[k], j, 0));
+            for (c, ac) in acc.iter_mut().enumerate() {
+                let wv = V::load(w.add(c * f + j));
+                for (a, &xv) in ac.iter_mut().zip(&xv) {
+                    *a = wv.mul_add(xv, *a);
                 }
             }
-            let yr = y.add(r * ldy);
-            for (c, a) in acc.iter().enumerate() {
+            j += l;
+        }
+        if j < f {
+            let t = f - j;
+            let xv: [V; RB] = core::array::from_fn(|k| prep.load(xr[k], j, t));
+            for (c, ac) in acc.iter_mut().enumerate() {
+                let wv = V::load_tail(w.add(c * f + j), t, zero);
+                for (a, &xv) in ac.iter_mut().zip(&xv) {
+                    *a = wv.mul_add(xv, *a);
+                }
+            }
+        }
+        for (c, ac) in acc.iter().enumerate() {
+            for (k, a) in ac.iter().enumerate() {
                 let s = a.reduce_add();
-                *yr.add(c) = match bias {
+                *y.add(k * ldy + c) = match bias {
                     Some(b) => s + *b.add(c),
                     None => s,
                 };
@@ -562,18 +760,19 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
         // SAFETY: the entry checked every size and index; the caller
         // guarantees the instruction set.
         unsafe {
-            let prep = Prep::<V>::new(&self.scale);
             let dw = self.dw.as_mut_ptr();
-            for (c0, nc) in class_blocks(classes) {
-                for (b, rows) in self.rows.chunks(block_rows).enumerate() {
-                    let g = self.g.as_ptr().add(b * block_rows * classes + c0);
-                    let dwc = dw.add(c0 * f);
-                    with_classes!(
-                        nc,
-                        gtx_block::<V>(g, classes, self.x.as_ptr(), f, rows, prep, dwc)
-                    );
+            with_scaler!(&self.scale, V, prep => {
+                for (c0, nc) in class_blocks(classes) {
+                    for (b, rows) in self.rows.chunks(block_rows).enumerate() {
+                        let g = self.g.as_ptr().add(b * block_rows * classes + c0);
+                        let dwc = dw.add(c0 * f);
+                        with_classes!(
+                            nc,
+                            gtx_block::<V>(g, classes, self.x.as_ptr(), f, rows, prep, dwc)
+                        );
+                    }
                 }
-            }
+            })
         }
     }
 }
@@ -586,34 +785,34 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
 /// Every row index is below the rows of `x` (`f` bytes each); `g` holds
 /// `rows.len() × ldg`, `dw` `NC × f` elements; the CPU supports `V`.
 #[inline(always)]
-unsafe fn gtx_block<V: Simd, const NC: usize>(
+unsafe fn gtx_block<V: Simd, const NC: usize, P: Scaler<V>>(
     g: *const V::E,
     ldg: usize,
     x: *const u8,
     f: usize,
     rows: &[usize],
-    prep: Prep<V>,
+    prep: P,
     dw: *mut V::E,
 ) {
     let l = V::LANES;
     // Two vectors per class on 512-bit vectors (32 registers), one on
     // narrower ones (16 registers).
-    let wide = l * size_of::<V::E>() >= 64;
+    let wide = wide::<V>();
     let mut j = 0;
     // SAFETY: the caller's contract; every chunk lies inside a row.
     unsafe {
         if wide {
             while j + 2 * l <= f {
-                gtx_chunk::<V, NC, 2>(g, ldg, x, f, rows, prep, dw, j, 0);
+                gtx_chunk::<V, NC, 2, P>(g, ldg, x, f, rows, prep, dw, j, 0);
                 j += 2 * l;
             }
         }
         while j + l <= f {
-            gtx_chunk::<V, NC, 1>(g, ldg, x, f, rows, prep, dw, j, 0);
+            gtx_chunk::<V, NC, 1, P>(g, ldg, x, f, rows, prep, dw, j, 0);
             j += l;
         }
         if j < f {
-            gtx_chunk::<V, NC, 1>(g, ldg, x, f, rows, prep, dw, j, f - j);
+            gtx_chunk::<V, NC, 1, P>(g, ldg, x, f, rows, prep, dw, j, f - j);
         }
     }
 }
@@ -627,13 +826,13 @@ unsafe fn gtx_block<V: Simd, const NC: usize>(
 /// As [`gtx_block`], with `j + NV·LANES ≤ f` (or `j + tail = f`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize>(
+unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize, P: Scaler<V>>(
     g: *const V::E,
     ldg: usize,
     x: *const u8,
     f: usize,
     rows: &[usize],
-    prep: Prep<V>,
+    prep: P,
     dw: *mut V::E,
     j: usize,
     tail: usize,
@@ -662,6 +861,13 @@ unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize>(
             }
             let gr = g.add(r * ldg);
             for (c, ac) in acc.iter_mut().enumerate() {
+                if NV == 1 {
+                    // With 16 registers, 12 accumulators leave room for one
+                    // broadcast at a time: this barrier keeps the compiler
+                    // from loading every class's `g` ahead of its FMA,
+                    // which spills accumulators to the stack.
+                    schedule_barrier();
+                }
                 let gc = V::splat(*gr.add(c));
                 for (a, &xv) in ac.iter_mut().zip(&xv) {
                     *a = gc.mul_add(xv, *a);

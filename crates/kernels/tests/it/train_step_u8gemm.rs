@@ -218,6 +218,74 @@ fn mnist_shaped_products_match_the_reference() {
     }
 }
 
+/// Fails naming the first byte whose quotient has other bits than wanted.
+fn first_difference<T: Element>(
+    got: &[u64],
+    want: &[u64],
+    what: &str,
+    path: StepPath,
+    k: T,
+) -> Result<(), TestCaseError> {
+    if let Some(b) = (0..want.len()).find(|&b| got[b] != want[b]) {
+        let (g, w) = (f64::from_bits(got[b]), f64::from_bits(want[b]));
+        prop_assert!(
+            false,
+            "{what} on {path:?}: byte {b} / {k:?} gave {g:e}, not {w:e}"
+        );
+    }
+    Ok(())
+}
+
+/// Every byte divided by `k` through both kernels (a weight or gradient of
+/// 1, so each output is the scaled byte itself, exactly): the bits of the
+/// correctly rounded quotient `b / k` on every path, whichever way the
+/// path divides.
+fn check_division<T: Element>(k: T) -> Result<(), TestCaseError> {
+    let bytes: Vec<u8> = (0..=255).collect();
+    let want: Vec<u64> = bytes
+        .iter()
+        // Plus zero, as the kernels add every product to a zero: a −0
+        // quotient comes out as +0.
+        .map(|&b| (T::from_f64(f64::from(b)) / k + T::ZERO).to_f64().to_bits())
+        .collect();
+    let scale = U8Scale::Div(k);
+    let rows: Vec<usize> = (0..256).collect();
+    for path in StepPath::available() {
+        // X·Wᵀ: 256 rows of one feature, one class of weight 1.
+        let mut y = vec![T::ZERO; 256];
+        path.u8_gemm_xwt(&bytes, 1, &rows, &scale, &[T::ONE], None, &mut y);
+        first_difference(&bits(&y), &want, "X·Wᵀ", path, k)?;
+        // Gᵀ·X: one row of 256 features, one class with g = 1.
+        let mut dw = vec![T::ZERO; 256];
+        path.u8_gemm_gtx(&[T::ONE], &bytes, 256, &[0], &scale, &mut dw);
+        first_difference(&bits(&dw), &want, "Gᵀ·X", path, k)?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn division_by_k_is_correctly_rounded_on_every_path(
+        m in 1.0f64..2.0,
+        e in -40i32..40,
+        neg in any::<bool>(),
+        int in 1u32..1000,
+        pick in 0u8..2,
+    ) {
+        // Integers (255, the book's scale, among them) and any magnitudes.
+        let k = if pick == 0 { f64::from(int) } else { m * 2f64.powi(e) };
+        let k = if neg { -k } else { k };
+        check_division::<f32>(k as f32)?;
+        check_division::<f64>(k)?;
+    }
+}
+
+#[test]
+fn division_by_255_is_correctly_rounded_on_every_path() {
+    check_division::<f32>(255.0).unwrap();
+    check_division::<f64>(255.0).unwrap();
+}
+
 #[test]
 fn scaled_values_are_exact_conversions() {
     let mean = [1.5f32, 0.0];
