@@ -554,7 +554,10 @@ macro_rules! with_classes {
 }
 
 /// How many rows ahead [`xwt_block`] prefetches: a row takes a few hundred
-/// nanoseconds, about a DRAM latency.
+/// nanoseconds, about a DRAM latency. The lines of the rows ahead are
+/// requested one per 64 bytes read, spread over the loop, rather than all
+/// at once, which would fill the cache's queue of misses and hold up the
+/// loads of the current rows.
 const XWT_PREFETCH_ROWS: usize = 4;
 
 /// An empty piece of assembly that the compiler must assume reads and
@@ -572,17 +575,6 @@ fn schedule_barrier() {
 /// The most classes [`xwt_block`] takes two rows at a time for (more would
 /// not fit the registers).
 const XWT_PAIR_MAX_CLASSES: usize = 10;
-
-/// Prefetches the `f` bytes from `p`, a line at a time.
-#[inline(always)]
-fn prefetch_row(p: *const u8, f: usize) {
-    let mut o = 0;
-    while o < f {
-        prefetch(p.wrapping_add(o));
-        o += 64;
-    }
-    prefetch(p.wrapping_add(f - 1));
-}
 
 struct XwtK<'a, E> {
     x: &'a [u8],
@@ -677,7 +669,7 @@ unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
     }
 }
 
-/// The `RB` rows `ids` of [`xwt_block`] (and prefetches the rows `next`):
+/// The `RB` rows `ids` of [`xwt_block`] (prefetching the rows `next`):
 /// one vector accumulator per row and class over the features, each vector
 /// of `W` loaded once for the `RB` rows, summed across lanes at the end.
 ///
@@ -700,7 +692,7 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
     let l = V::LANES;
     let zero = <V::E as Element>::ZERO;
     for &i in next {
-        prefetch_row(x.wrapping_add(i * f), f);
+        prefetch(x.wrapping_add(i * f + f - 1));
     }
     // SAFETY: the caller's contract; every offset below stays inside it.
     unsafe {
@@ -710,6 +702,11 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
         let mut acc = [[z; RB]; NC];
         let mut j = 0;
         while j + l <= f {
+            if j % 64 < l {
+                for &i in next {
+                    prefetch(x.wrapping_add(i * f + j));
+                }
+            }
             let xv: [V; RB] = core::array::from_fn(|k| prep.load(xr[k], j, 0));
             for (c, ac) in acc.iter_mut().enumerate() {
                 let wv = V::load(w.add(c * f + j));
