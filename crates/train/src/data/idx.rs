@@ -27,7 +27,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use flate2::bufread::{GzDecoder, MultiGzDecoder};
+use flate2::bufread::MultiGzDecoder;
+use flate2::{Decompress, FlushDecompress, Status};
 
 use crate::Label;
 use crate::error::{DataError, IdxProblem};
@@ -148,6 +149,15 @@ impl Kind {
             Kind::Labels => LABELS_MAGIC,
         }
     }
+
+    /// The header's length in bytes: the magic number and one `u32` per
+    /// dimension.
+    fn header_len(self) -> usize {
+        match self {
+            Kind::Images => 16,
+            Kind::Labels => 8,
+        }
+    }
 }
 
 fn images_from(dims: Vec<u32>, pixels: Vec<u8>) -> IdxImages {
@@ -184,7 +194,9 @@ fn read_idx<R: BufRead>(
     if head.starts_with(&GZIP_MAGIC) {
         // The whole compressed stream (up to the cap; anything past it is
         // left for the streaming decoder, which will refuse it).
-        let mut compressed = Vec::new();
+        // Allocated at the file's size, so that the read never regrows it.
+        let capacity = raw_len.map_or(0, |n| n.min(MAX_IDX_BYTES + 1) as usize);
+        let mut compressed = Vec::with_capacity(capacity);
         (&mut source)
             .take(MAX_IDX_BYTES + 1)
             .read_to_end(&mut compressed)
@@ -192,15 +204,13 @@ fn read_idx<R: BufRead>(
                 file: file.to_owned(),
                 source: e,
             })?;
-        if let Some(mut raw) = gunzip_whole(&compressed) {
-            // The header is checked on the buffer, with the content's exact
-            // size known; the buffer then becomes the data by dropping the
-            // header in place, so the decoded bytes are never copied into a
-            // second (growing) buffer.
-            let total = raw.len() as u64;
-            let (dims, promised) = read_header(&mut &raw[..], Some(total), file, kind, true)?;
-            raw.drain(..(total - promised) as usize);
-            return Ok((dims, raw));
+        if let Some((head, data)) = gunzip_whole(&compressed, kind.header_len()) {
+            // The header is checked with the content's exact size known, and
+            // the data is decoded straight into the buffer it is returned
+            // in, which is never copied or regrown.
+            let total = (head.len() + data.len()) as u64;
+            let (dims, _) = read_header(&mut &head[..], Some(total), file, kind, true)?;
+            return Ok((dims, data));
         }
         // Not one well-formed member of a plausible size: the streaming
         // decoder reads it and says precisely what is wrong.
@@ -228,17 +238,18 @@ fn read_idx<R: BufRead>(
     }
 }
 
-/// Decodes `compressed` in one pass into a buffer of the size its trailer
-/// states, when it is exactly one gzip member of a plausible size; `None`
-/// otherwise, or if it fails to decode or check (the caller then takes the
-/// streaming path, which says precisely what is wrong).
+/// Decodes `compressed` in one pass, the first `header_len` bytes into one
+/// buffer and the rest into another of the size its trailer implies, when
+/// it is exactly one gzip member of a plausible size; `None` otherwise, or
+/// if it fails to decode or check (the caller then takes the streaming
+/// path, which says precisely what is wrong).
 ///
-/// This is only about speed: knowing the size, the output buffer is
-/// allocated once and never grows. The decoder checks the CRC-32 and the
-/// size, and any byte left after the member (which the streaming path reads
-/// as the start of another member) sends the input to the streaming path,
-/// so what this returns is exactly the stream's content.
-fn gunzip_whole(compressed: &[u8]) -> Option<Vec<u8>> {
+/// This is only about speed: knowing the size, the data's buffer is
+/// allocated once and never grows or moves. The decoder checks the CRC-32
+/// and the size, and any byte left after the member (which the streaming
+/// path reads as the start of another member) sends the input to the
+/// streaming path, so what this returns is exactly the stream's content.
+fn gunzip_whole(compressed: &[u8], header_len: usize) -> Option<(Vec<u8>, Vec<u8>)> {
     // The trailer's last four bytes: the decoded size modulo 2³².
     let tail: [u8; 4] = compressed
         .get(compressed.len().checked_sub(4)?..)?
@@ -249,13 +260,42 @@ fn gunzip_whole(compressed: &[u8]) -> Option<Vec<u8>> {
     if compressed.len() < 18 || size > MAX_IDX_BYTES + 16 {
         return None;
     }
-    let mut raw = Vec::with_capacity(usize::try_from(size).ok()?);
-    let mut decoder = GzDecoder::new(compressed);
-    // One byte more than promised may be read, so that a member longer
-    // than its trailer says is caught rather than cut.
-    (&mut decoder).take(size + 1).read_to_end(&mut raw).ok()?;
-    let rest = decoder.into_inner();
-    (raw.len() as u64 == size && rest.is_empty()).then_some(raw)
+    let size = usize::try_from(size).ok()?;
+    let mut inflate = Decompress::new_gzip(15);
+    let consumed = |d: &Decompress| d.total_in() as usize;
+    // The header, whose bytes may come out of several calls.
+    let mut head = vec![0; header_len.min(size)];
+    let mut filled = 0;
+    while filled < head.len() {
+        let before = inflate.total_out();
+        let status = inflate
+            .decompress(
+                &compressed[consumed(&inflate)..],
+                &mut head[filled..],
+                FlushDecompress::None,
+            )
+            .ok()?;
+        let got = (inflate.total_out() - before) as usize;
+        if got == 0 && status != Status::Ok {
+            return None;
+        }
+        filled += got;
+    }
+    // The data, in one call into a buffer of its exact size. The decoder
+    // checks the CRC-32 and the size in the trailer; the member must end
+    // the input.
+    let mut data = Vec::with_capacity(size - head.len());
+    let status = inflate
+        .decompress_vec(
+            &compressed[consumed(&inflate)..],
+            &mut data,
+            FlushDecompress::Finish,
+        )
+        .ok()?;
+    (status == Status::StreamEnd
+        && consumed(&inflate) == compressed.len()
+        && head.len() + data.len() == size)
+        .then_some((head, data))
 }
 
 /// A read error of `file`'s (decompressed) content: a decoder reports
