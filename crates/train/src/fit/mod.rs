@@ -10,11 +10,8 @@
 //! Each minibatch is cut by [`crate::shard_ranges`] into
 //! [`FitConfig::shards`] contiguous shards, a number that does not depend on
 //! the thread count. Every shard computes its share of the gradient into
-//! its own preallocated buffers, with its own workspace (in parallel when
-//! the batch is large enough to pay for it: a training epoch runs on a team
-//! of as many threads as the rayon pool has, at most one per core, that
-//! wait for each step by spinning rather than sleeping; see `team.rs`);
-//! the shares are then
+//! its own preallocated buffers, with its own workspace (in parallel with
+//! rayon when the batch is large enough to pay for it); the shares are then
 //! summed in shard order, `((g₀ + g₁) + g₂) + g₃`. Floating-point addition
 //! is not associative, but this order is fixed, so the trained weights are
 //! bit-identical for 1, 2 or any number of threads. (The GEMMs inside a
@@ -25,7 +22,6 @@
 //! the sum of the shares is the gradient of the batch mean loss.
 
 mod examples;
-mod team;
 mod trainer;
 
 use models::autodiff::{Element, ShapeError, Tensor};

@@ -1,7 +1,6 @@
 //! [`Trainer`]: minibatch SGD for any [`Model`], reproducibly across
 //! thread counts (see [`crate::fit`]).
 
-use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
 use models::autodiff::Element;
@@ -9,11 +8,8 @@ use models::autodiff::kernels;
 use models::{Batch, Data, Model, Module, Sums};
 
 use super::examples::{Dataset, Examples};
-use super::{
-    EpochMetrics, FitConfig, PARALLEL_MIN_VALUES, TrainError, TrainLoss, for_each_shard, team,
-};
+use super::{EpochMetrics, FitConfig, TrainError, TrainLoss, for_each_shard};
 use crate::data::scale::Scaling;
-use crate::loader::shard_ranges;
 use crate::loader::{Loader, LoaderConfig};
 use crate::sgd::{Param, Sgd};
 
@@ -225,90 +221,40 @@ impl<'d, M: Model> Trainer<'d, M> {
         let total = self.loader.batches_per_epoch();
         let data = self.train.data()?;
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, Some(0usize), 0usize);
-        let Trainer {
-            model,
-            shards,
-            grads,
-            sgd,
-            loader,
-            ..
-        } = self;
-        let batches: Vec<&[usize]> = loader.epoch(epoch as u64).collect();
-        // The serial part of a step: the shards' shares summed in shard
-        // order, the divergence check, the update and the progress.
-        let mut finish = |step: usize,
-                          rows: usize,
-                          shards: &mut dyn Iterator<Item = &mut Shard<M>>,
-                          model: &mut M|
-         -> Result<(), TrainError> {
-            let sums = reduce(shards, Some(&mut *grads))?;
-            let mean = sums.loss / rows as f64;
+        let model = &mut self.model;
+        for (step, batch) in self.loader.epoch(epoch as u64).enumerate() {
+            let shared: &M = model;
+            for_each_shard(&mut self.shards, batch, data.features(), |shard, rows| {
+                shard.run(data, rows, batch.len(), |b, s| {
+                    shared.loss_and_grad(b, &mut s.grads, &mut s.workspace)
+                })
+            });
+            // Sum the shards' shares in shard order.
+            let sums = reduce(&mut self.shards, Some(&mut self.grads))?;
+            let mean = sums.loss / batch.len() as f64;
             if !mean.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
                     step: step + 1,
                     loss: mean,
-                    lr: sgd.lr(),
+                    lr: self.sgd.lr(),
                 });
             }
             loss_sum += sums.loss;
             correct = correct.zip(sums.correct).map(|(a, b)| a + b);
-            seen += rows;
+            seen += batch.len();
             let mut params: Vec<Param<'_, M::Elem>> = model
                 .named_parameters_mut()
                 .into_iter()
-                .zip(grads.iter())
+                .zip(&self.grads)
                 .map(|((name, value), grad)| Param {
                     name,
                     value: value.as_mut_slice(),
                     grad,
                 })
                 .collect();
-            sgd.step(&mut params)?;
+            self.sgd.step(&mut params)?;
             on_step(step + 1, total);
-            Ok(())
-        };
-        let count = shards.len();
-        // No more threads than cores: a waiting thread spins, which on a
-        // shared core would take the time of the one it waits for.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = rayon::current_num_threads().min(cores).min(count);
-        let batch_values = batches.first().map_or(0, |b| b.len()) * data.features().max(1);
-        if threads > 1 && batch_values >= PARALLEL_MIN_VALUES {
-            // The parameters are read by every thread during a step and
-            // written by the caller's thread between steps.
-            let model = RwLock::new(model);
-            let batches = &batches;
-            team::run(
-                shards,
-                threads,
-                batches.len(),
-                |step, s, shard| {
-                    let batch = batches[step];
-                    let rows = shard_ranges(batch.len(), count)
-                        .nth(s)
-                        .expect("a shard index is below the shard count");
-                    let model = model.read().unwrap_or_else(PoisonError::into_inner);
-                    shard.run(data, &batch[rows], batch.len(), |b, s| {
-                        model.loss_and_grad(b, &mut s.grads, &mut s.workspace)
-                    });
-                },
-                |step, guards| {
-                    let mut model = model.write().unwrap_or_else(PoisonError::into_inner);
-                    let mut shards = guards.iter_mut().map(|g| &mut **g);
-                    finish(step, batches[step].len(), &mut shards, &mut model)
-                },
-            )?;
-        } else {
-            for (step, &batch) in batches.iter().enumerate() {
-                let shared: &M = model;
-                for_each_shard(shards, batch, data.features(), |shard, rows| {
-                    shard.run(data, rows, batch.len(), |b, s| {
-                        shared.loss_and_grad(b, &mut s.grads, &mut s.workspace)
-                    })
-                });
-                finish(step, batch.len(), &mut shards.iter_mut(), model)?;
-            }
         }
         let seconds = start.elapsed().as_secs_f64();
         let (train_loss, train_acc) = match self.config.train_loss {
@@ -349,8 +295,8 @@ impl<'d, M: Model> Trainer<'d, M> {
 
 /// Adds the shards' sums, and their gradients into `grads`, in shard order;
 /// the first error of a shard, if any.
-fn reduce<'a, M: Model + 'a>(
-    shards: impl Iterator<Item = &'a mut Shard<M>>,
+fn reduce<M: Model>(
+    shards: &mut [Shard<M>],
     mut grads: Option<&mut Vec<Vec<M::Elem>>>,
 ) -> Result<Sums, TrainError> {
     let mut total = Sums {
@@ -358,7 +304,7 @@ fn reduce<'a, M: Model + 'a>(
         correct: Some(0),
     };
     let mut first = true;
-    for shard in shards {
+    for shard in shards.iter_mut() {
         if let Some(e) = shard.error.take() {
             return Err(e.into());
         }
@@ -400,7 +346,7 @@ fn evaluate<M: Model>(
                 model.evaluate(b, &mut s.workspace)
             })
         });
-        let sums = reduce(shards.iter_mut(), None)?;
+        let sums = reduce(shards, None)?;
         loss += sums.loss;
         correct = correct.zip(sums.correct).map(|(a, b)| a + b);
     }
