@@ -691,8 +691,13 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
 ) {
     let l = V::LANES;
     let zero = <V::E as Element>::ZERO;
-    for &i in next {
-        prefetch(x.wrapping_add(i * f + f - 1));
+    let ahead: [*const u8; RB] = core::array::from_fn(|k| {
+        // The last of `next` again when it is short (near the end).
+        let i = next.get(k).or(next.last()).copied();
+        i.map_or(x, |i| x.wrapping_add(i * f))
+    });
+    for p in ahead {
+        prefetch(p.wrapping_add(f - 1));
     }
     // SAFETY: the caller's contract; every offset below stays inside it.
     unsafe {
@@ -702,10 +707,11 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
         let mut acc = [[z; RB]; NC];
         let mut j = 0;
         while j + l <= f {
-            if j % 64 < l {
-                for &i in next {
-                    prefetch(x.wrapping_add(i * f + j));
-                }
+            // No branch: a line is requested once per `LANES` bytes, which
+            // repeats a request `64 / LANES` times but keeps the loop one
+            // block (a branch here made the compiler spill accumulators).
+            for p in ahead {
+                prefetch(p.wrapping_add(j));
             }
             let xv: [V; RB] = core::array::from_fn(|k| prep.load(xr[k], j, 0));
             for (c, ac) in acc.iter_mut().enumerate() {

@@ -175,50 +175,6 @@ impl<E: Elem> Kernel<E> for XentK<'_, E> {
         unsafe {
             let ninf = V::splat(E::NEG_INFINITY);
             let zero = V::splat(E::ZERO);
-            if q <= l {
-                // One vector per row (the book's 10 classes): rows in
-                // groups of four, whose independent chains (maximum,
-                // exponentials, sum, division) overlap; a row alone is
-                // one long chain of dependent steps.
-                let mut r = 0;
-                let mut take = |rows: &[Row<E>]| {
-                    for row in rows {
-                        correct += usize::from(row.best == row.target);
-                        shift_sum += row.max.to_f64() - row.x_target.to_f64();
-                        product *= row.sum.to_f64();
-                        if product > PRODUCT_LIMIT {
-                            ln_sum += product.ln();
-                            product = 1.0;
-                        }
-                    }
-                };
-                while r + 4 <= self.t.len() {
-                    take(&short_rows::<V, 4>(
-                        self.x,
-                        &mut *self.g,
-                        q,
-                        &self.t[r..r + 4],
-                        r,
-                        self.scale,
-                    ));
-                    r += 4;
-                }
-                while r < self.t.len() {
-                    take(&short_rows::<V, 1>(
-                        self.x,
-                        &mut *self.g,
-                        q,
-                        &self.t[r..r + 1],
-                        r,
-                        self.scale,
-                    ));
-                    r += 1;
-                }
-                return XentSums {
-                    loss: shift_sum + (ln_sum + product.ln()),
-                    correct,
-                };
-            }
             for (r, &t) in self.t.iter().enumerate() {
                 let x = self.x.as_ptr().add(r * q);
                 let g = self.g.as_mut_ptr().add(r * q);
@@ -285,81 +241,6 @@ impl<E: Elem> Kernel<E> for XentK<'_, E> {
             loss: shift_sum + (ln_sum + product.ln()),
             correct,
         }
-    }
-}
-
-/// What the sums need of one row.
-#[derive(Clone, Copy)]
-struct Row<E> {
-    /// The row's maximum.
-    max: E,
-    /// `Σ e^{x − max}`.
-    sum: E,
-    /// The target's logit.
-    x_target: E,
-    /// The target.
-    target: usize,
-    /// The first largest logit's index (a NaN counts as largest).
-    best: usize,
-}
-
-/// The rows `first..first + R` of `x` (`q ≤ LANES` classes, one vector a
-/// row; `targets` theirs): writes their gradients to `g`, with the
-/// operations of the general loop, and returns what the sums need.
-///
-/// # Safety
-/// `x` and `g` hold those rows, every target is below `q`, and the CPU
-/// supports `V`.
-#[inline(always)]
-unsafe fn short_rows<V: Simd, const R: usize>(
-    x: &[V::E],
-    g: &mut [V::E],
-    q: usize,
-    targets: &[usize],
-    first: usize,
-    scale: V::E,
-) -> [Row<V::E>; R] {
-    let tail = q % V::LANES;
-    let ninf = <V::E as Element>::NEG_INFINITY;
-    // SAFETY: the caller's contract.
-    unsafe {
-        let x = x.as_ptr().add(first * q);
-        let g = g.as_mut_ptr().add(first * q);
-        let xv: [V; R] = core::array::from_fn(|k| {
-            if tail == 0 {
-                V::load(x.add(k * q))
-            } else {
-                V::load_tail(x.add(k * q), tail, ninf)
-            }
-        });
-        // The maximum (NaN lanes ignored), and e^{x − m} (the fill lanes
-        // are e^{−∞} = 0) with its sum.
-        let m: [V::E; R] = core::array::from_fn(|k| V::splat(ninf).max(xv[k]).reduce_max());
-        let e: [V; R] = core::array::from_fn(|k| xv[k].sub(V::splat(m[k])).exp());
-        let s: [V::E; R] = core::array::from_fn(|k| e[k].reduce_add());
-        core::array::from_fn(|k| {
-            let (xr, gr, t) = (x.add(k * q), g.add(k * q), targets[k]);
-            let kv = V::splat(scale / s[k]);
-            let gv = e[k].mul(kv);
-            if tail == 0 {
-                gv.store(gr);
-            } else {
-                gv.store_tail(gr, tail);
-            }
-            *gr.add(t) -= scale;
-            let best = if s[k].is_nan() {
-                first_nan_or_max(core::slice::from_raw_parts(xr, q), m[k])
-            } else {
-                first_eq::<V>(xr, q, m[k])
-            };
-            Row {
-                max: m[k],
-                sum: s[k],
-                x_target: *xr.add(t),
-                target: t,
-                best,
-            }
-        })
     }
 }
 
