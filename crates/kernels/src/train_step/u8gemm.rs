@@ -555,9 +555,9 @@ macro_rules! with_classes {
 
 /// How many rows ahead [`xwt_block`] prefetches: a row takes a few hundred
 /// nanoseconds, about a DRAM latency. The lines of the rows ahead are
-/// requested one per 64 bytes read, spread over the loop, rather than all
-/// at once, which would fill the cache's queue of misses and hold up the
-/// loads of the current rows.
+/// requested as the loop reads (the same offset in each row ahead, every
+/// chunk), rather than all at once, which would fill the cache's queue of
+/// misses and hold up the loads of the current rows.
 const XWT_PREFETCH_ROWS: usize = 4;
 
 /// An empty piece of assembly that the compiler must assume reads and
