@@ -48,7 +48,7 @@ macro_rules! instantiate {
             u8_gemm_xwt::<$t>
                 as fn(&[u8], usize, &[usize], &U8Scale<'_, $t>, &[$t], Option<&[$t]>, &mut [$t])
                 as *const (),
-            u8_gemm_gtx::<$t> as fn(&[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, &mut [$t])
+            u8_gemm_gtx::<$t> as fn(&[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, $t, &mut [$t])
                 as *const (),
             softmax_xent::<$t> as fn(&[$t], usize, &[usize], $t, &mut [$t]) -> XentSums
                 as *const (),
@@ -85,7 +85,7 @@ macro_rules! instantiate {
                     &mut [$t],
                 ) as *const (),
             StepPath::u8_gemm_gtx::<$t>
-                as fn(StepPath, &[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, &mut [$t])
+                as fn(StepPath, &[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, $t, &mut [$t])
                 as *const (),
             StepPath::softmax_xent::<$t>
                 as fn(StepPath, &[$t], usize, &[usize], $t, &mut [$t]) -> XentSums
@@ -105,7 +105,7 @@ macro_rules! instantiate {
                     &mut [$t],
                 ) as *const (),
             Isa::u8_gemm_gtx::<$t>
-                as fn(Isa, &[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, &mut [$t])
+                as fn(Isa, &[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, $t, &mut [$t])
                 as *const (),
             Isa::softmax_xent::<$t> as fn(Isa, &[$t], usize, &[usize], $t, &mut [$t]) -> XentSums
                 as *const (),

@@ -321,10 +321,9 @@ impl<T: Element> Model for SoftmaxRegression<T> {
             [dw, db] => (dw, Some(db)),
             _ => unreachable!("check_grads admits one buffer per parameter"),
         };
-        dw.fill(T::ZERO);
         match batch.data().inputs() {
             Inputs::Bytes { bytes, scale } => {
-                kernels::u8_gemm_gtx(&ws.dlogits, bytes, d, rows, &scale, dw);
+                kernels::u8_gemm_gtx(&ws.dlogits, bytes, d, rows, &scale, T::ZERO, dw);
             }
             Inputs::Real(_) => {
                 let gm = MatRef::new(&ws.dlogits, rows.len(), q);

@@ -82,7 +82,7 @@ fn all<T: Element>(n: usize) -> f64 {
         let targets: Vec<usize> = (0..rows).map(|i| i % classes).collect();
         let mut g = vec![T::ZERO; rows * classes];
         let sums = kernels::softmax_xent(&logits, classes, &targets, T::ONE, &mut g);
-        kernels::u8_gemm_gtx(&g, &bytes, feats, &idx, &s, &mut dw);
+        kernels::u8_gemm_gtx(&g, &bytes, feats, &idx, &s, T::ONE, &mut dw);
         acc += sums.correct as f64;
     }
     let mut p = dw.clone();

@@ -142,12 +142,14 @@ pub fn u8_gemm_xwt<T: Element>(
     isa().u8_gemm_xwt(x, features, rows, scale, w, bias, y)
 }
 
-/// `dw[c, j] += Σᵣ g[r, c] · s(x[rows[r], j])`: the weight gradient `Gᵀ·X`
-/// of the rows `rows` of the byte matrix `x` (`features` columns,
-/// row-major), each byte scaled by `scale` as it is read; `g` is
+/// `dw[c, j] ← β·dw[c, j] + Σᵣ g[r, c] · s(x[rows[r], j])`: the weight
+/// gradient `Gᵀ·X` of the rows `rows` of the byte matrix `x` (`features`
+/// columns, row-major), each byte scaled by `scale` as it is read; `g` is
 /// `rows.len() × classes` and `dw` is `classes × features`, both
-/// row-major. Each `dw` element adds the rows in order, starting from its
-/// value on entry (so shares of a batch can be added into one buffer).
+/// row-major. Each `dw` element adds the rows in order, starting from
+/// `β·dw`: `β = 1` adds shares of a batch into one buffer, and with `β = 0`
+/// `dw` is not read (NaN already in it does not propagate), as in
+/// [`gemm`](crate::gemm).
 ///
 /// # Panics
 /// If `features` is 0; if `x.len()` or `dw.len()` is not a multiple of
@@ -159,9 +161,12 @@ pub fn u8_gemm_xwt<T: Element>(
 /// use kernels::{U8Scale, u8_gemm_gtx};
 /// let x = [1u8, 2, 3, 4]; // 2 rows of 2 features
 /// let g = [1.0f64, -1.0, 0.5, 2.0]; // rows [1, 1] × 2 classes
-/// let mut dw = [0.0f64; 4];
-/// u8_gemm_gtx(&g, &x, 2, &[1, 1], &U8Scale::Identity, &mut dw);
+/// let mut dw = [f64::NAN; 4]; // not read with β = 0
+/// u8_gemm_gtx(&g, &x, 2, &[1, 1], &U8Scale::Identity, 0.0, &mut dw);
 /// assert_eq!(dw, [4.5, 6.0, 3.0, 4.0]);
+/// // β = 1 adds one more row (row 1 with g = [1, -1]).
+/// u8_gemm_gtx(&g[..2], &x, 2, &[1], &U8Scale::Identity, 1.0, &mut dw);
+/// assert_eq!(dw, [7.5, 10.0, 0.0, 0.0]);
 /// ```
 pub fn u8_gemm_gtx<T: Element>(
     g: &[T],
@@ -169,9 +174,10 @@ pub fn u8_gemm_gtx<T: Element>(
     features: usize,
     rows: &[usize],
     scale: &U8Scale<'_, T>,
+    beta: T,
     dw: &mut [T],
 ) {
-    isa().u8_gemm_gtx(g, x, features, rows, scale, dw)
+    isa().u8_gemm_gtx(g, x, features, rows, scale, beta, dw)
 }
 
 impl Isa {
@@ -197,6 +203,7 @@ impl Isa {
     ///
     /// # Panics
     /// As [`u8_gemm_gtx`]; also if this CPU does not support the path.
+    #[allow(clippy::too_many_arguments)]
     pub fn u8_gemm_gtx<T: Element>(
         self,
         g: &[T],
@@ -204,9 +211,10 @@ impl Isa {
         features: usize,
         rows: &[usize],
         scale: &U8Scale<'_, T>,
+        beta: T,
         dw: &mut [T],
     ) {
-        StepPath::Isa(self).u8_gemm_gtx(g, x, features, rows, scale, dw)
+        StepPath::Isa(self).u8_gemm_gtx(g, x, features, rows, scale, beta, dw)
     }
 }
 
@@ -308,6 +316,7 @@ impl StepPath {
     ///
     /// # Panics
     /// As [`u8_gemm_gtx`]; also if this CPU does not support the path.
+    #[allow(clippy::too_many_arguments)]
     pub fn u8_gemm_gtx<T: Element>(
         self,
         g: &[T],
@@ -315,6 +324,7 @@ impl StepPath {
         features: usize,
         rows: &[usize],
         scale: &U8Scale<'_, T>,
+        beta: T,
         dw: &mut [T],
     ) {
         const NAME: &str = "u8_gemm_gtx";
@@ -328,9 +338,21 @@ impl StepPath {
             g.len(),
             rows.len()
         );
-        if rows.is_empty() || classes == 0 {
+        // β = 0 and 1 are folded into the kernel (the first block of rows
+        // starts from zero or from `dw`); any other β scales `dw` first.
+        if beta != T::ZERO && beta != T::ONE {
+            dw.iter_mut().for_each(|v| *v = beta * *v);
+        }
+        if rows.is_empty() {
+            if beta == T::ZERO {
+                dw.fill(T::ZERO);
+            }
             return;
         }
+        if classes == 0 {
+            return;
+        }
+        let load = beta != T::ZERO;
         if is_f32::<T>() {
             run(
                 self,
@@ -340,6 +362,7 @@ impl StepPath {
                     f: features,
                     rows,
                     scale: scale.cast(),
+                    load,
                     dw: cast_mut(dw),
                 },
             )
@@ -352,6 +375,7 @@ impl StepPath {
                     f: features,
                     rows,
                     scale: scale.cast(),
+                    load,
                     dw: cast_mut(dw),
                 },
             )
@@ -750,6 +774,8 @@ struct GtxK<'a, E> {
     f: usize,
     rows: &'a [usize],
     scale: U8Scale<'a, E>,
+    /// Whether the first block of rows adds to `dw` (else it starts from 0).
+    load: bool,
     dw: &'a mut [E],
 }
 
@@ -769,9 +795,10 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
                     for (b, rows) in self.rows.chunks(block_rows).enumerate() {
                         let g = self.g.as_ptr().add(b * block_rows * classes + c0);
                         let dwc = dw.add(c0 * f);
+                        let load = self.load || b > 0;
                         with_classes!(
                             nc,
-                            gtx_block::<V>(g, classes, self.x.as_ptr(), f, rows, prep, dwc)
+                            gtx_block::<V>(g, classes, self.x.as_ptr(), f, rows, prep, load, dwc)
                         );
                     }
                 }
@@ -782,7 +809,8 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
 
 /// `dw[c, j] += Σᵣ g[r, c] · s(x[rows[r], j])` for the `NC` classes of one
 /// block and the rows `rows` (`g` starts at the block's first row and
-/// class, rows `ldg` apart; `dw` at the block's first class row).
+/// class, rows `ldg` apart; `dw` at the block's first class row); with
+/// `load` false the sums start from 0 instead of `dw`, which is not read.
 ///
 /// # Safety
 /// Every row index is below the rows of `x` (`f` bytes each); `g` holds
@@ -795,6 +823,7 @@ unsafe fn gtx_block<V: Simd, const NC: usize, P: Scaler<V>>(
     f: usize,
     rows: &[usize],
     prep: P,
+    load: bool,
     dw: *mut V::E,
 ) {
     let l = V::LANES;
@@ -806,24 +835,24 @@ unsafe fn gtx_block<V: Simd, const NC: usize, P: Scaler<V>>(
     unsafe {
         if wide {
             while j + 2 * l <= f {
-                gtx_chunk::<V, NC, 2, P>(g, ldg, x, f, rows, prep, dw, j, 0);
+                gtx_chunk::<V, NC, 2, P>(g, ldg, x, f, rows, prep, load, dw, j, 0);
                 j += 2 * l;
             }
         }
         while j + l <= f {
-            gtx_chunk::<V, NC, 1, P>(g, ldg, x, f, rows, prep, dw, j, 0);
+            gtx_chunk::<V, NC, 1, P>(g, ldg, x, f, rows, prep, load, dw, j, 0);
             j += l;
         }
         if j < f {
-            gtx_chunk::<V, NC, 1, P>(g, ldg, x, f, rows, prep, dw, j, f - j);
+            gtx_chunk::<V, NC, 1, P>(g, ldg, x, f, rows, prep, load, dw, j, f - j);
         }
     }
 }
 
 /// One chunk of `NV` vectors of features from `j` (or, with `tail > 0`
 /// and `NV = 1`, the last `tail` features) of [`gtx_block`]: the
-/// accumulators are loaded from `dw`, take every row in order, and are
-/// stored back.
+/// accumulators are loaded from `dw` (or start from 0 without `load`),
+/// take every row in order, and are stored back.
 ///
 /// # Safety
 /// As [`gtx_block`], with `j + NV·LANES ≤ f` (or `j + tail = f`).
@@ -836,6 +865,7 @@ unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize, P: Scaler<V>>(
     f: usize,
     rows: &[usize],
     prep: P,
+    load: bool,
     dw: *mut V::E,
     j: usize,
     tail: usize,
@@ -849,7 +879,9 @@ unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize, P: Scaler<V>>(
         for (c, ac) in acc.iter_mut().enumerate() {
             for (v, a) in ac.iter_mut().enumerate() {
                 let p = dw.add(c * f + j + v * l);
-                *a = if tail == 0 {
+                *a = if !load {
+                    z
+                } else if tail == 0 {
                     V::load(p)
                 } else {
                     V::load_tail(p, tail, zero)

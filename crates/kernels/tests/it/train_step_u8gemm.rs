@@ -138,7 +138,7 @@ fn check_gtx<T: Element>(c: &Case) -> Result<(), TestCaseError> {
     let dw0: Vec<T> = c.w.iter().map(|&v| T::from_f64(v)).collect();
     for path in StepPath::available() {
         let mut dw = dw0.clone();
-        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, &mut dw);
+        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, T::ONE, &mut dw);
         for k in 0..q {
             for j in 0..f {
                 let (mut sum, mut mag) = (dw0[k * f + j].to_f64(), dw0[k * f + j].to_f64().abs());
@@ -158,9 +158,38 @@ fn check_gtx<T: Element>(c: &Case) -> Result<(), TestCaseError> {
         // Adding the rows in two calls gives the same bits as in one.
         let cut = n / 3;
         let mut split = dw0.clone();
-        path.u8_gemm_gtx(&g[..cut * q], &c.x, f, &c.rows[..cut], &s, &mut split);
-        path.u8_gemm_gtx(&g[cut * q..], &c.x, f, &c.rows[cut..], &s, &mut split);
+        path.u8_gemm_gtx(
+            &g[..cut * q],
+            &c.x,
+            f,
+            &c.rows[..cut],
+            &s,
+            T::ONE,
+            &mut split,
+        );
+        path.u8_gemm_gtx(
+            &g[cut * q..],
+            &c.x,
+            f,
+            &c.rows[cut..],
+            &s,
+            T::ONE,
+            &mut split,
+        );
         prop_assert_eq!(bits(&split), bits(&dw), "{} split at {}", path, cut);
+        // β = 0 does not read `dw` (NaN there is ignored) and starts from
+        // 0; any other β starts from β·dw.
+        let mut from_zero = vec![T::ZERO; dw0.len()];
+        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, T::ONE, &mut from_zero);
+        let mut over_nan = vec![T::from_f64(f64::NAN); dw0.len()];
+        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, T::ZERO, &mut over_nan);
+        prop_assert_eq!(bits(&over_nan), bits(&from_zero), "{} β = 0", path);
+        let beta = T::from_f64(-0.75);
+        let mut scaled: Vec<T> = dw0.iter().map(|&v| beta * v).collect();
+        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, T::ONE, &mut scaled);
+        let mut with_beta = dw0.clone();
+        path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, beta, &mut with_beta);
+        prop_assert_eq!(bits(&with_beta), bits(&scaled), "{} β = -0.75", path);
     }
     Ok(())
 }
@@ -257,7 +286,7 @@ fn check_division<T: Element>(k: T) -> Result<(), TestCaseError> {
         first_difference(&bits(&y), &want, "X·Wᵀ", path, k)?;
         // Gᵀ·X: one row of 256 features, one class with g = 1.
         let mut dw = vec![T::ZERO; 256];
-        path.u8_gemm_gtx(&[T::ONE], &bytes, 256, &[0], &scale, &mut dw);
+        path.u8_gemm_gtx(&[T::ONE], &bytes, 256, &[0], &scale, T::ZERO, &mut dw);
         first_difference(&bits(&dw), &want, "Gᵀ·X", path, k)?;
     }
     Ok(())
@@ -319,5 +348,13 @@ fn a_row_index_out_of_range_panics_naming_it() {
 #[should_panic(expected = "`g` has 3 elements but there are 2 rows × 2 classes")]
 fn a_gradient_of_the_wrong_size_panics_naming_it() {
     let mut dw = [0.0f32; 4];
-    kernels::u8_gemm_gtx(&[0.0; 3], &[0; 6], 2, &[0, 1], &U8Scale::Identity, &mut dw);
+    kernels::u8_gemm_gtx(
+        &[0.0; 3],
+        &[0; 6],
+        2,
+        &[0, 1],
+        &U8Scale::Identity,
+        1.0,
+        &mut dw,
+    );
 }
