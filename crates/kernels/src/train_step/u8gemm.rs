@@ -816,6 +816,7 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
 /// Every row index is below the rows of `x` (`f` bytes each); `g` holds
 /// `rows.len() × ldg`, `dw` `NC × f` elements; the CPU supports `V`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn gtx_block<V: Simd, const NC: usize, P: Scaler<V>>(
     g: *const V::E,
     ldg: usize,
