@@ -1,5 +1,6 @@
-//! A kernel only the AVX2 path has: packing a row-major block of A by 8×8
-//! transposes in registers (`paths.rs` names it as that path's `pack_a`).
+//! Packing a row-major block of A by 8×8 transposes in AVX2 registers:
+//! the `pack_a` of the AVX2 path (6-row panels) and of the AVX-512 f32 path
+//! (12-row panels, every AVX-512 CPU having AVX2), named in `paths.rs`.
 
 use core::arch::x86_64::*;
 
@@ -59,6 +60,72 @@ pub(super) unsafe fn pack_a_f32(
             // Columns `kv..kc` of this panel, in place: a one-panel block
             // of depth `kc − kv` has the panel's own layout from column `kv`.
             super::pack::pack(W, W, kc - kv, s.add(kv), rsa, 1, d.add(kv * W));
+        }
+        if full * W < len {
+            super::pack::pack(
+                W,
+                len - full * W,
+                kc,
+                src.add(full * W * rsa),
+                rsa,
+                1,
+                dst.add(full * W * kc),
+            );
+        }
+    }
+}
+
+/// Packs a block of A into 12-row panels (the layout of [`super::pack`]).
+///
+/// As [`pack_a_f32`], each full panel eight columns at a time: rows 0–7
+/// are transposed into eight columns of eight, rows 8–11 (with four zero
+/// rows) into eight columns of four, and column `p` of the panel is the
+/// two stored side by side at `p·12`. Nothing is stored past a column, so
+/// every chunk of eight columns goes this way; the last `kc mod 8` columns
+/// and a ragged last panel go through the portable copy.
+///
+/// # Safety
+/// As [`Microkernel::pack_a`](super::kernel::Microkernel::pack_a) for a
+/// 12-row panel width; the CPU supports AVX2.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn pack_a_f32_w12(
+    len: usize,
+    kc: usize,
+    src: *const f32,
+    rsa: usize,
+    csa: usize,
+    dst: *mut f32,
+) {
+    const W: usize = 12;
+    if csa != 1 || kc < 8 {
+        // SAFETY: forwarded.
+        unsafe { super::pack::pack(W, len, kc, src, rsa, csa, dst) };
+        return;
+    }
+    let kv = kc / 8 * 8;
+    // SAFETY: rows `< len` and columns `< kc` of the block are read; panel
+    // `q`'s stores cover its columns `0..kv` exactly (eight then four
+    // elements at `p·12`), and the portable copy writes columns `kv..kc`.
+    unsafe {
+        let full = len / W;
+        for q in 0..full {
+            let s = src.add(q * W * rsa);
+            let d = dst.add(q * W * kc);
+            for p0 in (0..kv).step_by(8) {
+                let r = |i: usize| _mm256_loadu_ps(s.add(i * rsa + p0));
+                let z = _mm256_setzero_ps();
+                let top = transpose8(r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
+                let bottom = transpose8(r(8), r(9), r(10), r(11), z, z, z, z);
+                for (p, (t, b)) in top.into_iter().zip(bottom).enumerate() {
+                    let col = d.add((p0 + p) * W);
+                    _mm256_storeu_ps(col, t);
+                    _mm_storeu_ps(col.add(8), _mm256_castps256_ps128(b));
+                }
+            }
+            if kv < kc {
+                // Columns `kv..kc` of this panel, in place (see `pack_a_f32`).
+                super::pack::pack(W, W, kc - kv, s.add(kv), rsa, 1, d.add(kv * W));
+            }
         }
         if full * W < len {
             super::pack::pack(

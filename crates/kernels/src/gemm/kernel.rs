@@ -64,22 +64,31 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
 
 /// The body every SIMD microkernel shares: an `MR × NV·LANES` tile of
 /// accumulators in registers; per step of `k`, `NV` vector loads of the B
-/// panel, `MR` broadcasts of A elements and `MR·NV` FMAs.
+/// panel, `MR` broadcasts of A elements and `MR·NV` FMAs. The A panel is
+/// `AS ≥ MR` rows wide and the B panel `BS ≥ NV·LANES` columns: a tile of
+/// the first rows or columns of wider panels serves a ragged edge without
+/// computing its zero padding.
 ///
 /// # Safety
-/// As [`Microkernel::tile`] with `NR = NV·LANES`; inline only into a function
-/// compiled for `V`'s instruction set.
+/// As [`Microkernel::tile`] with an `AS`-row panel of A and a `BS`-column
+/// panel of B, `c.m ≤ MR` and `c.n ≤ NV·LANES`; inline only into a
+/// function compiled for `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize>(
+pub(super) unsafe fn tile<
+    V: Simd,
+    const MR: usize,
+    const NV: usize,
+    const AS: usize,
+    const BS: usize,
+>(
     kc: usize,
     a: *const V::E,
     b: *const V::E,
     c: &Out<V::E>,
 ) {
     // SAFETY: the caller guarantees the CPU features and the panel extents:
-    // step `p` reads `a[p·MR .. p·MR + MR]` and `b[p·NR .. p·NR + NR]`.
+    // step `p` reads `a[p·AS .. p·AS + MR]` and `b[p·BS .. p·BS + NV·LANES]`.
     unsafe {
-        let nr = NV * V::LANES;
         // Fetch C's tile while the FMAs run (its rows are far apart in memory).
         for i in 0..c.m {
             prefetch(c.ptr.add(i * c.rs));
@@ -89,17 +98,17 @@ pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize>(
         // Four steps per trip, with the A panel prefetched a few steps ahead.
         let (mut a, mut b) = (a, b);
         for _ in 0..kc / 4 {
-            prefetch(a.add(8 * MR));
+            prefetch(a.add(8 * AS));
             for u in 0..4 {
-                step::<V, MR, NV>(&mut acc, a.add(u * MR), b.add(u * nr));
+                step::<V, MR, NV>(&mut acc, a.add(u * AS), b.add(u * BS));
             }
-            a = a.add(4 * MR);
-            b = b.add(4 * nr);
+            a = a.add(4 * AS);
+            b = b.add(4 * BS);
         }
         for _ in 0..kc % 4 {
             step::<V, MR, NV>(&mut acc, a, b);
-            a = a.add(MR);
-            b = b.add(nr);
+            a = a.add(AS);
+            b = b.add(BS);
         }
         store_tile::<V, MR, NV>(&acc, c);
     }

@@ -46,12 +46,32 @@ macro_rules! gemm_path {
 
             unsafe fn tile(kc: usize, a: *const $t, b: *const $t, c: &Out<$t>) {
                 $(#[$feature])*
-                unsafe fn entry(kc: usize, a: *const $t, b: *const $t, c: &Out<$t>) {
+                unsafe fn entry<const R: usize, const V: usize>(
+                    kc: usize,
+                    a: *const $t,
+                    b: *const $t,
+                    c: &Out<$t>,
+                ) {
+                    const NR: usize = $nv * <$v as Simd>::LANES;
                     // SAFETY: compiled for the path; the panels are the caller's.
-                    unsafe { kernel::tile::<$v, $mr, $nv>(kc, a, b, c) }
+                    unsafe { kernel::tile::<$v, R, V, $mr, NR>(kc, a, b, c) }
                 }
-                // SAFETY: the caller checked the CPU supports the path.
-                unsafe { entry(kc, a, b, c) }
+                // A ragged edge takes the smallest tile that covers it: of
+                // m, MR/3, 2·MR/3 or MR rows (at most a third of the work
+                // on padding); of n, one vector when it covers the columns.
+                // SAFETY: the caller checked the CPU supports the path, and
+                // each kernel covers the tile's `c.m` rows and `c.n` columns.
+                unsafe {
+                    let one = $nv > 1 && c.n <= <$v as Simd>::LANES;
+                    match (c.m <= $mr / 3, c.m <= 2 * $mr / 3, one) {
+                        (true, _, false) => entry::<{ $mr / 3 }, $nv>(kc, a, b, c),
+                        (true, _, true) => entry::<{ $mr / 3 }, 1>(kc, a, b, c),
+                        (false, true, false) => entry::<{ 2 * $mr / 3 }, $nv>(kc, a, b, c),
+                        (false, true, true) => entry::<{ 2 * $mr / 3 }, 1>(kc, a, b, c),
+                        (false, false, false) => entry::<$mr, $nv>(kc, a, b, c),
+                        (false, false, true) => entry::<$mr, 1>(kc, a, b, c),
+                    }
+                }
             }
 
             $(
@@ -154,11 +174,13 @@ macro_rules! gemm_path {
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {
-    /// AVX-512 (x86-64-v4), f32: a 12×32 tile.
+    /// AVX-512 (x86-64-v4), f32: a 12×32 tile; row-major A is packed by
+    /// 8×8 transposes.
     Avx512F32: f32, vector crate::simd::avx512::F32x16,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
     tile 12 x 2, KC 256, MC 240, NC 4096,
     dot rows 4, axpy vectors 2,
+    pack_a super::avx2::pack_a_f32_w12,
 }
 
 #[cfg(target_arch = "x86_64")]
