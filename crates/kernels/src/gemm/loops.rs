@@ -99,13 +99,16 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
 
 /// How to cut an `m × n` C into `tm × tn` blocks for `threads` threads:
 /// the factorisation that packs the least (each block packs its rows of A
-/// and its columns of B), keeping at least one tile per block.
+/// and its columns of B), keeping at least one tile per block. On a tie,
+/// the one that cuts `m` more: each block then packs less of A, whose
+/// packing (a transposition when A is row-major) costs more per element
+/// than B's (a copy when B is row-major).
 fn grid(m: usize, n: usize, threads: usize, mr: usize, nr: usize) -> (usize, usize) {
     (1..=threads)
         .filter(|&tm| threads.is_multiple_of(tm))
         .map(|tm| (tm, threads / tm))
         .filter(|&(tm, tn)| tm <= m.div_ceil(mr) && tn <= n.div_ceil(nr))
-        .min_by_key(|&(tm, tn)| m.div_ceil(tm) + n.div_ceil(tn))
+        .min_by_key(|&(tm, tn)| (m.div_ceil(tm) + n.div_ceil(tn), tn))
         .unwrap_or((1, 1))
 }
 
