@@ -1,6 +1,6 @@
 //! The kernels of a linear model's training step, as slice functions:
 //!
-//! - [`u8_gemm_xwt`] and [`u8_gemm_gtx`]: `Y = X·Wᵀ + b` and `∂W += Gᵀ·X`
+//! - [`u8_gemm_xwt`] and [`u8_gemm_gtx`]: `Y = X·Wᵀ + b` and `∂W ← β·∂W + Gᵀ·X`
 //!   where `X` is a subset of the rows of an 8-bit image set, named by
 //!   indices, converted and scaled ([`U8Scale`]) in registers, so a shuffled
 //!   minibatch is never copied to floats;
