@@ -149,7 +149,7 @@ pub fn u8_gemm_xwt<T: Element>(
 /// row-major. Each `dw` element adds the rows in order, starting from
 /// `β·dw`: `β = 1` adds shares of a batch into one buffer, and with `β = 0`
 /// `dw` is not read (NaN already in it does not propagate), as in
-/// [`gemm`](crate::gemm).
+/// [`gemm`](fn@crate::gemm).
 ///
 /// # Panics
 /// If `features` is 0; if `x.len()` or `dw.len()` is not a multiple of
