@@ -42,36 +42,16 @@ pub(super) unsafe fn pack_a_f32(
     let kv = (kc - 1) / 8 * 8;
     // SAFETY: rows `< len` and columns `< kc` of the block are read; the
     // vector stores of panel `q` end at `(q·kc + kv − 1)·6 + 8 ≤ (q + 1)·kc·6`
-    // since `kv < kc`, so they stay inside that panel, and the portable copy
-    // then writes the columns from `kv` on.
+    // since `kv < kc`, so they stay inside that panel.
     unsafe {
-        let full = len / W;
-        for q in 0..full {
-            let s = src.add(q * W * rsa);
-            let d = dst.add(q * W * kc);
-            for p0 in (0..kv).step_by(8) {
-                let r = |i: usize| _mm256_loadu_ps(s.add(i * rsa + p0));
-                let z = _mm256_setzero_ps();
-                let cols = transpose8(r(0), r(1), r(2), r(3), r(4), r(5), z, z);
-                for (p, col) in cols.into_iter().enumerate() {
-                    _mm256_storeu_ps(d.add((p0 + p) * W), col);
-                }
+        panels_by_eight::<W>(len, kc, kv, src, rsa, dst, |s, d| {
+            let r = |i: usize| _mm256_loadu_ps(s.add(i * rsa));
+            let z = _mm256_setzero_ps();
+            let cols = transpose8(r(0), r(1), r(2), r(3), r(4), r(5), z, z);
+            for (p, col) in cols.into_iter().enumerate() {
+                _mm256_storeu_ps(d.add(p * W), col);
             }
-            // Columns `kv..kc` of this panel, in place: a one-panel block
-            // of depth `kc − kv` has the panel's own layout from column `kv`.
-            super::pack::pack(W, W, kc - kv, s.add(kv), rsa, 1, d.add(kv * W));
-        }
-        if full * W < len {
-            super::pack::pack(
-                W,
-                len - full * W,
-                kc,
-                src.add(full * W * rsa),
-                rsa,
-                1,
-                dst.add(full * W * kc),
-            );
-        }
+        })
     }
 }
 
@@ -105,25 +85,55 @@ pub(super) unsafe fn pack_a_f32_w12(
     let kv = kc / 8 * 8;
     // SAFETY: rows `< len` and columns `< kc` of the block are read; panel
     // `q`'s stores cover its columns `0..kv` exactly (eight then four
-    // elements at `p·12`), and the portable copy writes columns `kv..kc`.
+    // elements at `p·12`).
+    unsafe {
+        panels_by_eight::<W>(len, kc, kv, src, rsa, dst, |s, d| {
+            let r = |i: usize| _mm256_loadu_ps(s.add(i * rsa));
+            let z = _mm256_setzero_ps();
+            let top = transpose8(r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
+            let bottom = transpose8(r(8), r(9), r(10), r(11), z, z, z, z);
+            for (p, (t, b)) in top.into_iter().zip(bottom).enumerate() {
+                let col = d.add(p * W);
+                _mm256_storeu_ps(col, t);
+                _mm_storeu_ps(col.add(8), _mm256_castps256_ps128(b));
+            }
+        })
+    }
+}
+
+/// The loops the two packings share: each full `W`-row panel of a
+/// row-major block, eight columns at a time up to `kv`, through `chunk(s,
+/// d)` (`s` at the chunk's first element, rows `rsa` apart; `d` at its
+/// first column in the panel); then the panel's columns `kv..kc` and a
+/// ragged last panel through the portable copy.
+///
+/// # Safety
+/// As the callers, with `kv ≤ kc` a multiple of 8 and `chunk` writing only
+/// the chunk's eight columns of the panel (at most up to column `kc`).
+#[inline(always)]
+unsafe fn panels_by_eight<const W: usize>(
+    len: usize,
+    kc: usize,
+    kv: usize,
+    src: *const f32,
+    rsa: usize,
+    dst: *mut f32,
+    chunk: impl Fn(*const f32, *mut f32),
+) {
+    // SAFETY: the caller's contract; every offset stays inside the block
+    // and its panels.
     unsafe {
         let full = len / W;
         for q in 0..full {
             let s = src.add(q * W * rsa);
             let d = dst.add(q * W * kc);
             for p0 in (0..kv).step_by(8) {
-                let r = |i: usize| _mm256_loadu_ps(s.add(i * rsa + p0));
-                let z = _mm256_setzero_ps();
-                let top = transpose8(r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
-                let bottom = transpose8(r(8), r(9), r(10), r(11), z, z, z, z);
-                for (p, (t, b)) in top.into_iter().zip(bottom).enumerate() {
-                    let col = d.add((p0 + p) * W);
-                    _mm256_storeu_ps(col, t);
-                    _mm_storeu_ps(col.add(8), _mm256_castps256_ps128(b));
-                }
+                chunk(s.add(p0), d.add(p0 * W));
             }
             if kv < kc {
-                // Columns `kv..kc` of this panel, in place (see `pack_a_f32`).
+                // Columns `kv..kc` of this panel, in place: a one-panel
+                // block of depth `kc − kv` has the panel's own layout from
+                // column `kv`.
                 super::pack::pack(W, W, kc - kv, s.add(kv), rsa, 1, d.add(kv * W));
             }
         }

@@ -263,24 +263,9 @@ fn gunzip_whole(compressed: &[u8], header_len: usize) -> Option<(Vec<u8>, Vec<u8
     let size = usize::try_from(size).ok()?;
     let mut inflate = Decompress::new_gzip(15);
     let consumed = |d: &Decompress| d.total_in() as usize;
-    // The header, whose bytes may come out of several calls.
+    // The header, into its own buffer.
     let mut head = vec![0; header_len.min(size)];
-    let mut filled = 0;
-    while filled < head.len() {
-        let before = inflate.total_out();
-        let status = inflate
-            .decompress(
-                &compressed[consumed(&inflate)..],
-                &mut head[filled..],
-                FlushDecompress::None,
-            )
-            .ok()?;
-        let got = (inflate.total_out() - before) as usize;
-        if got == 0 && status != Status::Ok {
-            return None;
-        }
-        filled += got;
-    }
+    fill_exact(&mut inflate, compressed, &mut head)?;
     // The data, into a buffer of its exact size. A fresh buffer's pages
     // are mapped on first write, which costs about a fifth of the decode
     // when the decoder does it: the first part decodes while another
@@ -290,26 +275,7 @@ fn gunzip_whole(compressed: &[u8], header_len: usize) -> Option<(Vec<u8>, Vec<u8
     let split = data.len() / DECODE_AHEAD_OF_FAULTS;
     let (front, back) = data.split_at_mut(split);
     let (front_ok, ()) = rayon::join(
-        || {
-            // Fills `front` exactly: the member must not end in it.
-            let mut filled = 0;
-            while filled < front.len() {
-                let before = inflate.total_out();
-                let status = inflate
-                    .decompress(
-                        &compressed[consumed(&inflate)..],
-                        &mut front[filled..],
-                        FlushDecompress::None,
-                    )
-                    .ok()?;
-                let got = (inflate.total_out() - before) as usize;
-                if got == 0 || status == Status::StreamEnd && filled + got < front.len() {
-                    return None;
-                }
-                filled += got;
-            }
-            Some(())
-        },
+        || fill_exact(&mut inflate, compressed, front),
         || touch_pages(back),
     );
     front_ok?;
@@ -328,6 +294,29 @@ fn gunzip_whole(compressed: &[u8], header_len: usize) -> Option<(Vec<u8>, Vec<u8
         && consumed(&inflate) == compressed.len()
         && (inflate.total_out() - before) as usize == back.len())
     .then_some((head, data))
+}
+
+/// Decodes from where `inflate` stands into the whole of `buf` (over as
+/// many calls as the decoder needs); `None` if the member ends, the input
+/// runs out or the decoder fails first.
+fn fill_exact(inflate: &mut Decompress, compressed: &[u8], buf: &mut [u8]) -> Option<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let before = inflate.total_out();
+        let status = inflate
+            .decompress(
+                &compressed[inflate.total_in() as usize..],
+                &mut buf[filled..],
+                FlushDecompress::None,
+            )
+            .ok()?;
+        let got = (inflate.total_out() - before) as usize;
+        if got == 0 && status != Status::Ok {
+            return None;
+        }
+        filled += got;
+    }
+    Some(())
 }
 
 /// How much of a gzip member's data [`gunzip_whole`] decodes before the
