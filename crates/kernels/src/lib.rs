@@ -11,7 +11,8 @@
 //! - The training step of a linear model ([`train_step`]): [`u8_gemm_xwt`]
 //!   and [`u8_gemm_gtx`] on 8-bit image rows named by indices,
 //!   [`softmax_xent`] (softmax cross-entropy forward, backward and correct
-//!   count) and [`sgd_update`].
+//!   count) and [`sgd_update`]; [`advise_huge_pages`] for the image set
+//!   they read from.
 //!
 //! The instruction-set path is chosen once ([`isa()`]); `KERNELS_ISA` forces one.
 
@@ -23,6 +24,7 @@ mod exp;
 mod fixture;
 pub mod gemm;
 mod isa;
+mod memory;
 mod mono;
 mod reduce;
 mod simd;
@@ -35,6 +37,7 @@ pub use exp::{exp, exp_inplace};
 pub use fixture::asm_check_fixture;
 pub use gemm::{MatMut, MatRef, gemm, matmul};
 pub use isa::{Isa, IsaError, isa, try_isa};
+pub use memory::advise_huge_pages;
 #[doc(hidden)]
 pub use mono::instantiate;
 pub use reduce::{argmax, axpy, col_sums, dot, max, row_sums, scale, sum};

@@ -155,11 +155,6 @@ impl Simd for F32x8 {
         self.mul_add(b, c)
     }
     #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
-        unsafe { Self(_mm256_div_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
     fn max(self, o: Self) -> Self {
         // `vmaxps` returns its second operand when either is NaN.
         // SAFETY: see the note above the impls.
@@ -287,11 +282,6 @@ impl Simd for F64x4 {
     #[inline(always)]
     fn fma(self, b: Self, c: Self) -> Self {
         self.mul_add(b, c)
-    }
-    #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
-        unsafe { Self(_mm256_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {

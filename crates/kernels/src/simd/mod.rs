@@ -96,8 +96,6 @@ pub(crate) trait Simd: Copy {
     fn sub(self, o: Self) -> Self;
     /// `self · o`.
     fn mul(self, o: Self) -> Self;
-    /// `self / o`, correctly rounded.
-    fn div(self, o: Self) -> Self;
     /// `self · b + c`, fused (one rounding) on the AVX paths; the portable
     /// path rounds twice (a fused multiply–add is a slow library call on CPUs
     /// without the instruction).

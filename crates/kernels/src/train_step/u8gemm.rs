@@ -24,10 +24,14 @@
 //!   in blocks of about 16 KiB of bytes so that the block's rows stay in the
 //!   L1 cache while the feature chunks sweep across them.
 //!
-//! A division by a constant (`U8Scale::Div`, the book's `x / 255`) is a
-//! multiplication by the reciprocal corrected by one fused step wherever
-//! that is checked to give the correctly rounded quotient for all 256
-//! bytes, as a division costs the issue slots of several FMAs.
+//! The scalings linear in the byte (`U8Scale::Identity`, `Mul` and `Div`,
+//! the book's `x / 255` among them) are not applied to every byte, where
+//! they would take issue slots beside every few FMAs: `X·Wᵀ` applies them
+//! to each sum, `s(Σⱼ x·w)`, and `Gᵀ·X` to each element of `G` before the
+//! rows, `Σᵣ s(g)·x`: one rounding per sum (or per element of `G`) instead
+//! of one per byte, as accurate, and different from scaling each byte by
+//! rounding only. A standardisation is per column, so it is applied to
+//! each byte.
 //!
 //! Every `∂W` element adds its rows in their given order, starting from its
 //! value on entry, whatever the blocking; every `Y` element is one fixed sum
@@ -50,15 +54,17 @@ pub const MAX_CLASSES: usize = 12;
 /// cache, leaving the rest to the `∂W` chunk, `G` and the scaling vectors.
 const GTX_BLOCK_BYTES: usize = 16 * 1024;
 
-/// How a byte `x` of column `j` becomes a float, in the element type (each
-/// operation rounded once, so every path gives the same values).
+/// How a byte `x` of column `j` becomes a float, in the element type. The
+/// linear ones (identity, `Mul`, `Div`) are applied where they cost least:
+/// to each sum of [`u8_gemm_xwt`] and to each element of `G` in
+/// [`u8_gemm_gtx`]; every path applies each the same way.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum U8Scale<'a, T> {
     /// `x` (exact).
     Identity,
     /// `x · k`.
     Mul(T),
-    /// `x / k`, a true division.
+    /// `x / k`, a true division (of a sum, or of an element of `G`).
     Div(T),
     /// `(x − mean[j]) · inv_std[j]`, per column `j`.
     Standardize {
@@ -70,8 +76,10 @@ pub enum U8Scale<'a, T> {
 }
 
 impl<'a, T: Element> U8Scale<'a, T> {
-    /// The scaled value of byte `b` in column `j`, as the kernels compute it
-    /// (for references and for callers that need the same numbers).
+    /// The scaled value of byte `b` in column `j`, each operation rounded
+    /// once (for references). The kernels apply a linear scaling to sums or
+    /// to the other operand instead (see [`u8_gemm_xwt`]), so their results
+    /// differ from sums of these values by rounding only.
     ///
     /// # Panics
     /// If `j` is out of range of a [`U8Scale::Standardize`]'s vectors.
@@ -113,8 +121,13 @@ impl<'a, T: Element> U8Scale<'a, T> {
 
 /// `y[r, c] = Σⱼ s(x[rows[r], j]) · w[c, j] (+ bias[c])`: the logits of the
 /// rows `rows` of the byte matrix `x` (`features` columns, row-major),
-/// each byte scaled by `scale` as it is read; `w` is `classes × features`
-/// row-major and `y` is `rows.len() × classes` (overwritten).
+/// each byte scaled by `scale`; `w` is `classes × features` row-major and
+/// `y` is `rows.len() × classes` (overwritten).
+///
+/// A linear `scale` (identity, `Mul`, `Div`) is applied to each sum,
+/// `s(Σⱼ x·w)`, one rounding per output; a `Standardize` to each byte as it
+/// is read. This is as accurate as scaling each byte (one rounding per
+/// output instead of one per byte) and differs from it by rounding only.
 ///
 /// # Panics
 /// If `features` is 0; if `x.len()` or `w.len()` is not a multiple of
@@ -144,9 +157,11 @@ pub fn u8_gemm_xwt<T: Element>(
 
 /// `dw[c, j] ← β·dw[c, j] + Σᵣ g[r, c] · s(x[rows[r], j])`: the weight
 /// gradient `Gᵀ·X` of the rows `rows` of the byte matrix `x` (`features`
-/// columns, row-major), each byte scaled by `scale` as it is read; `g` is
+/// columns, row-major), each byte scaled by `scale`; `g` is
 /// `rows.len() × classes` and `dw` is `classes × features`, both
-/// row-major. Each `dw` element adds the rows in order, starting from
+/// row-major. A linear `scale` (identity, `Mul`, `Div`) is applied to each
+/// element of `g`, `Σᵣ s(g[r, c])·x`, one rounding per element; a
+/// `Standardize` to each byte as it is read. Each `dw` element adds the rows in order, starting from
 /// `β·dw`: `β = 1` adds shares of a batch into one buffer, and with `β = 0`
 /// `dw` is not read (NaN already in it does not propagate), as in
 /// [`gemm`](fn@crate::gemm).
@@ -353,6 +368,16 @@ impl StepPath {
             return;
         }
         let load = beta != T::ZERO;
+        // A linear scaling is applied to `G` once rather than to each byte
+        // (see [`Linear`]); `G` is `classes` times smaller than `X`.
+        let scaled: Vec<T>;
+        let (g, scale) = match Linear::of(scale) {
+            Linear::One => (g, *scale),
+            linear => {
+                scaled = g.iter().map(|&v| linear.apply(v)).collect();
+                (scaled.as_slice(), U8Scale::Identity)
+            }
+        };
         if is_f32::<T>() {
             run(
                 self,
@@ -426,45 +451,47 @@ trait Scaler<V: Simd>: Copy {
     }
 }
 
-/// `x · k` (also the identity, as `x · 1`, which is exact).
+/// The byte itself: the scalings that are linear in it (identity, `x·k`,
+/// `x/k`) are applied to the other operand instead ([`Linear`]).
 #[derive(Clone, Copy)]
-struct MulBy<V>(V);
+struct Plain;
 
-impl<V: Simd> Scaler<V> for MulBy<V> {
+impl<V: Simd> Scaler<V> for Plain {
     #[inline(always)]
     unsafe fn scale(self, v: V, _: usize, _: usize) -> V {
-        v.mul(self.0)
+        v
     }
 }
 
-/// `x / k`, a division.
+/// A scaling linear in the byte (`x`, `x·k` or `x/k`), which commutes with
+/// the sums of both products: `X·Wᵀ` applies it to each sum,
+/// `s(Σⱼ x·w)`, and `Gᵀ·X` to each element of `G`, `Σᵣ s(g)·x`, rather
+/// than to every byte, where it would take issue slots beside every few
+/// FMAs. (A standardisation is not linear: it is [`Standardize`]d per byte
+/// and is [`Linear::One`] here.)
 #[derive(Clone, Copy)]
-struct DivBy<V>(V);
+enum Linear<E> {
+    One,
+    Mul(E),
+    Div(E),
+}
 
-impl<V: Simd> Scaler<V> for DivBy<V> {
-    #[inline(always)]
-    unsafe fn scale(self, v: V, _: usize, _: usize) -> V {
-        v.div(self.0)
+impl<E: Element> Linear<E> {
+    fn of(scale: &U8Scale<'_, E>) -> Self {
+        match *scale {
+            U8Scale::Mul(k) => Linear::Mul(k),
+            U8Scale::Div(k) => Linear::Div(k),
+            U8Scale::Identity | U8Scale::Standardize { .. } => Linear::One,
+        }
     }
-}
 
-/// `x / k` as `q = x·r` with `r = 1/k`, corrected by one fused step,
-/// `q + (x − q·k)·r`. A division takes the issue slots of several FMAs;
-/// this is used only for a `k` where it gives the correctly rounded
-/// quotient for all 256 bytes ([`reciprocal_divides_bytes`]), and only on
-/// [`wide`] vectors: its two constants and a temporary would not fit the
-/// 16 registers of narrower paths beside 12 accumulators.
-#[derive(Clone, Copy)]
-struct DivByMul<V> {
-    neg_k: V,
-    r: V,
-}
-
-impl<V: Simd> Scaler<V> for DivByMul<V> {
     #[inline(always)]
-    unsafe fn scale(self, v: V, _: usize, _: usize) -> V {
-        let q = v.mul(self.r);
-        self.neg_k.fma(q, v).fma(self.r, q)
+    fn apply(self, v: E) -> E {
+        match self {
+            Linear::One => v,
+            Linear::Mul(k) => v * k,
+            Linear::Div(k) => v / k,
+        }
     }
 }
 
@@ -503,31 +530,11 @@ fn wide<V: Simd>() -> bool {
 }
 
 /// Runs `$body` with `$p` bound to the [`Scaler`] of the [`U8Scale`]
-/// `$scale` on vectors `$v` (inside `unsafe`: the CPU supports `$v`).
+/// `$scale`: the byte itself ([`Plain`]) for the linear scalings, which the
+/// callers have moved onto the other operand, else the standardisation.
 macro_rules! with_scaler {
-    ($scale:expr, $v:ty, $p:ident => $body:expr) => {
+    ($scale:expr, $p:ident => $body:expr) => {
         match *$scale {
-            U8Scale::Identity => {
-                let $p = MulBy(<$v>::splat(<<$v as Simd>::E as Element>::ONE));
-                $body
-            }
-            U8Scale::Mul(k) => {
-                let $p = MulBy(<$v>::splat(k));
-                $body
-            }
-            U8Scale::Div(k) => match reciprocal_divides_bytes(k).filter(|_| wide::<$v>()) {
-                Some(r) => {
-                    let $p = DivByMul {
-                        neg_k: <$v>::splat(-k),
-                        r: <$v>::splat(r),
-                    };
-                    $body
-                }
-                None => {
-                    let $p = DivBy(<$v>::splat(k));
-                    $body
-                }
-            },
             U8Scale::Standardize { mean, inv_std } => {
                 let $p = Standardize {
                     mean: mean.as_ptr(),
@@ -535,24 +542,12 @@ macro_rules! with_scaler {
                 };
                 $body
             }
+            U8Scale::Identity | U8Scale::Mul(_) | U8Scale::Div(_) => {
+                let $p = Plain;
+                $body
+            }
         }
     };
-}
-
-/// `Some(r)`, `r = 1/k`, when `q + (x − q·k)·r` with `q = x·r` (each
-/// product–sum fused) equals `x / k` for every byte `x`, as
-/// [`DivByMul`] computes it; `None` otherwise.
-fn reciprocal_divides_bytes<E: Element>(k: E) -> Option<E> {
-    let r = E::ONE / k;
-    (0..=255u8)
-        .all(|b| {
-            let x = E::from_f64(f64::from(b));
-            let q = x * r;
-            let corrected = (-k).mul_add(q, x).mul_add(r, q);
-            // Bits, so that a zero's sign counts.
-            corrected.to_f64().to_bits() == (x / k).to_f64().to_bits()
-        })
-        .then_some(r)
 }
 
 /// Calls `$f::<$v, NC, _>($args)` with the const `NC` equal to `$nc` (1 to
@@ -619,7 +614,8 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
         // guarantees the instruction set.
         unsafe {
             let y = self.y.as_mut_ptr();
-            with_scaler!(&self.scale, V, prep => {
+            let linear = Linear::of(&self.scale);
+            with_scaler!(&self.scale, prep => {
                 for (c0, nc) in class_blocks(classes) {
                     let w = self.w.as_ptr().add(c0 * self.f);
                     let bias = self.bias.map(|b| b.as_ptr().add(c0));
@@ -630,6 +626,7 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
                             self.f,
                             self.rows,
                             prep,
+                            linear,
                             w,
                             bias,
                             y.add(c0),
@@ -642,8 +639,8 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
     }
 }
 
-/// `y[r, c] = Σⱼ s(x[rows[r], j]) · w[c, j] (+ bias[c])` for the `NC`
-/// classes of one block (`w` and `bias` start at the block's first class,
+/// `y[r, c] = l(Σⱼ p(x[rows[r], j]) · w[c, j]) (+ bias[c])` for the `NC`
+/// classes of one block, `p` the per-byte scaling and `l` the linear one (`w` and `bias` start at the block's first class,
 /// `y` at its column; rows of `y` are `ldy` apart).
 ///
 /// On 512-bit vectors (32 registers) rows are taken two at a time for up to
@@ -663,6 +660,7 @@ unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
     f: usize,
     rows: &[usize],
     prep: P,
+    linear: Linear<V::E>,
     w: *const V::E,
     bias: Option<*const V::E>,
     y: *mut V::E,
@@ -681,13 +679,35 @@ unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
         if pairs {
             while r + 2 <= rows.len() {
                 let y = y.add(r * ldy);
-                xwt_rows::<V, NC, 2, P>(x, f, &rows[r..r + 2], ahead(r, 2), prep, w, bias, y, ldy);
+                xwt_rows::<V, NC, 2, P>(
+                    x,
+                    f,
+                    &rows[r..r + 2],
+                    ahead(r, 2),
+                    prep,
+                    linear,
+                    w,
+                    bias,
+                    y,
+                    ldy,
+                );
                 r += 2;
             }
         }
         while r < rows.len() {
             let y = y.add(r * ldy);
-            xwt_rows::<V, NC, 1, P>(x, f, &rows[r..r + 1], ahead(r, 1), prep, w, bias, y, ldy);
+            xwt_rows::<V, NC, 1, P>(
+                x,
+                f,
+                &rows[r..r + 1],
+                ahead(r, 1),
+                prep,
+                linear,
+                w,
+                bias,
+                y,
+                ldy,
+            );
             r += 1;
         }
     }
@@ -708,6 +728,7 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
     ids: &[usize],
     next: &[usize],
     prep: P,
+    linear: Linear<V::E>,
     w: *const V::E,
     bias: Option<*const V::E>,
     y: *mut V::E,
@@ -756,9 +777,15 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
                 }
             }
         }
-        for (c, ac) in acc.iter().enumerate() {
-            for (k, a) in ac.iter().enumerate() {
-                let s = a.reduce_add();
+        // The lane sums first, in a loop of nothing else, then the scaling
+        // and the bias: with their branches in the same loop the compiler
+        // kept the accumulators in memory (through the loop above, on some
+        // instantiations).
+        let sums: [[V::E; RB]; NC] =
+            core::array::from_fn(|c| core::array::from_fn(|k| acc[c][k].reduce_add()));
+        for (c, sc) in sums.iter().enumerate() {
+            for (k, &s) in sc.iter().enumerate() {
+                let s = linear.apply(s);
                 *y.add(k * ldy + c) = match bias {
                     Some(b) => s + *b.add(c),
                     None => s,
@@ -790,7 +817,7 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
         // guarantees the instruction set.
         unsafe {
             let dw = self.dw.as_mut_ptr();
-            with_scaler!(&self.scale, V, prep => {
+            with_scaler!(&self.scale, prep => {
                 for (c0, nc) in class_blocks(classes) {
                     for (b, rows) in self.rows.chunks(block_rows).enumerate() {
                         let g = self.g.as_ptr().add(b * block_rows * classes + c0);

@@ -1,13 +1,17 @@
 //! `u8_gemm_xwt` and `u8_gemm_gtx` on every path (and the portable path
 //! with the AVX-512 lane count) against an f64 reference.
 //!
-//! Both references take the scaled inputs `s = U8Scale::apply(b, j)` (the
-//! values the kernels compute, each step rounded once in the element type)
-//! and accumulate in f64. Error bounds with `u` the unit roundoff:
+//! Both references take the scaled inputs `s = U8Scale::apply(b, j)` (each
+//! step rounded once in the element type) and accumulate in f64; the
+//! kernels apply a linear scaling to each sum (`X·Wᵀ`) or to each element
+//! of `G` (`Gᵀ·X`) instead. That adds at most `u` of each term's size (the
+//! reference's rounding of `s`) and one rounding of the scaling (at most
+//! `u` of the sum of the terms' sizes), within these bounds, with `u` the
+//! unit roundoff:
 //! - `X·Wᵀ`: each output is a sum of `f` products plus the bias, formed by
-//!   at most `f` sequential additions in a lane and a tree over the lanes;
-//!   with the portable path's separate multiply and add, at most
-//!   `(2f + 2)·u·(Σ|s·w| + |b|)`.
+//!   at most `f` sequential additions in a lane and a tree over the lanes,
+//!   then scaled; with the portable path's separate multiply and add, at
+//!   most `(2f + 2)·u·(Σ|s·w| + |b|)`.
 //! - `Gᵀ·X`: each output adds `n` products to its initial value in
 //!   sequence: at most `(2n + 2)·u·(|dw₀| + Σ|g·s|)`.
 
@@ -265,36 +269,42 @@ fn first_difference<T: Element>(
     Ok(())
 }
 
-/// Every byte divided by `k` through both kernels (a weight or gradient of
-/// 1, so each output is the scaled byte itself, exactly): the bits of the
-/// correctly rounded quotient `b / k` on every path, whichever way the
-/// path divides.
+/// Every byte through both kernels with `U8Scale::Div(k)`, where the
+/// scaling lands as documented: `X·Wᵀ` with one feature and a weight of 1
+/// divides the exact sum `b·1`, so it gives the correctly rounded quotient
+/// `b / k`; `Gᵀ·X` with `g = 1` multiplies each byte by the rounded
+/// `1 / k`, exactly `(1 / k)·b` rounded once.
 fn check_division<T: Element>(k: T) -> Result<(), TestCaseError> {
     let bytes: Vec<u8> = (0..=255).collect();
-    let want: Vec<u64> = bytes
-        .iter()
-        // Plus zero, as the kernels add every product to a zero: a −0
-        // quotient comes out as +0.
-        .map(|&b| (T::from_f64(f64::from(b)) / k + T::ZERO).to_f64().to_bits())
-        .collect();
+    let want = |f: &dyn Fn(T) -> T| -> Vec<u64> {
+        bytes
+            .iter()
+            .map(|&b| f(T::from_f64(f64::from(b))).to_f64().to_bits())
+            .collect()
+    };
+    // The sum of the one product is the byte (+0 for 0), then divided: a
+    // negative `k` gives −0 for byte 0.
+    let quotient = want(&|x| x / k);
+    // Each product is added to a zero, so a −0 product comes out as +0.
+    let by_scaled_g = want(&|x| (T::ONE / k) * x + T::ZERO);
     let scale = U8Scale::Div(k);
     let rows: Vec<usize> = (0..256).collect();
     for path in StepPath::available() {
         // X·Wᵀ: 256 rows of one feature, one class of weight 1.
         let mut y = vec![T::ZERO; 256];
         path.u8_gemm_xwt(&bytes, 1, &rows, &scale, &[T::ONE], None, &mut y);
-        first_difference(&bits(&y), &want, "X·Wᵀ", path, k)?;
+        first_difference(&bits(&y), &quotient, "X·Wᵀ", path, k)?;
         // Gᵀ·X: one row of 256 features, one class with g = 1.
         let mut dw = vec![T::ZERO; 256];
         path.u8_gemm_gtx(&[T::ONE], &bytes, 256, &[0], &scale, T::ZERO, &mut dw);
-        first_difference(&bits(&dw), &want, "Gᵀ·X", path, k)?;
+        first_difference(&bits(&dw), &by_scaled_g, "Gᵀ·X", path, k)?;
     }
     Ok(())
 }
 
 proptest! {
     #[test]
-    fn division_by_k_is_correctly_rounded_on_every_path(
+    fn division_by_k_is_applied_as_documented_on_every_path(
         m in 1.0f64..2.0,
         e in -40i32..40,
         neg in any::<bool>(),
@@ -310,7 +320,7 @@ proptest! {
 }
 
 #[test]
-fn division_by_255_is_correctly_rounded_on_every_path() {
+fn division_by_255_is_applied_as_documented_on_every_path() {
     check_division::<f32>(255.0).unwrap();
     check_division::<f64>(255.0).unwrap();
 }

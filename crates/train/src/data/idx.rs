@@ -29,6 +29,7 @@ use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
 use flate2::{Decompress, FlushDecompress, Status};
+use models::autodiff::kernels;
 
 use crate::Label;
 use crate::error::{DataError, IdxProblem};
@@ -272,6 +273,9 @@ fn gunzip_whole(compressed: &[u8], header_len: usize) -> Option<(Vec<u8>, Vec<u8
     // thread of the pool touches the rest's pages. `vec![0; n]` maps
     // nothing until written, so the split costs nothing on one thread.
     let mut data = vec![0u8; size - head.len()];
+    // The training loop reads rows from all over the set (see
+    // `kernels::advise_huge_pages`); asked before the pages are mapped.
+    kernels::advise_huge_pages(&data);
     let split = data.len() / DECODE_AHEAD_OF_FAULTS;
     let (front, back) = data.split_at_mut(split);
     let (front_ok, ()) = rayon::join(
@@ -467,6 +471,8 @@ fn read_body<R: Read>(
         promised
     };
     let mut data = Vec::with_capacity(reserve as usize);
+    // Before the first write, so that the pages are mapped huge.
+    kernels::advise_huge_pages(data.spare_capacity_mut());
     (&mut r)
         .take(promised)
         .read_to_end(&mut data)

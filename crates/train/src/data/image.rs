@@ -76,6 +76,9 @@ impl ImageDataset {
     ) -> Result<Self, DataError> {
         check_sizes(op, images.len(), labels.len(), rows, cols, classes)?;
         idx::check_labels(&labels, classes, labels_name)?;
+        // The loaders ask before writing; for images built elsewhere the
+        // kernel can still merge the pages later.
+        models::autodiff::kernels::advise_huge_pages(&images);
         let n = labels.len();
         Ok(ImageDataset {
             images,

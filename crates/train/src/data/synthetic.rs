@@ -3,6 +3,7 @@
 //! chosen size ([`random_images`]), a stand-in with the shape of an image
 //! dataset for measuring the work of training on it.
 
+use models::autodiff::kernels;
 use rand::Rng;
 use rand_distr::StandardNormal;
 
@@ -120,6 +121,8 @@ pub fn random_images<R: Rng + ?Sized>(
     let bytes = n.saturating_mul(rows).saturating_mul(cols);
     image::check_sizes(OP, bytes, n, rows, cols, classes)?;
     let mut pixels = vec![0u8; bytes];
+    // As for a loaded set: before the first write.
+    kernels::advise_huge_pages(&pixels);
     rng.fill(&mut pixels[..]);
     // `classes - 1` fits a `u8`: `classes` is in 1..=256.
     let top = (classes - 1) as u8;
