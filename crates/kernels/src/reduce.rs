@@ -370,13 +370,16 @@ unsafe fn pairwise_iter<V: Simd>(x: *const V::E, y: Option<*const V::E>, n: usiz
         full |= 1 << d;
         i += len;
     }
+    // The partial sums present, from the smallest: a loop over the set
+    // bits only (one over all 64 slots, with its selects, cost as much as
+    // a whole leaf block on some paths).
     let mut total = V::E::ZERO;
     let mut first = true;
-    for (d, &v) in stack.iter().enumerate() {
-        if full & (1 << d) != 0 {
-            total = if first { v } else { total + v };
-            first = false;
-        }
+    while full != 0 {
+        let v = stack[full.trailing_zeros() as usize];
+        total = if first { v } else { total + v };
+        first = false;
+        full &= full - 1;
     }
     total
 }
