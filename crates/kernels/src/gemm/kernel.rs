@@ -40,6 +40,20 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
     /// addresses a valid, exclusively borrowed tile.
     unsafe fn tile(kc: usize, a: *const Self::T, b: *const Self::T, c: &Out<Self::T>);
 
+    /// As [`Microkernel::tile`] on a full-width tile (`c.n = NR`), with B
+    /// read in place: `kc` rows of `NR` contiguous elements, `rsb` apart
+    /// (a row-major B, not packed).
+    ///
+    /// # Safety
+    /// As [`Microkernel::tile`], with `b` valid for those `kc` rows.
+    unsafe fn tile_b_in_place(
+        kc: usize,
+        a: *const Self::T,
+        b: *const Self::T,
+        rsb: usize,
+        c: &Out<Self::T>,
+    );
+
     /// Packs the `len × kc` block of A at `src` (element `(i, p)` at
     /// `src[i·rsa + p·csa]`) into MR-row panels at `dst`, in
     /// [`super::pack`]'s layout. The default is the portable copy; a path
@@ -63,31 +77,29 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
 }
 
 /// The body every SIMD microkernel shares: an `MR × NV·LANES` tile of
-/// accumulators in registers; per step of `k`, `NV` vector loads of the B
-/// panel, `MR` broadcasts of A elements and `MR·NV` FMAs. The A panel is
-/// `AS ≥ MR` rows wide and the B panel `BS ≥ NV·LANES` columns: a tile of
-/// the first rows or columns of wider panels serves a ragged edge without
-/// computing its zero padding.
+/// accumulators in registers; per step of `k`, `NV` vector loads of B,
+/// `MR` broadcasts of A elements and `MR·NV` FMAs. The A panel is
+/// `AS ≥ MR` rows wide; B's rows are `bs ≥ NV·LANES` elements apart, the
+/// width of a packed panel (a constant where this is inlined) or the row
+/// stride of a row-major B read in place. A tile of the first rows or
+/// columns of wider panels serves a ragged edge without computing its
+/// zero padding.
 ///
 /// # Safety
-/// As [`Microkernel::tile`] with an `AS`-row panel of A and a `BS`-column
-/// panel of B, `c.m ≤ MR` and `c.n ≤ NV·LANES`; inline only into a
-/// function compiled for `V`'s instruction set.
+/// As [`Microkernel::tile`] with an `AS`-row panel of A and `kc` rows of
+/// `NV·LANES` readable elements `bs` apart at `b`, `c.m ≤ MR` and
+/// `c.n ≤ NV·LANES`; inline only into a function compiled for `V`'s
+/// instruction set.
 #[inline(always)]
-pub(super) unsafe fn tile<
-    V: Simd,
-    const MR: usize,
-    const NV: usize,
-    const AS: usize,
-    const BS: usize,
->(
+pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize, const AS: usize>(
     kc: usize,
     a: *const V::E,
     b: *const V::E,
+    bs: usize,
     c: &Out<V::E>,
 ) {
     // SAFETY: the caller guarantees the CPU features and the panel extents:
-    // step `p` reads `a[p·AS .. p·AS + MR]` and `b[p·BS .. p·BS + NV·LANES]`.
+    // step `p` reads `a[p·AS .. p·AS + MR]` and `b[p·bs .. p·bs + NV·LANES]`.
     unsafe {
         // Fetch C's tile while the FMAs run (its rows are far apart in memory).
         for i in 0..c.m {
@@ -100,15 +112,15 @@ pub(super) unsafe fn tile<
         for _ in 0..kc / 4 {
             prefetch(a.add(8 * AS));
             for u in 0..4 {
-                step::<V, MR, NV>(&mut acc, a.add(u * AS), b.add(u * BS));
+                step::<V, MR, NV>(&mut acc, a.add(u * AS), b.add(u * bs));
             }
             a = a.add(4 * AS);
-            b = b.add(4 * BS);
+            b = b.add(4 * bs);
         }
         for _ in 0..kc % 4 {
             step::<V, MR, NV>(&mut acc, a, b);
             a = a.add(AS);
-            b = b.add(BS);
+            b = b.add(bs);
         }
         store_tile::<V, MR, NV>(&acc, c);
     }

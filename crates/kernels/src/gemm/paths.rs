@@ -54,7 +54,7 @@ macro_rules! gemm_path {
                 ) {
                     const NR: usize = $nv * <$v as Simd>::LANES;
                     // SAFETY: compiled for the path; the panels are the caller's.
-                    unsafe { kernel::tile::<$v, R, V, $mr, NR>(kc, a, b, c) }
+                    unsafe { kernel::tile::<$v, R, V, $mr>(kc, a, b, NR, c) }
                 }
                 // A ragged edge takes the smallest tile that covers it: of
                 // m, MR/3, 2·MR/3 or MR rows (at most a third of the work
@@ -70,6 +70,37 @@ macro_rules! gemm_path {
                         (false, true, true) => entry::<{ 2 * $mr / 3 }, 1>(kc, a, b, c),
                         (false, false, false) => entry::<$mr, $nv>(kc, a, b, c),
                         (false, false, true) => entry::<$mr, 1>(kc, a, b, c),
+                    }
+                }
+            }
+
+            unsafe fn tile_b_in_place(
+                kc: usize,
+                a: *const $t,
+                b: *const $t,
+                rsb: usize,
+                c: &Out<$t>,
+            ) {
+                $(#[$feature])*
+                unsafe fn entry<const R: usize>(
+                    kc: usize,
+                    a: *const $t,
+                    b: *const $t,
+                    rsb: usize,
+                    c: &Out<$t>,
+                ) {
+                    // SAFETY: compiled for the path; the views are the caller's.
+                    unsafe { kernel::tile::<$v, R, $nv, $mr>(kc, a, b, rsb, c) }
+                }
+                // Full-width tiles only (B's columns are read in place);
+                // the rows as in `tile`.
+                // SAFETY: the caller checked the CPU supports the path, and
+                // each kernel covers the tile's `c.m` rows.
+                unsafe {
+                    match (c.m <= $mr / 3, c.m <= 2 * $mr / 3) {
+                        (true, _) => entry::<{ $mr / 3 }>(kc, a, b, rsb, c),
+                        (false, true) => entry::<{ 2 * $mr / 3 }>(kc, a, b, rsb, c),
+                        (false, false) => entry::<$mr>(kc, a, b, rsb, c),
                     }
                 }
             }
