@@ -54,6 +54,24 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
         c: &Out<Self::T>,
     );
 
+    /// As [`Microkernel::tile`] on a full-height tile (`c.m = MR`) with A
+    /// read in place (element `(i, p)` at `a[i·rsa + p·csa]`, not packed)
+    /// and B's rows `bs` apart (a packed panel's `NR`, or a row-major B's
+    /// row stride).
+    ///
+    /// # Safety
+    /// As [`Microkernel::tile`], with `a` valid for the tile's `MR` rows
+    /// and `kc` columns and `b` for `kc` rows of `NR` elements.
+    unsafe fn tile_a_in_place(
+        kc: usize,
+        a: *const Self::T,
+        rsa: usize,
+        csa: usize,
+        b: *const Self::T,
+        bs: usize,
+        c: &Out<Self::T>,
+    );
+
     /// Packs the `len × kc` block of A at `src` (element `(i, p)` at
     /// `src[i·rsa + p·csa]`) into MR-row panels at `dst`, in
     /// [`super::pack`]'s layout. The default is the portable copy; a path
@@ -78,28 +96,34 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
 
 /// The body every SIMD microkernel shares: an `MR × NV·LANES` tile of
 /// accumulators in registers; per step of `k`, `NV` vector loads of B,
-/// `MR` broadcasts of A elements and `MR·NV` FMAs. The A panel is
-/// `AS ≥ MR` rows wide; B's rows are `bs ≥ NV·LANES` elements apart, the
-/// width of a packed panel (a constant where this is inlined) or the row
-/// stride of a row-major B read in place. A tile of the first rows or
-/// columns of wider panels serves a ragged edge without computing its
-/// zero padding.
+/// `MR` broadcasts of A elements and `MR·NV` FMAs.
+///
+/// Element `(i, p)` of A is at `a[i·ars + p·acs]`: a packed panel `AS ≥ MR`
+/// rows wide has `ars = 1, acs = AS`, a row-major A read in place its row
+/// and column strides. B's rows are `bs ≥ NV·LANES` elements apart: the
+/// width of a packed panel, or the row stride of a row-major B read in
+/// place. Where this is inlined with constant strides they fold into the
+/// addressing. A tile of the first rows or columns of wider panels serves
+/// a ragged edge without computing its zero padding.
 ///
 /// # Safety
-/// As [`Microkernel::tile`] with an `AS`-row panel of A and `kc` rows of
-/// `NV·LANES` readable elements `bs` apart at `b`, `c.m ≤ MR` and
-/// `c.n ≤ NV·LANES`; inline only into a function compiled for `V`'s
-/// instruction set.
+/// As [`Microkernel::tile`] with `MR` readable elements of A per step at
+/// those strides and `kc` rows of `NV·LANES` readable elements `bs` apart
+/// at `b`, `c.m ≤ MR` and `c.n ≤ NV·LANES`; inline only into a function
+/// compiled for `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize, const AS: usize>(
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize>(
     kc: usize,
     a: *const V::E,
+    ars: usize,
+    acs: usize,
     b: *const V::E,
     bs: usize,
     c: &Out<V::E>,
 ) {
-    // SAFETY: the caller guarantees the CPU features and the panel extents:
-    // step `p` reads `a[p·AS .. p·AS + MR]` and `b[p·bs .. p·bs + NV·LANES]`.
+    // SAFETY: the caller guarantees the CPU features and the extents: step
+    // `p` reads `a[i·ars + p·acs]` for `i < MR` and `b[p·bs .. p·bs + NV·LANES]`.
     unsafe {
         // Fetch C's tile while the FMAs run (its rows are far apart in memory).
         for i in 0..c.m {
@@ -110,38 +134,40 @@ pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize, const AS: u
         // Four steps per trip, with the A panel prefetched a few steps ahead.
         let (mut a, mut b) = (a, b);
         for _ in 0..kc / 4 {
-            prefetch(a.add(8 * AS));
+            prefetch(a.add(8 * acs));
             for u in 0..4 {
-                step::<V, MR, NV>(&mut acc, a.add(u * AS), b.add(u * bs));
+                step::<V, MR, NV>(&mut acc, a.add(u * acs), ars, b.add(u * bs));
             }
-            a = a.add(4 * AS);
+            a = a.add(4 * acs);
             b = b.add(4 * bs);
         }
         for _ in 0..kc % 4 {
-            step::<V, MR, NV>(&mut acc, a, b);
-            a = a.add(AS);
+            step::<V, MR, NV>(&mut acc, a, ars, b);
+            a = a.add(acs);
             b = b.add(bs);
         }
         store_tile::<V, MR, NV>(&acc, c);
     }
 }
 
-/// One step of `k`: `acc += Ã[p, 0..MR]ᵀ · B̃[p, 0..NR]`.
+/// One step of `k`: `acc += Ã[p, 0..MR]ᵀ · B̃[p, 0..NR]`, row `i` of A's
+/// column at `a[i·ars]`.
 ///
 /// # Safety
-/// As [`tile`], for one step of the panels at `a` and `b`.
+/// As [`tile`], for one step of A and B at `a` and `b`.
 #[inline(always)]
 unsafe fn step<V: Simd, const MR: usize, const NV: usize>(
     acc: &mut [[V; NV]; MR],
     a: *const V::E,
+    ars: usize,
     b: *const V::E,
 ) {
-    // SAFETY: reads `MR` elements at `a` and `NV·LANES` at `b`, as the caller
+    // SAFETY: reads `MR` elements of A and `NV·LANES` at `b`, as the caller
     // guarantees.
     unsafe {
         let bv: [V; NV] = core::array::from_fn(|v| V::load(b.add(v * V::LANES)));
         for (i, row) in acc.iter_mut().enumerate() {
-            let ai = V::splat(*a.add(i));
+            let ai = V::splat(*a.add(i * ars));
             for (x, &bj) in row.iter_mut().zip(&bv) {
                 *x = ai.mul_add(bj, *x);
             }

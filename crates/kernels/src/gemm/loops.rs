@@ -34,6 +34,15 @@ const PAR_MIN_MACS: usize = 1 << 20;
 /// the same L1 sets), so larger B is packed.
 const B_IN_PLACE_MAX_BYTES: usize = 64 << 10;
 
+/// Up to this many bytes of A (the extent of its elements in memory), A
+/// is read in place by the microkernel, broadcasting each element from
+/// where it is, instead of packed (a transposition when A is row-major);
+/// only a ragged last row panel is packed (its zero padding keeps the
+/// tile's reads inside A). The same size as for B, for the same reason.
+/// Measured (f32, one thread, with B in place too): 64³ 6% faster on
+/// AVX-512 and 5% on AVX2, 96³–128³ 3–4% on AVX-512 and level on AVX2.
+const A_IN_PLACE_MAX_BYTES: usize = 64 << 10;
+
 /// The size of the blocks `len` is cut into: as even as possible, at most
 /// `max` (a multiple of `unit`), rounded up to a multiple of `unit`.
 pub(super) fn block(len: usize, max: usize, unit: usize) -> usize {
@@ -138,6 +147,8 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     // last panel is packed (its zero padding keeps the tile's loads inside
     // B). The arithmetic is the same either way.
     let b_in_place = b.cs == 1 && k * b.rs * size_of::<K::T>() <= B_IN_PLACE_MAX_BYTES;
+    let a_extent = m.saturating_sub(1) * a.rs + k.saturating_sub(1) * a.cs + 1;
+    let a_in_place = a_extent * size_of::<K::T>() <= A_IN_PLACE_MAX_BYTES;
     with_scratch::<K::T, _>(b_len + a_len, |bp| {
         // SAFETY: `bp` has room for both packed blocks; every offset below
         // stays inside the views, as the caller guarantees their extents.
@@ -156,17 +167,30 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                     let beta = if pc == 0 { c.beta } else { K::T::ONE };
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);
-                        K::pack_a(mc, kc, a.at(ic, pc), a.rs, a.cs, ap);
+                        let a_full = if a_in_place { mc / mr * mr } else { 0 };
+                        if a_full < mc {
+                            let aq = a.at(ic + a_full, pc);
+                            K::pack_a(mc - a_full, kc, aq, a.rs, a.cs, ap.add(a_full * kc));
+                        }
                         for jr in (0..nc).step_by(nr) {
+                            // This panel of B: in place, or packed.
+                            let (bq, bs) = if jr < full {
+                                (b.at(pc, jc + jr), b.rs)
+                            } else {
+                                (bp.add(jr * kc).cast_const(), nr)
+                            };
                             for ir in (0..mc).step_by(mr) {
                                 let mut t =
                                     c.sub(ic + ir, jc + jr, mr.min(mc - ir), nr.min(nc - jr));
                                 t.beta = beta;
                                 let at = ap.add(ir * kc);
-                                if jr < full {
-                                    K::tile_b_in_place(kc, at, b.at(pc, jc + jr), b.rs, &t);
+                                if ir < a_full {
+                                    let aq = a.at(ic + ir, pc);
+                                    K::tile_a_in_place(kc, aq, a.rs, a.cs, bq, bs, &t);
+                                } else if jr < full {
+                                    K::tile_b_in_place(kc, at, bq, bs, &t);
                                 } else {
-                                    K::tile(kc, at, bp.add(jr * kc), &t);
+                                    K::tile(kc, at, bq, &t);
                                 }
                             }
                         }

@@ -54,7 +54,7 @@ macro_rules! gemm_path {
                 ) {
                     const NR: usize = $nv * <$v as Simd>::LANES;
                     // SAFETY: compiled for the path; the panels are the caller's.
-                    unsafe { kernel::tile::<$v, R, V, $mr>(kc, a, b, NR, c) }
+                    unsafe { kernel::tile::<$v, R, V>(kc, a, 1, $mr, b, NR, c) }
                 }
                 // A ragged edge takes the smallest tile that covers it: of
                 // m, MR/3, 2·MR/3 or MR rows (at most a third of the work
@@ -90,7 +90,7 @@ macro_rules! gemm_path {
                     c: &Out<$t>,
                 ) {
                     // SAFETY: compiled for the path; the views are the caller's.
-                    unsafe { kernel::tile::<$v, R, $nv, $mr>(kc, a, b, rsb, c) }
+                    unsafe { kernel::tile::<$v, R, $nv>(kc, a, 1, $mr, b, rsb, c) }
                 }
                 // Full-width tiles only (B's columns are read in place);
                 // the rows as in `tile`.
@@ -101,6 +101,42 @@ macro_rules! gemm_path {
                         (true, _) => entry::<{ $mr / 3 }>(kc, a, b, rsb, c),
                         (false, true) => entry::<{ 2 * $mr / 3 }>(kc, a, b, rsb, c),
                         (false, false) => entry::<$mr>(kc, a, b, rsb, c),
+                    }
+                }
+            }
+
+            unsafe fn tile_a_in_place(
+                kc: usize,
+                a: *const $t,
+                rsa: usize,
+                csa: usize,
+                b: *const $t,
+                bs: usize,
+                c: &Out<$t>,
+            ) {
+                $(#[$feature])*
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn entry<const V: usize>(
+                    kc: usize,
+                    a: *const $t,
+                    rsa: usize,
+                    csa: usize,
+                    b: *const $t,
+                    bs: usize,
+                    c: &Out<$t>,
+                ) {
+                    // SAFETY: compiled for the path; the views are the caller's.
+                    unsafe { kernel::tile::<$v, $mr, V>(kc, a, rsa, csa, b, bs, c) }
+                }
+                // All MR rows (A is read in place); of n, one vector when
+                // it covers the columns, as in `tile`.
+                // SAFETY: the caller checked the CPU supports the path, and
+                // each kernel covers the tile's `c.n` columns.
+                unsafe {
+                    if $nv > 1 && c.n <= <$v as Simd>::LANES {
+                        entry::<1>(kc, a, rsa, csa, b, bs, c)
+                    } else {
+                        entry::<$nv>(kc, a, rsa, csa, b, bs, c)
                     }
                 }
             }
