@@ -77,8 +77,9 @@ pub trait Module: Send + Sync {
 pub enum Inputs<'a, T> {
     /// Real values, already scaled.
     Real(&'a [T]),
-    /// Bytes (8-bit images), each scaled by `scale` as it is read, in
-    /// registers: no float copy of them is ever made.
+    /// Bytes (8-bit images), scaled by `scale` in the kernels that read
+    /// them (see [`kernels::u8_gemm_xwt`]): no float copy of them is ever
+    /// made.
     Bytes {
         /// The bytes.
         bytes: &'a [u8],

@@ -245,7 +245,7 @@ impl<T: Element> SoftmaxRegression<T> {
     /// into the workspace.
     ///
     /// Byte inputs are never copied: [`kernels::u8_gemm_xwt`] reads the
-    /// rows by index and scales each byte in registers. Real inputs are
+    /// rows by index and converts each byte in registers. Real inputs are
     /// gathered and go through one GEMM.
     fn fused_forward(
         &self,
@@ -293,7 +293,7 @@ impl<T: Element> SoftmaxRegression<T> {
 /// rows, for logits `O = X·Wᵀ + b`: `G = ∂ℓ/∂O = (softmax(O) − onehot(y)) / B`
 /// in the same pass as the loss ([`kernels::softmax_xent`]), then
 /// `∂W = Gᵀ·X` ([`kernels::u8_gemm_gtx`] on byte inputs, read by index and
-/// scaled in registers; a GEMM on real ones) and `∂b = Σ_rows G`
+/// converted in registers; a GEMM on real ones) and `∂b = Σ_rows G`
 /// ([`kernels::col_sums`]). No allocation once the workspace has grown to
 /// a batch.
 impl<T: Element> Model for SoftmaxRegression<T> {

@@ -2,8 +2,8 @@
 //!
 //! - [`u8_gemm_xwt`] and [`u8_gemm_gtx`]: `Y = X·Wᵀ + b` and `∂W ← β·∂W + Gᵀ·X`
 //!   where `X` is a subset of the rows of an 8-bit image set, named by
-//!   indices, converted and scaled ([`U8Scale`]) in registers, so a shuffled
-//!   minibatch is never copied to floats;
+//!   indices and converted in registers (and scaled, [`U8Scale`]), so a
+//!   shuffled minibatch is never copied to floats;
 //! - [`softmax_xent`]: softmax cross-entropy forward and backward for rows
 //!   of any length, fused with the count of rows whose first largest logit
 //!   is the target;

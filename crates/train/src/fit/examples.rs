@@ -51,7 +51,7 @@ enum ByteScale<T> {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Stored<'d, T: Clone> {
-    /// Bytes, scaled in registers as the kernels read them.
+    /// Bytes, scaled by the kernels that read them.
     Bytes {
         bytes: &'d [u8],
         scale: ByteScale<T>,
@@ -70,7 +70,7 @@ enum StoredTargets<'d, T> {
 }
 
 /// A dataset made ready for a model: its inputs (bytes, with the scaling
-/// a kernel applies in registers, or real values scaled once), its
+/// the kernels apply as they read them, or real values scaled once), its
 /// targets, and a [`models::Data`] view of them for each step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Examples<'d, T: Element> {
@@ -80,8 +80,8 @@ pub struct Examples<'d, T: Element> {
 }
 
 impl<'d, T: Element> Examples<'d, T> {
-    /// Labelled images, kept as bytes: `scaling` is applied as they are
-    /// read, in `T` (a division by an exact reciprocal becomes that
+    /// Labelled images, kept as bytes: `scaling` is applied by the kernels
+    /// that read them, in `T` (a division by an exact reciprocal becomes that
     /// multiplication, as [`crate::gather_images`] does; a standardisation
     /// `(x − mean)·(1/std)` with both rounded to `T`).
     ///
