@@ -27,9 +27,10 @@ const MIN_BYTES: usize = 8 << 20;
 /// huge pages compiled out).
 ///
 /// ```
-/// let buf = vec![0u8; 64 << 20];
+/// let buf = vec![0u8; 16 << 20];
 /// let _accepted = kernels::advise_huge_pages(&buf);
 /// assert!(buf.iter().all(|&b| b == 0));
+/// assert!(!kernels::advise_huge_pages(&[0u8; 4096]));
 /// ```
 pub fn advise_huge_pages<T>(bytes: &[T]) -> bool {
     let len = core::mem::size_of_val(bytes);

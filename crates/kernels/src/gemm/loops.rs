@@ -58,11 +58,12 @@ struct Line([u8; 64]);
 thread_local! {
     /// Each thread's packing buffer, kept between calls: allocating (and page
     /// faulting) megabytes on every GEMM would cost more than small GEMMs do.
+    /// `u8_gemm_gtx` keeps its scaled copy of `G` here too.
     static SCRATCH: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` on a 64-byte-aligned scratch buffer of at least `elems` elements.
-pub(super) fn with_scratch<T: Element, R>(elems: usize, f: impl FnOnce(*mut T) -> R) -> R {
+pub(crate) fn with_scratch<T: Element, R>(elems: usize, f: impl FnOnce(*mut T) -> R) -> R {
     let lines = (elems * size_of::<T>()).div_ceil(64);
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut v) => {

@@ -19,6 +19,7 @@
 mod avx2;
 mod kernel;
 mod loops;
+pub(crate) use loops::with_scratch;
 mod pack;
 mod paths;
 mod skinny;

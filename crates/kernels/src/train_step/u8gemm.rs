@@ -42,6 +42,7 @@ use core::mem::size_of;
 use super::{StepPath, is_f32, run};
 use crate::element::Element;
 use crate::element::{cast, cast_mut, same as cast_scalar};
+use crate::gemm::with_scratch;
 use crate::isa::{Isa, isa};
 use crate::simd::{Elem, Kernel, Simd, prefetch};
 
@@ -368,42 +369,51 @@ impl StepPath {
             return;
         }
         let load = beta != T::ZERO;
-        // A linear scaling is applied to `G` once rather than to each byte
-        // (see [`Linear`]); `G` is `classes` times smaller than `X`.
-        let scaled: Vec<T>;
-        let (g, scale) = match Linear::of(scale) {
-            Linear::One => (g, *scale),
-            linear => {
-                scaled = g.iter().map(|&v| linear.apply(v)).collect();
-                (scaled.as_slice(), U8Scale::Identity)
+        let gtx = |g: &[T], scale: &U8Scale<'_, T>, dw: &mut [T]| {
+            if is_f32::<T>() {
+                run(
+                    self,
+                    GtxK::<f32> {
+                        g: cast(g),
+                        x,
+                        f: features,
+                        rows,
+                        scale: scale.cast(),
+                        load,
+                        dw: cast_mut(dw),
+                    },
+                )
+            } else {
+                run(
+                    self,
+                    GtxK::<f64> {
+                        g: cast(g),
+                        x,
+                        f: features,
+                        rows,
+                        scale: scale.cast(),
+                        load,
+                        dw: cast_mut(dw),
+                    },
+                )
             }
         };
-        if is_f32::<T>() {
-            run(
-                self,
-                GtxK::<f32> {
-                    g: cast(g),
-                    x,
-                    f: features,
-                    rows,
-                    scale: scale.cast(),
-                    load,
-                    dw: cast_mut(dw),
-                },
-            )
-        } else {
-            run(
-                self,
-                GtxK::<f64> {
-                    g: cast(g),
-                    x,
-                    f: features,
-                    rows,
-                    scale: scale.cast(),
-                    load,
-                    dw: cast_mut(dw),
-                },
-            )
+        match Linear::of(scale) {
+            Linear::One => gtx(g, scale, dw),
+            // A linear scaling is applied to `G` once rather than to each
+            // byte (see [`Linear`]); `G` is `classes` times smaller than `X`.
+            // Into the GEMM's per-thread scratch, so that a training step
+            // allocates nothing.
+            linear => with_scratch::<T, _>(g.len(), |p| {
+                // SAFETY: the scratch holds at least `g.len()` elements,
+                // initialised (zeroed when allocated) and used by nothing
+                // else during this call.
+                let scaled = unsafe { core::slice::from_raw_parts_mut(p, g.len()) };
+                for (s, &v) in scaled.iter_mut().zip(g) {
+                    *s = linear.apply(v);
+                }
+                gtx(scaled, &U8Scale::Identity, dw)
+            }),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod exp;
 mod gemm;
+mod memory;
 mod reduce;
 mod softmax;
 mod train_step_sgd;
