@@ -632,15 +632,17 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
                     with_classes!(
                         nc,
                         xwt_block::<V>(
-                            self.x.as_ptr(),
-                            self.f,
+                            XwtBlock {
+                                x: self.x.as_ptr(),
+                                f: self.f,
+                                prep,
+                                linear,
+                                w,
+                                bias,
+                                ldy: classes,
+                            },
                             self.rows,
-                            prep,
-                            linear,
-                            w,
-                            bias,
-                            y.add(c0),
-                            classes
+                            y.add(c0)
                         )
                     );
                 }
@@ -649,9 +651,26 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
     }
 }
 
+/// What the rows of one class block of [`xwt_block`] share.
+#[derive(Clone, Copy)]
+struct XwtBlock<E, P> {
+    /// The byte matrix, `f` bytes a row.
+    x: *const u8,
+    f: usize,
+    /// The per-byte scaling, and the linear one applied to each sum.
+    prep: P,
+    linear: Linear<E>,
+    /// The block's first row of `W` and its first bias.
+    w: *const E,
+    bias: Option<*const E>,
+    /// The distance between rows of `y`.
+    ldy: usize,
+}
+
 /// `y[r, c] = l(Σⱼ p(x[rows[r], j]) · w[c, j]) (+ bias[c])` for the `NC`
-/// classes of one block, `p` the per-byte scaling and `l` the linear one (`w` and `bias` start at the block's first class,
-/// `y` at its column; rows of `y` are `ldy` apart).
+/// classes of one block ([`XwtBlock`]: `p` the per-byte scaling and `l`
+/// the linear one; `w` and `bias` start at the block's first class, `y` at
+/// its column, rows of `y` `ldy` apart).
 ///
 /// On 512-bit vectors (32 registers) rows are taken two at a time for up to
 /// [`XWT_PAIR_MAX_CLASSES`] classes, so that each vector of `W` loaded
@@ -664,18 +683,12 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
 /// `NC × f`, `bias` `NC`, `y` `rows.len() × ldy` elements; the CPU
 /// supports `V`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
-    x: *const u8,
-    f: usize,
+    blk: XwtBlock<V::E, P>,
     rows: &[usize],
-    prep: P,
-    linear: Linear<V::E>,
-    w: *const V::E,
-    bias: Option<*const V::E>,
     y: *mut V::E,
-    ldy: usize,
 ) {
+    let ldy = blk.ldy;
     // Two rows of `NC` accumulators, their two chunks of bytes, a vector of
     // `W` and the scaling's constants and temporaries in 32 registers.
     let pairs = wide::<V>() && NC <= XWT_PAIR_MAX_CLASSES;
@@ -689,35 +702,13 @@ unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
         if pairs {
             while r + 2 <= rows.len() {
                 let y = y.add(r * ldy);
-                xwt_rows::<V, NC, 2, P>(
-                    x,
-                    f,
-                    &rows[r..r + 2],
-                    ahead(r, 2),
-                    prep,
-                    linear,
-                    w,
-                    bias,
-                    y,
-                    ldy,
-                );
+                xwt_rows::<V, NC, 2, P>(blk, &rows[r..r + 2], ahead(r, 2), y);
                 r += 2;
             }
         }
         while r < rows.len() {
             let y = y.add(r * ldy);
-            xwt_rows::<V, NC, 1, P>(
-                x,
-                f,
-                &rows[r..r + 1],
-                ahead(r, 1),
-                prep,
-                linear,
-                w,
-                bias,
-                y,
-                ldy,
-            );
+            xwt_rows::<V, NC, 1, P>(blk, &rows[r..r + 1], ahead(r, 1), y);
             r += 1;
         }
     }
@@ -731,19 +722,21 @@ unsafe fn xwt_block<V: Simd, const NC: usize, P: Scaler<V>>(
 /// As [`xwt_block`], with `ids.len() == RB` and `y` holding `RB × ldy`
 /// elements.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
-    x: *const u8,
-    f: usize,
+    blk: XwtBlock<V::E, P>,
     ids: &[usize],
     next: &[usize],
-    prep: P,
-    linear: Linear<V::E>,
-    w: *const V::E,
-    bias: Option<*const V::E>,
     y: *mut V::E,
-    ldy: usize,
 ) {
+    let XwtBlock {
+        x,
+        f,
+        prep,
+        linear,
+        w,
+        bias,
+        ldy,
+    } = blk;
     let l = V::LANES;
     let zero = <V::E as Element>::ZERO;
     let ahead: [*const u8; RB] = core::array::from_fn(|k| {
