@@ -162,10 +162,10 @@ pub fn u8_gemm_xwt<T: Element>(
 /// `rows.len() × classes` and `dw` is `classes × features`, both
 /// row-major. A linear `scale` (identity, `Mul`, `Div`) is applied to each
 /// element of `g`, `Σᵣ s(g[r, c])·x`, one rounding per element; a
-/// `Standardize` to each byte as it is read. Each `dw` element adds the rows in order, starting from
-/// `β·dw`: `β = 1` adds shares of a batch into one buffer, and with `β = 0`
-/// `dw` is not read (NaN already in it does not propagate), as in
-/// [`gemm`](fn@crate::gemm).
+/// `Standardize` to each byte as it is read. Each `dw` element adds the
+/// rows in order, starting from `β·dw`: `β = 1` adds shares of a batch
+/// into one buffer, and with `β = 0` `dw` is not read (NaN already in it
+/// does not propagate), as in [`gemm`](fn@crate::gemm).
 ///
 /// # Panics
 /// If `features` is 0; if `x.len()` or `dw.len()` is not a multiple of
