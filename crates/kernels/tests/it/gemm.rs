@@ -68,8 +68,9 @@ const DIMS: &[usize] = &[
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 48, 49, 65,
 ];
 
-/// Depths: as `DIMS`, plus one off the depth block KC = 256 and the skinny
-/// depth block 256.
+/// Depths: as `DIMS`, plus one off the portable path's depth block KC = 256
+/// and the skinny depth block 256 (the AVX paths' deeper blocks are crossed
+/// in `larger_shapes_match_reference`).
 const DEPTHS: &[usize] = &[
     0, 1, 2, 3, 5, 7, 8, 9, 13, 16, 17, 31, 33, 64, 255, 256, 257,
 ];
@@ -321,9 +322,11 @@ fn tall_streamed_a_matches_reference() {
     }
 }
 
-/// Bigger shapes that exercise the cache blocks (more than one MC, KC and
-/// NC block is not affordable here, but several MC blocks and two KC blocks
-/// are) and the skinny paths with their strips and depth blocks.
+/// Bigger shapes that exercise the cache blocks (more than one NC block is
+/// not affordable here, but several MC blocks, and several KC blocks of
+/// every path, are: `k = 2100` is three blocks of the AVX paths' f32 depth
+/// 1024, five of their f64 depth 512) and the skinny paths with their
+/// strips and depth blocks.
 #[test]
 fn larger_shapes_match_reference() {
     let shapes = [
@@ -332,6 +335,7 @@ fn larger_shapes_match_reference() {
         (9, 130, 257),
         (301, 520, 3),
         (61, 40, 200),
+        (30, 2100, 45),
     ];
     for (t, &(m, k, n)) in shapes.iter().enumerate() {
         for (la, lb) in [(false, false), (true, false), (false, true), (true, true)] {
