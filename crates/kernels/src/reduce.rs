@@ -387,6 +387,9 @@ unsafe fn pairwise_iter<V: Simd>(x: *const V::E, y: Option<*const V::E>, n: usiz
 struct SumK<'a, E>(&'a [E]);
 impl<E: Elem> Kernel<E> for SumK<'_, E> {
     type Out = E;
+    fn stream_bytes(&self) -> usize {
+        size_of_val(self.0)
+    }
     #[inline(always)]
     unsafe fn run<V: Simd<E = E>>(self) -> E {
         // SAFETY: the slice is valid for its length; the caller guarantees
@@ -398,6 +401,9 @@ impl<E: Elem> Kernel<E> for SumK<'_, E> {
 struct DotK<'a, E>(&'a [E], &'a [E]);
 impl<E: Elem> Kernel<E> for DotK<'_, E> {
     type Out = E;
+    fn stream_bytes(&self) -> usize {
+        size_of_val(self.0) + size_of_val(self.1)
+    }
     #[inline(always)]
     unsafe fn run<V: Simd<E = E>>(self) -> E {
         // SAFETY: both slices hold `len` elements (checked at the entry).

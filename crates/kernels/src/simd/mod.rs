@@ -167,6 +167,13 @@ impl Elem for f64 {
 pub(crate) trait Kernel<E: Elem> {
     /// What the kernel returns.
     type Out;
+    /// The bytes the kernel streams through once (a reduction over a long
+    /// array), or 0 (the default) for a kernel whose data the caches hold or
+    /// that rereads it. [`dispatch`] runs a kernel streaming at least
+    /// [`NARROW_STREAM_BYTES`] on the AVX-512 path with 256-bit vectors.
+    fn stream_bytes(&self) -> usize {
+        0
+    }
     /// Runs the kernel with vector type `V`. Implementations are
     /// `#[inline(always)]` so that they compile into the calling
     /// `#[target_feature]` function.
@@ -175,6 +182,15 @@ pub(crate) trait Kernel<E: Elem> {
     /// The CPU supports `V`'s instruction set.
     unsafe fn run<V: Simd<E = E>>(self) -> Self::Out;
 }
+
+/// From this many bytes streamed ([`Kernel::stream_bytes`]) a kernel runs
+/// on the AVX-512 path with the AVX2 vector type (256-bit), still compiled
+/// with the path's features. At memory bandwidth the width buys nothing, and
+/// on Zen 4 the 512-bit loads are slower there: measured (f32 `sum`, best of
+/// 5, 256-bit against 512-bit vectors on the AVX-512 path), level up to
+/// 16 MiB, then 0.80 against 0.97–1.10 ms at 32 MiB and 2.33–2.86 against
+/// 2.88–3.14 ms at 64 MiB.
+pub(crate) const NARROW_STREAM_BYTES: usize = 16 << 20;
 
 /// Runs `k` on the path `isa`.
 ///
@@ -187,6 +203,11 @@ pub(crate) fn dispatch<E: Elem, K: Kernel<E>>(isa: Isa, k: K) -> K::Out {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `assert_supported` just checked that the CPU has AVX-512,
         // AVX2 and FMA.
+        Isa::Avx512 if k.stream_bytes() >= NARROW_STREAM_BYTES => unsafe {
+            run_avx512_narrow::<E, K>(k)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
         Isa::Avx512 => unsafe { run_avx512::<E, K>(k) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `assert_supported` just checked that the CPU has AVX2 and FMA.
@@ -209,6 +230,14 @@ pub(crate) fn dispatch_portable16<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
 unsafe fn run_avx512<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
     // SAFETY: this function's contract is the kernel's.
     unsafe { k.run::<E::Avx512>() }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn run_avx512_narrow<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
+    // SAFETY: this function's contract is the kernel's; the AVX2 vectors
+    // need a subset of the features it is compiled with.
+    unsafe { k.run::<E::Avx2>() }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -186,6 +186,32 @@ fn values<T: Element>(n: usize, seed: u64) -> Vec<T> {
         .collect()
 }
 
+/// Sums and dot products long enough (16 MiB and more) to run on the
+/// AVX-512 path with 256-bit vectors meet the bound on every path, and there
+/// give the AVX2 path's bits (the same vector code, which shows the
+/// narrower vectors are the ones used).
+#[test]
+fn streamed_sums_meet_the_bound() {
+    let n = (1 << 22) + 2049;
+    let x: Vec<f32> = values(n, 3);
+    let y: Vec<f32> = values(n, 4);
+    check_sum_dot(&x, &y).unwrap();
+    let paths = Isa::available();
+    if paths.contains(&Isa::Avx512) && paths.contains(&Isa::Avx2) {
+        assert_eq!(Isa::Avx512.sum(&x).to_bits(), Isa::Avx2.sum(&x).to_bits());
+        assert_eq!(
+            Isa::Avx512.dot(&x, &y).to_bits(),
+            Isa::Avx2.dot(&x, &y).to_bits()
+        );
+        // Below the threshold the AVX-512 path keeps its own vectors.
+        let short = &x[..1 << 20];
+        assert_ne!(
+            Isa::Avx512.sum(short).to_bits(),
+            Isa::Avx2.sum(short).to_bits()
+        );
+    }
+}
+
 /// A sum a plain loop gets badly wrong: 1 followed by 2²⁰ halves of an ULP
 /// of 1. Each plain `+` rounds back to 1 (error 2⁻⁴ = 0.0625); the blocked
 /// sum must meet its bound.
