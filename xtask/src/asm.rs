@@ -27,6 +27,11 @@
 //! Findings on the AVX2 and AVX-512 paths fail the check; those on the
 //! portable path (built for the x86-64 baseline) are listed only.
 //!
+//! It also fails when a kernel function calls an intrinsic
+//! (`core::core_arch::…`) instead of inlining it: that happens when the
+//! intrinsic sits in a closure or helper compiled without the path's target
+//! features, and costs more than a spill.
+//!
 //! `--fixture` builds the probe with a kernel that spills on purpose
 //! (`kernels::asm_check_fixture`, 48 accumulators) and succeeds only if the
 //! check rejects that kernel on the AVX2 and AVX-512 paths: the check is
@@ -72,6 +77,9 @@ pub struct Report {
     /// Loads of loop-invariant values from stack slots in loops that store
     /// nothing to the stack (not failures; see [`check`]).
     pub invariant_reloads: usize,
+    /// Calls from a kernel to an intrinsic compiled out of line (`function:
+    /// instruction`); each fails the check (see [`check`]).
+    pub intrinsic_calls: Vec<String>,
 }
 
 pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
@@ -82,7 +90,8 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
             "-h" | "--help" => {
                 println!(
                     "usage: cargo xtask asm-check [--fixture]\n\n\
-                     Fails when an inner loop of a kernel moves vectors to or from the stack.\n\
+                     Fails when an inner loop of a kernel moves vectors to or from the stack,\n\
+                     or a kernel calls an intrinsic out of line.\n\
                      --fixture  link a kernel that spills on purpose and expect the check to catch it"
                 );
                 return Ok(());
@@ -113,6 +122,12 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
             "the deliberately spilling kernel was caught on the enforced paths ({})",
             caught.join(", ")
         );
+    }
+    if !report.intrinsic_calls.is_empty() {
+        return Err(format!(
+            "{} call(s) from the kernels to intrinsics compiled out of line (listed above)",
+            report.intrinsic_calls.len()
+        ));
     }
     let (enforced, portable): (Vec<&Finding>, Vec<&Finding>) =
         others.iter().partition(|f| ENFORCED.contains(&f.path));
@@ -340,12 +355,25 @@ pub fn check(text: &str) -> Report {
         loops: BTreeMap::new(),
         findings: Vec::new(),
         invariant_reloads: 0,
+        intrinsic_calls: Vec::new(),
     };
     for f in parse(text) {
         if !f.name.contains("kernels::") || f.insns.is_empty() {
             continue;
         }
         report.functions += 1;
+        // An intrinsic is inlined only into code compiled with its target
+        // feature. One called from a closure or helper that lacks the
+        // feature (a closure does not inherit it from a plain
+        // `#[inline(always)]` function) stays a real call, passing vectors
+        // through memory: a kernel several times slower, results unchanged.
+        for i in &f.insns {
+            if i.mnemonic.starts_with("call") && i.operands.contains("core_arch::") {
+                report
+                    .intrinsic_calls
+                    .push(format!("{}: {} {}", f.name, i.mnemonic, i.operands));
+            }
+        }
         let start = f.insns[0].addr;
         let loops: Vec<(u64, u64)> = f
             .insns
@@ -421,6 +449,9 @@ fn print_report(r: &Report) {
         loops.join(", "),
         r.invariant_reloads
     );
+    for c in &r.intrinsic_calls {
+        println!("\nintrinsic called out of line in {c}");
+    }
     for f in &r.findings {
         println!(
             "\n[{}] {} — loop {:x}..{:x}: {} vector move(s) to or from the stack",
@@ -520,6 +551,22 @@ mod tests {
         let r = check(reload);
         assert!(r.findings.is_empty());
         assert_eq!(r.invariant_reloads, 1);
+    }
+
+    #[test]
+    fn an_intrinsic_called_out_of_line_is_reported() {
+        let text = "\
+0000000000008000 <kernels::simd::avx512::reduce::{closure#0}>:
+    8000:\tcall   9000 <core::core_arch::x86::avx512f::_mm512_castps_pd>
+    8005:\tcall   9100 <kernels::simd::other>
+    800a:\tret
+0000000000009200 <other::caller>:
+    9200:\tcall   9000 <core::core_arch::x86::avx512f::_mm512_castps_pd>
+";
+        let r = check(text);
+        assert_eq!(r.intrinsic_calls.len(), 1, "{:?}", r.intrinsic_calls);
+        assert!(r.intrinsic_calls[0].contains("_mm512_castps_pd"));
+        assert!(check(CLEAN).intrinsic_calls.is_empty());
     }
 
     #[test]

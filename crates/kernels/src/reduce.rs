@@ -296,8 +296,19 @@ impl Isa {
 #[inline(always)]
 unsafe fn block_sum<V: Simd>(x: *const V::E, y: Option<*const V::E>, n: usize) -> V::E {
     let l = V::LANES;
-    // Multiply–accumulate `xv·yv` into `acc`, or add `xv` alone.
-    let acc = |acc: V, i: usize, full: bool| -> V {
+    // Multiply–accumulate `xv·yv` into `acc`, or add `xv` alone. (A
+    // function, not a closure: a closure is compiled without the path's
+    // target features, and where it is not inlined its intrinsics become
+    // calls.)
+    #[inline(always)]
+    unsafe fn acc<V: Simd>(
+        acc: V,
+        x: *const V::E,
+        y: Option<*const V::E>,
+        n: usize,
+        i: usize,
+        full: bool,
+    ) -> V {
         // SAFETY: the loops below keep `i + LANES ≤ n` for full vectors and
         // `i < n` for the tail.
         unsafe {
@@ -318,25 +329,28 @@ unsafe fn block_sum<V: Simd>(x: *const V::E, y: Option<*const V::E>, n: usize) -
                 None => acc.add(xv),
             }
         }
-    };
+    }
     // SAFETY: the caller guarantees the instruction set.
     let z = unsafe { V::splat(V::E::ZERO) };
     let mut a = [z; 8];
     let mut i = 0;
     while i + 8 * l <= n {
         for (k, ak) in a.iter_mut().enumerate() {
-            *ak = acc(*ak, i + k * l, true);
+            // SAFETY: `i + (k + 1)·LANES ≤ n`.
+            *ak = unsafe { acc(*ak, x, y, n, i + k * l, true) };
         }
         i += 8 * l;
     }
     let mut k = 0;
     while i + l <= n {
-        a[k] = acc(a[k], i, true);
+        // SAFETY: `i + LANES ≤ n`.
+        a[k] = unsafe { acc(a[k], x, y, n, i, true) };
         k += 1;
         i += l;
     }
     if i < n {
-        a[k] = acc(a[k], i, false);
+        // SAFETY: `i < n`.
+        a[k] = unsafe { acc(a[k], x, y, n, i, false) };
     }
     let s = a[0].add(a[1]).add(a[2].add(a[3]));
     let t = a[4].add(a[5]).add(a[6].add(a[7]));

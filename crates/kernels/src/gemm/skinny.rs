@@ -26,7 +26,7 @@ use super::loops::block;
 use super::pack::pack;
 use super::{In, Out};
 use crate::element::Element;
-use crate::simd::{Simd, prefetch};
+use crate::simd::{Simd, prefetch, reduce_add_each};
 
 /// The widest B (in columns) the skinny kernels take; wider goes to the
 /// packed path.
@@ -217,11 +217,7 @@ pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
         // length here (the tail) would index it at run time, and the
         // compiler would then keep it in memory, stored on every step of `k`.
         let mut sums = [[V::E::ZERO; W]; R];
-        for (srow, row) in sums.iter_mut().zip(&acc) {
-            for (s, &x) in srow.iter_mut().zip(row) {
-                *s = x.reduce_add();
-            }
-        }
+        reduce_add_each(acc.as_flattened(), sums.as_flattened_mut());
         for (r, srow) in sums.iter().enumerate() {
             for (g, &s0) in srow.iter().enumerate() {
                 let mut s = s0;

@@ -11,7 +11,7 @@ use crate::exp::avx2::{exp_f32x8, exp_f64x4};
 /// 8 `f32` lanes.
 #[derive(Clone, Copy)]
 #[repr(transparent)]
-pub(crate) struct F32x8(__m256);
+pub(crate) struct F32x8(pub(super) __m256);
 
 /// 4 `f64` lanes.
 #[derive(Clone, Copy)]
@@ -68,6 +68,64 @@ pub(crate) unsafe fn read_bytes(p: *const u8, n: usize) -> u64 {
 // SAFETY (for every `unsafe` block in the safe methods below): a value of
 // these types is made only by the `unsafe` constructors, whose contract is
 // that the CPU supports AVX2 and FMA; so the instructions are available.
+
+/// The lane sums of eight vectors in one vector, lane `i` the sum of
+/// `x[i]`, by the tree of [`F32x8::reduce_add`](Simd::reduce_add) (the same
+/// additions, so the same bits): halves, then quarters, then pairs, each
+/// level adding two shuffles of whole vectors. 21 instructions for the
+/// eight sums, against 6 for each alone.
+///
+/// # Safety
+/// The CPU supports AVX.
+#[inline(always)]
+pub(super) unsafe fn reduce_add8_f32(x: [__m256; 8]) -> [f32; 8] {
+    // SAFETY: register operations only, on AVX as the caller guarantees.
+    unsafe {
+        // Lane i + lane i+4: vector `a`'s in the low half, `b`'s in the high.
+        // (Functions, not closures: a closure would be compiled without
+        // AVX, and the intrinsics in it would become calls.)
+        #[inline(always)]
+        unsafe fn halves(a: __m256, b: __m256) -> __m256 {
+            // SAFETY: as the enclosing function.
+            unsafe {
+                _mm256_add_ps(
+                    _mm256_permute2f128_ps::<0x20>(a, b),
+                    _mm256_permute2f128_ps::<0x31>(a, b),
+                )
+            }
+        }
+        // Then i + i+2 within each half, two vectors per half.
+        #[inline(always)]
+        unsafe fn quarters(a: __m256, b: __m256) -> __m256 {
+            // SAFETY: as the enclosing function.
+            unsafe {
+                _mm256_add_ps(
+                    _mm256_shuffle_ps::<0x44>(a, b),
+                    _mm256_shuffle_ps::<0xEE>(a, b),
+                )
+            }
+        }
+        // Then i + i+1: one sum per lane.
+        #[inline(always)]
+        unsafe fn pairs(a: __m256, b: __m256) -> __m256 {
+            // SAFETY: as the enclosing function.
+            unsafe {
+                _mm256_add_ps(
+                    _mm256_shuffle_ps::<0x88>(a, b),
+                    _mm256_shuffle_ps::<0xDD>(a, b),
+                )
+            }
+        }
+        // Inputs paired so that the sums come out in lane order: the low
+        // halves hold x0…x3, the high halves x4…x7.
+        let s0 = halves(x[0], x[4]);
+        let s1 = halves(x[1], x[5]);
+        let s2 = halves(x[2], x[6]);
+        let s3 = halves(x[3], x[7]);
+        let r = pairs(quarters(s0, s1), quarters(s2, s3));
+        core::mem::transmute::<__m256, [f32; 8]>(r)
+    }
+}
 
 impl Simd for F32x8 {
     type E = f32;
@@ -176,6 +234,15 @@ impl Simd for F32x8 {
             let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
             let s = _mm_add_ss(s, _mm_movehdup_ps(s));
             _mm_cvtss_f32(s)
+        }
+    }
+    #[inline(always)]
+    fn reduce_add8(xs: [Self; 8]) -> [f32; 8] {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            reduce_add8_f32([
+                xs[0].0, xs[1].0, xs[2].0, xs[3].0, xs[4].0, xs[5].0, xs[6].0, xs[7].0,
+            ])
         }
     }
     #[inline(always)]

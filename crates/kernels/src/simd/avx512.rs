@@ -4,7 +4,7 @@
 use core::arch::x86_64::*;
 
 use super::Simd;
-use super::avx2::read_bytes;
+use super::avx2::{F32x8, read_bytes, reduce_add8_f32};
 use crate::exp::avx512::{exp_f32x16, exp_f64x8};
 
 /// 16 `f32` lanes.
@@ -20,6 +20,19 @@ pub(crate) struct F64x8(__m512d);
 // SAFETY (for every `unsafe` block in the safe methods below): a value of
 // these types is made only by the `unsafe` constructors, whose contract is
 // that the CPU supports AVX-512F; so the instructions are available.
+
+/// Lane `i` plus lane `i + 8`: the first level of the lane-sum tree.
+///
+/// # Safety
+/// The CPU supports AVX-512F.
+#[inline(always)]
+unsafe fn halve_f32(x: __m512) -> __m256 {
+    // SAFETY: register operations only, on AVX-512F as the caller guarantees.
+    unsafe {
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(x)));
+        _mm256_add_ps(_mm512_castps512_ps256(x), hi)
+    }
+}
 
 impl Simd for F32x16 {
     type E = f32;
@@ -121,8 +134,28 @@ impl Simd for F32x16 {
     }
     #[inline(always)]
     fn reduce_add(self) -> f32 {
+        // Spelled out (lane i + lane i+8, then the AVX2 tree on the half) so
+        // that `reduce_add8` can give the same bits.
         // SAFETY: see the note above the impl.
-        unsafe { _mm512_reduce_add_ps(self.0) }
+        unsafe { F32x8(halve_f32(self.0)).reduce_add() }
+    }
+    #[inline(always)]
+    fn reduce_add8(xs: [Self; 8]) -> [f32; 8] {
+        // SAFETY: see the note above the impl.
+        // (No closure here: one would be compiled without AVX-512, and the
+        // intrinsics in it would become calls.)
+        unsafe {
+            reduce_add8_f32([
+                halve_f32(xs[0].0),
+                halve_f32(xs[1].0),
+                halve_f32(xs[2].0),
+                halve_f32(xs[3].0),
+                halve_f32(xs[4].0),
+                halve_f32(xs[5].0),
+                halve_f32(xs[6].0),
+                halve_f32(xs[7].0),
+            ])
+        }
     }
     #[inline(always)]
     fn reduce_max(self) -> f32 {

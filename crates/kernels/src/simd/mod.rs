@@ -109,8 +109,29 @@ pub(crate) trait Simd: Copy {
     fn max(self, o: Self) -> Self;
     /// Lane-wise `eˣ` within 2 ULP (see `crate::exp`).
     fn exp(self) -> Self;
-    /// Sum of the lanes (pairwise tree).
+    /// Sum of the lanes by a pairwise tree of halves: lane `i` plus lane
+    /// `i + LANES/2`, then the same on the half, down to one lane.
     fn reduce_add(self) -> Self::E;
+    /// The lane sums of eight vectors, `xs[i].reduce_add()` with the same
+    /// bits. The AVX paths compute them together: each addition of the tree
+    /// then adds two vectors' worth of partial sums, so eight sums cost
+    /// about as many instructions as two.
+    #[inline(always)]
+    fn reduce_add8(xs: [Self; 8]) -> [Self::E; 8] {
+        // Written out: `xs.map(Self::reduce_add)` would compile the calls
+        // inside `map`, without the path's target features.
+        let [a, b, c, d, e, f, g, h] = xs;
+        [
+            a.reduce_add(),
+            b.reduce_add(),
+            c.reduce_add(),
+            d.reduce_add(),
+            e.reduce_add(),
+            f.reduce_add(),
+            g.reduce_add(),
+            h.reduce_add(),
+        ]
+    }
     /// Maximum of the lanes (NaN lanes ignored unless all are NaN).
     fn reduce_max(self) -> Self::E;
     /// Bit `i` set when lane `i` equals `v` (`==` on floats: never for NaN).
@@ -128,6 +149,32 @@ pub(crate) fn prefetch<T>(p: *const T) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+/// `out[i] = xs[i].reduce_add()` (the same bits), eight at a time through
+/// [`Simd::reduce_add8`] and the last one or two alone. Inlined with
+/// lengths known at compile time, every loop here unrolls, so `xs` is only
+/// indexed by constants (and can stay in registers).
+#[inline(always)]
+pub(crate) fn reduce_add_each<V: Simd>(xs: &[V], out: &mut [V::E]) {
+    debug_assert_eq!(xs.len(), out.len());
+    let n = xs.len();
+    let full = n / 8;
+    for c in 0..full {
+        let r = V::reduce_add8(core::array::from_fn(|j| xs[8 * c + j]));
+        out[8 * c..8 * c + 8].copy_from_slice(&r);
+    }
+    let (i, m) = (8 * full, n % 8);
+    if m >= 3 {
+        // Three or more left: padded with copies of the last vector, the
+        // tree on eight still costs less than three single sums.
+        let r = V::reduce_add8(core::array::from_fn(|j| xs[i + j.min(m - 1)]));
+        out[i..].copy_from_slice(&r[..m]);
+    } else {
+        for (o, x) in out[i..].iter_mut().zip(&xs[i..]) {
+            *o = x.reduce_add();
+        }
+    }
 }
 
 /// An element type with a vector type for every path.
@@ -245,4 +292,64 @@ unsafe fn run_avx512_narrow<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
 unsafe fn run_avx2<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
     // SAFETY: this function's contract is the kernel's.
     unsafe { k.run::<E::Avx2>() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::Element;
+
+    /// For `n` vectors of random data at `x`: whether `reduce_add_each`
+    /// (and so `reduce_add8`) gives `reduce_add`'s bits for each.
+    struct SameBits<'a, E>(&'a [E], usize);
+    impl<E: Elem> Kernel<E> for SameBits<'_, E> {
+        type Out = bool;
+        #[inline(always)]
+        unsafe fn run<V: Simd<E = E>>(self) -> bool {
+            let (x, n) = (self.0, self.1);
+            // SAFETY: `x` holds 20 vectors of the widest type; the caller
+            // guarantees the instruction set.
+            let xs: [V; 20] =
+                core::array::from_fn(|i| unsafe { V::load(x[i * V::LANES..].as_ptr()) });
+            let mut out = [E::ZERO; 20];
+            reduce_add_each(&xs[..n], &mut out[..n]);
+            (0..n).all(|i| out[i].to_f64().to_bits() == xs[i].reduce_add().to_f64().to_bits())
+        }
+    }
+
+    fn values<E: Element>(seed: u64) -> Vec<E> {
+        let mut s = seed | 1;
+        (0..20 * 16usize)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                // Magnitudes over many binades, so that the order of the
+                // additions shows in the bits.
+                let m = ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0;
+                E::from_f64(m * 2f64.powi((i % 13) as i32 * 3 - 18))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reduce_add_each_gives_reduce_add_bits_on_every_path() {
+        for seed in 0..20 {
+            let (x32, x64) = (values::<f32>(seed), values::<f64>(seed));
+            for n in 1..=20 {
+                for isa in Isa::available() {
+                    assert!(dispatch(isa, SameBits(&x32, n)), "{isa} f32 n={n}");
+                    assert!(dispatch(isa, SameBits(&x64, n)), "{isa} f64 n={n}");
+                }
+                assert!(
+                    dispatch_portable16(SameBits(&x32, n)),
+                    "portable16 f32 n={n}"
+                );
+                assert!(
+                    dispatch_portable16(SameBits(&x64, n)),
+                    "portable16 f64 n={n}"
+                );
+            }
+        }
+    }
 }

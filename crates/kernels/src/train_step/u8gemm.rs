@@ -44,7 +44,7 @@ use crate::element::Element;
 use crate::element::{cast, cast_mut, same as cast_scalar};
 use crate::gemm::with_scratch;
 use crate::isa::{Isa, isa};
-use crate::simd::{Elem, Kernel, Simd, prefetch};
+use crate::simd::{Elem, Kernel, Simd, prefetch, reduce_add_each};
 
 /// Classes per register block: 12 accumulators (AVX2: plus the converted
 /// chunk and a broadcast, 14 of the 16 registers; AVX-512 `Gᵀ·X`: 24
@@ -784,8 +784,8 @@ unsafe fn xwt_rows<V: Simd, const NC: usize, const RB: usize, P: Scaler<V>>(
         // and the bias: with their branches in the same loop the compiler
         // kept the accumulators in memory (through the loop above, on some
         // instantiations).
-        let sums: [[V::E; RB]; NC] =
-            core::array::from_fn(|c| core::array::from_fn(|k| acc[c][k].reduce_add()));
+        let mut sums = [[zero; RB]; NC];
+        reduce_add_each(acc.as_flattened(), sums.as_flattened_mut());
         for (c, sc) in sums.iter().enumerate() {
             for (k, &s) in sc.iter().enumerate() {
                 let s = linear.apply(s);
