@@ -94,28 +94,17 @@ pub(super) unsafe fn reduce_add8_f32(x: [__m256; 8]) -> [f32; 8] {
                 )
             }
         }
-        // Then i + i+2 within each half, two vectors per half.
+        // Then within each half: lanes `LO` of `a`, `b` plus lanes `HI`
+        // (a `_mm256_shuffle_ps` selector each).
         #[inline(always)]
-        unsafe fn quarters(a: __m256, b: __m256) -> __m256 {
+        unsafe fn fold<const LO: i32, const HI: i32>(a: __m256, b: __m256) -> __m256 {
             // SAFETY: as the enclosing function.
-            unsafe {
-                _mm256_add_ps(
-                    _mm256_shuffle_ps::<0x44>(a, b),
-                    _mm256_shuffle_ps::<0xEE>(a, b),
-                )
-            }
+            unsafe { _mm256_add_ps(_mm256_shuffle_ps::<LO>(a, b), _mm256_shuffle_ps::<HI>(a, b)) }
         }
-        // Then i + i+1: one sum per lane.
-        #[inline(always)]
-        unsafe fn pairs(a: __m256, b: __m256) -> __m256 {
-            // SAFETY: as the enclosing function.
-            unsafe {
-                _mm256_add_ps(
-                    _mm256_shuffle_ps::<0x88>(a, b),
-                    _mm256_shuffle_ps::<0xDD>(a, b),
-                )
-            }
-        }
+        // i + i+2, two vectors per half (lanes 0, 1 plus lanes 2, 3), then
+        // i + i+1, one sum per lane (even lanes plus odd lanes).
+        let quarters = fold::<0x44, 0xEE>;
+        let pairs = fold::<0x88, 0xDD>;
         // Inputs paired so that the sums come out in lane order: the low
         // halves hold x0…x3, the high halves x4…x7.
         let s0 = halves(x[0], x[4]);
