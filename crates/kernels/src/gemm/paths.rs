@@ -235,15 +235,16 @@ macro_rules! gemm_path {
     };
 }
 
-// KC: 4 KiB of depth (1024 f32, 512 f64), so that a tile of C is
-// updated once per 4 KiB of `k`; the KC×NR panel of B (64–128 KiB) is read
-// from L2. MC: the MC×KC block of A about a quarter of a 1 MiB L2. NC: the
-// KC×NC block of B (8 MiB f32, 4 MiB f64) part of L3. Each a multiple of its register tile.
-// Measured (f32, one thread, Zen 4, against the `gemm` crate in the same
-// run): with KC 256/384 (a B panel half of L1), AVX-512 was 0.94–0.97× at
-// 1024³–2048³ and behind AVX2; with KC 1024, 1.02–1.05× and ahead of it.
-// KC 128 was slower still, KC 512 in between; the `gemm` crate's own
-// depth is at least 512.
+// Blocking of the AVX paths. KC: 4 KiB of depth (1024 f32, 512 f64), so
+// that a tile of C is updated once per 4 KiB of `k`; the KC×NR panel of B
+// (64–128 KiB) is read from L2. MC: the MC×KC block of A about a quarter of
+// a 1 MiB L2. NC: the KC×NC block of B (8 MiB f32, 4 MiB f64) part of L3.
+// Each a multiple of its register tile. Measured (f32, one thread, Zen 4,
+// against the `gemm` crate in the same run): with KC 256/384 (a B panel
+// half of L1), AVX-512 was 0.94–0.97× at 1024³–2048³ and behind AVX2; with
+// KC 1024, 1.02–1.05× and ahead of it. KC 128 was slower still, KC 512 in
+// between; the `gemm` crate's own depth is at least 512. The portable
+// paths keep KC 256 (not measured against the deeper block).
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {

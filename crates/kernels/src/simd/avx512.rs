@@ -29,6 +29,8 @@ pub(crate) struct F64x8(__m512d);
 unsafe fn halve_f32(x: __m512) -> __m256 {
     // SAFETY: register operations only, on AVX-512F as the caller guarantees.
     unsafe {
+        // (Extracted as f64 lanes: `_mm512_extractf32x8_ps` needs AVX-512DQ,
+        // beyond this type's AVX-512F contract.)
         let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(x)));
         _mm256_add_ps(_mm512_castps512_ps256(x), hi)
     }
