@@ -1,6 +1,6 @@
 //! Packing a row-major block of A by 8×8 transposes in AVX2 registers:
-//! the `pack_a` of the AVX2 path (6-row panels) and of the AVX-512 f32 path
-//! (12-row panels, every AVX-512 CPU having AVX2), named in `paths.rs`.
+//! the `pack_a` of the AVX2 and AVX-512 f32 paths (6-row panels; every
+//! AVX-512 CPU has AVX2), named in `paths.rs`.
 
 use core::arch::x86_64::*;
 
@@ -55,53 +55,7 @@ pub(super) unsafe fn pack_a_f32(
     }
 }
 
-/// Packs a block of A into 12-row panels (the layout of [`super::pack`]).
-///
-/// As [`pack_a_f32`], each full panel eight columns at a time: rows 0–7
-/// are transposed into eight columns of eight, rows 8–11 (with four zero
-/// rows) into eight columns of four, and column `p` of the panel is the
-/// two stored side by side at `p·12`. Nothing is stored past a column, so
-/// every chunk of eight columns goes this way; the last `kc mod 8` columns
-/// and a ragged last panel go through the portable copy.
-///
-/// # Safety
-/// As [`Microkernel::pack_a`](super::kernel::Microkernel::pack_a) for a
-/// 12-row panel width; the CPU supports AVX2.
-#[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn pack_a_f32_w12(
-    len: usize,
-    kc: usize,
-    src: *const f32,
-    rsa: usize,
-    csa: usize,
-    dst: *mut f32,
-) {
-    const W: usize = 12;
-    if csa != 1 || kc < 8 {
-        // SAFETY: forwarded.
-        unsafe { super::pack::pack(W, len, kc, src, rsa, csa, dst) };
-        return;
-    }
-    let kv = kc / 8 * 8;
-    // SAFETY: rows `< len` and columns `< kc` of the block are read; panel
-    // `q`'s stores cover its columns `0..kv` exactly (eight then four
-    // elements at `p·12`).
-    unsafe {
-        panels_by_eight::<W>(len, kc, kv, src, rsa, dst, |s, d| {
-            let r = |i: usize| _mm256_loadu_ps(s.add(i * rsa));
-            let z = _mm256_setzero_ps();
-            let top = transpose8(r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
-            let bottom = transpose8(r(8), r(9), r(10), r(11), z, z, z, z);
-            for (p, (t, b)) in top.into_iter().zip(bottom).enumerate() {
-                let col = d.add(p * W);
-                _mm256_storeu_ps(col, t);
-                _mm_storeu_ps(col.add(8), _mm256_castps256_ps128(b));
-            }
-        })
-    }
-}
-
-/// The loops the two packings share: each full `W`-row panel of a
+/// The loops of [`pack_a_f32`] around its transposes: each full `W`-row panel of a
 /// row-major block, eight columns at a time up to `kv`, through `chunk(s,
 /// d)` (`s` at the chunk's first element, rows `rsa` apart; `d` at its
 /// first column in the panel); then the panel's columns `kv..kc` and a

@@ -34,6 +34,19 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
     /// Columns of a packed B block: loop 1 (jc) steps through n by (at most)
     /// NC, sized so that the KC×NC block of B stays in L3.
     const NC: usize;
+    /// Whether large operands are read in place by the microkernel rather
+    /// than packed (small ones always are): an A of any size with a unit
+    /// stride (row- or column-major), and a row-major B up to the bounds
+    /// `loops.rs` states. True where the tile is only 6 rows high against
+    /// 24 FMAs a step of `k` (AVX-512): its 6 rows of a row-major A sit in
+    /// 6 lines of L1 (fewer than L1's 8 ways, even at 4 KiB apart), and
+    /// the packing it saves was 1.5% of a 512³ product. Measured (f32, one
+    /// thread, Zen 4, against the `gemm` crate in the same run, which also
+    /// reads this operand in place): a 12×32 tile on packed A 0.98–0.99×
+    /// at 256³–512³, this 6×64 tile on A in place 1.00–1.03× from 256³ to
+    /// 2048³. On AVX2, whose 6-row tile has 12 FMAs a step, A in place was
+    /// 3–10% slower from 256³ up, so it stays packed there.
+    const LARGE_IN_PLACE: bool;
 
     /// `C ← α·Ã·B̃ + β·C` on the `c.m × c.n` tile (`c.m ≤ MR`, `c.n ≤ NR`).
     ///
@@ -95,13 +108,30 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
         // SAFETY: forwarded.
         unsafe { super::pack::pack(Self::MR, len, kc, src, rsa, csa, dst) }
     }
+
+    /// Packs the `kc × len` block of B at `src` (element `(p, j)` at
+    /// `src[p·rsb + j·csb]`) into NR-column panels at `dst`, in
+    /// [`super::pack`]'s layout, compiled for the path.
+    ///
+    /// # Safety
+    /// As [`super::pack::pack`] with `w = NR`; the CPU supports the
+    /// kernel's instruction set.
+    unsafe fn pack_b(
+        len: usize,
+        kc: usize,
+        src: *const Self::T,
+        rsb: usize,
+        csb: usize,
+        dst: *mut Self::T,
+    );
 }
 
 /// How many four-step trips of `k` before the end of a tile [`tile`]
 /// prefetches C's tile: at least a memory latency of FMAs (8 trips of the
-/// AVX-512 12×32 tile are 768 FMAs), and no more, so the lines are still in
-/// L1 when the tile is written. Measured (f32, AVX-512, one thread, with
-/// `KC` 256 so that each tile of C is updated four times at 1024³):
+/// AVX-512 6×64 tile are 768 FMAs), and no more, so the lines are still in
+/// L1 when the tile is written. Measured (f32, AVX-512, one thread, on the
+/// 12×32 tile of the time and with `KC` 256, so that each tile of C was
+/// updated four times at 1024³):
 /// prefetching here rather than at the start of the tile took 1024³ from
 /// 0.94–0.96× to 0.97× the `gemm` crate, and 2048³ from 0.97× to 0.99×.
 /// With the deeper `KC` of the AVX paths now, a tile is written once per
@@ -144,7 +174,7 @@ pub(super) unsafe fn tile<V: Simd, const MR: usize, const NV: usize>(
         // C's tile is fetched a few trips before the end: early enough to
         // arrive from memory, late enough that the A and B streams have no
         // time to evict it again (C's rows can be 4 KiB apart, all in one
-        // set of L1, and a 12-row tile has more rows than L1 has ways).
+        // set of L1, and a 12-row tile would have more rows than L1 has ways).
         let early = (kc / 4).saturating_sub(C_PREFETCH_TRIPS);
         trips::<V, MR, NV>(early, &mut acc, &mut a, ars, acs, &mut b, bs);
         for i in 0..c.m {

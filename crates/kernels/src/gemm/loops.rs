@@ -16,7 +16,6 @@ use core::cell::RefCell;
 use rayon::prelude::*;
 
 use super::kernel::Microkernel;
-use super::pack::pack;
 use super::{In, Out};
 use crate::element::Element;
 
@@ -33,6 +32,21 @@ const PAR_MIN_MACS: usize = 1 << 20;
 /// AVX2 and at 1024³ 10% slower on AVX-512 (rows 4 KiB apart compete for
 /// the same L1 sets), so larger B is packed.
 const B_IN_PLACE_MAX_BYTES: usize = 64 << 10;
+
+/// On a path that reads large operands in place
+/// ([`Microkernel::LARGE_IN_PLACE`]), a row-major B of up to this many
+/// bytes is read in place too, when C has at most [`LARGE_B_MAX_ROWS`]
+/// rows and B's rows are not a multiple of 4 KiB apart. Measured (f32,
+/// AVX-512 6×64 tile, one thread, Zen 4, against the `gemm` crate in the
+/// same runs): in place 1.01–1.02× at 256³–512³ against 0.99–1.00×
+/// packed; 1.02–1.03× against 1.01× at 512×768×768 and 1024×768×768. With
+/// rows 4 KiB apart (1024×256×1024) it was 0.97–0.98× against 1.00–1.02×,
+/// and with 2048 or 4096 rows of C (each panel of B then reread 35–70
+/// times) 1.00–1.02× against 1.01–1.05×.
+const LARGE_B_IN_PLACE_MAX_BYTES: usize = 1 << 20;
+
+/// See [`LARGE_B_IN_PLACE_MAX_BYTES`].
+const LARGE_B_MAX_ROWS: usize = 1024;
 
 /// Up to this many bytes of A (the extent of its elements in memory), A
 /// is read in place by the microkernel, broadcasting each element from
@@ -88,7 +102,8 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
     let (m, k, n) = (c.m, a.cols, c.n);
     let threads = rayon::current_num_threads();
     let (tm, tn) = if threads > 1 && m * n * k >= PAR_MIN_MACS {
-        grid(m, n, threads, K::MR, K::NR)
+        let packs = (!a_in_place::<K>(a, m, k), !b_in_place::<K>(b, k, m));
+        grid(m, n, threads, K::MR, K::NR, packs)
     } else {
         (1, 1)
     };
@@ -97,8 +112,12 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
         unsafe { serial::<K>(a, b, c) };
         return;
     }
+    // Blocks of whole tiles, but columns cut at multiples of NR/2 (a
+    // block's last panel is then a full tile or the half-width one): with
+    // AVX-512's NR of 64, 192 columns cut at NR made blocks of 128 and 64,
+    // and two threads ran at 0.71× the `gemm` crate.
     let rows = m.div_ceil(tm).next_multiple_of(K::MR);
-    let cols = n.div_ceil(tn).next_multiple_of(K::NR);
+    let cols = n.div_ceil(tn).next_multiple_of(K::NR / 2);
     (0..tm * tn).into_par_iter().for_each(|w| {
         let (i0, j0) = ((w / tn) * rows, (w % tn) * cols);
         if i0 < m && j0 < n {
@@ -119,17 +138,51 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
 
 /// How to cut an `m × n` C into `tm × tn` blocks for `threads` threads:
 /// the factorisation that packs the least (each block packs its rows of A
-/// and its columns of B), keeping at least one tile per block. On a tie,
-/// the one that cuts `m` more: each block then packs less of A, whose
-/// packing (a transposition when A is row-major) costs more per element
-/// than B's (a copy when B is row-major).
-fn grid(m: usize, n: usize, threads: usize, mr: usize, nr: usize) -> (usize, usize) {
+/// and its columns of B, those of `(pack_a, pack_b)` that are packed),
+/// keeping at least one tile per block. On a tie, the one that cuts `m`
+/// more. When A is packed and B is not, that cuts `m`; when B is packed
+/// and A is read in place (AVX-512), `n`. Measured (f32, AVX-512, two
+/// threads, in one run): at 128³ (both read in place) cutting `m` ran at
+/// 1.03× the `gemm` crate and cutting `n` at 0.97×; at 512³ (B packed)
+/// cutting `n` at 1.01–1.02× and cutting `m` at 0.99–1.00×.
+fn grid(
+    m: usize,
+    n: usize,
+    threads: usize,
+    mr: usize,
+    nr: usize,
+    (pack_a, pack_b): (bool, bool),
+) -> (usize, usize) {
+    let packed = |tm: usize, tn: usize| {
+        usize::from(pack_a) * m.div_ceil(tm) + usize::from(pack_b) * n.div_ceil(tn)
+    };
     (1..=threads)
         .filter(|&tm| threads.is_multiple_of(tm))
         .map(|tm| (tm, threads / tm))
         .filter(|&(tm, tn)| tm <= m.div_ceil(mr) && tn <= n.div_ceil(nr))
-        .min_by_key(|&(tm, tn)| (m.div_ceil(tm) + n.div_ceil(tn), tn))
+        .min_by_key(|&(tm, tn)| (packed(tm, tn), tn))
         .unwrap_or((1, 1))
+}
+
+/// Whether [`serial`] reads the full panels of a `k`-row B in place rather
+/// than packing them, for a C of `m` rows (a small row-major B, or a
+/// larger one where the path says so).
+fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize, m: usize) -> bool {
+    let row = b.rs * size_of::<K::T>();
+    let large = K::LARGE_IN_PLACE
+        && k * row <= LARGE_B_IN_PLACE_MAX_BYTES
+        && m <= LARGE_B_MAX_ROWS
+        && !row.is_multiple_of(4096);
+    b.cs == 1 && (k * row <= B_IN_PLACE_MAX_BYTES || large)
+}
+
+/// Whether [`serial`] reads an `m × k` A in place rather than packing it
+/// (a small one always; a large one with a unit stride where the path
+/// says so, [`Microkernel::LARGE_IN_PLACE`]).
+fn a_in_place<K: Microkernel>(a: In<K::T>, m: usize, k: usize) -> bool {
+    let extent = m.saturating_sub(1) * a.rs + k.saturating_sub(1) * a.cs + 1;
+    extent * size_of::<K::T>() <= A_IN_PLACE_MAX_BYTES
+        || (K::LARGE_IN_PLACE && (a.rs == 1 || a.cs == 1))
 }
 
 /// The five loops on one thread.
@@ -147,9 +200,8 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     // Full panels of a small row-major B are read in place; only a ragged
     // last panel is packed (its zero padding keeps the tile's loads inside
     // B). The arithmetic is the same either way.
-    let b_in_place = b.cs == 1 && k * b.rs * size_of::<K::T>() <= B_IN_PLACE_MAX_BYTES;
-    let a_extent = m.saturating_sub(1) * a.rs + k.saturating_sub(1) * a.cs + 1;
-    let a_in_place = a_extent * size_of::<K::T>() <= A_IN_PLACE_MAX_BYTES;
+    let b_in_place = b_in_place::<K>(b, k, m);
+    let a_in_place = a_in_place::<K>(a, m, k);
     with_scratch::<K::T, _>(b_len + a_len, |bp| {
         // SAFETY: `bp` has room for both packed blocks; every offset below
         // stays inside the views, as the caller guarantees their extents.
@@ -160,10 +212,6 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                 let full = if b_in_place { nc / nr * nr } else { 0 };
                 for pc in (0..k).step_by(kc_max) {
                     let kc = kc_max.min(k - pc);
-                    if full < nc {
-                        let bq = b.at(pc, jc + full);
-                        pack(nr, nc - full, kc, bq, b.cs, b.rs, bp.add(full * kc));
-                    }
                     // Later depth blocks add to what the first one wrote.
                     let beta = if pc == 0 { c.beta } else { K::T::ONE };
                     for ic in (0..m).step_by(mc_max) {
@@ -174,6 +222,10 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                             K::pack_a(mc - a_full, kc, aq, a.rs, a.cs, ap.add(a_full * kc));
                         }
                         for jr in (0..nc).step_by(nr) {
+                            if ic == 0 && jr >= full {
+                                let (bq, w) = (b.at(pc, jc + jr), nr.min(nc - jr));
+                                K::pack_b(w, kc, bq, b.rs, b.cs, bp.add(jr * kc));
+                            }
                             // This panel of B: in place, or packed.
                             let (bq, bs) = if jr < full {
                                 (b.at(pc, jc + jr), b.rs)

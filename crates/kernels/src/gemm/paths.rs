@@ -7,7 +7,7 @@
 //! Register budget of each tile (MR rows × NV vectors of accumulators, plus
 //! NV loads of B and one broadcast of A): two FMAs per cycle with a 4-cycle
 //! latency need at least 8 independent accumulators.
-//! - AVX-512 (32 zmm registers): 12×2 vectors = 24 accumulators + 3.
+//! - AVX-512 (32 zmm registers): 6×4 vectors = 24 accumulators + 5.
 //! - AVX2 (16 ymm registers): 6×2 = 12 accumulators + 3.
 //! - portable (16 registers of the x86-64 baseline, one 128-bit vector
 //!   each): 4×2 = 8 accumulators + 3.
@@ -29,6 +29,7 @@ macro_rules! gemm_path {
         $(#[$doc:meta])*
         $name:ident: $t:ty, vector $v:ty, features [$(#[$feature:meta])*],
         tile $mr:literal x $nv:literal, KC $kc:literal, MC $mc:literal, NC $nc:literal,
+        large operands in place $in_place:literal,
         dot rows $dot_r:literal, axpy vectors $axpy_v:literal
         $(, pack_a $pack_a:path)? $(,)?
     ) => {
@@ -43,6 +44,7 @@ macro_rules! gemm_path {
             const KC: usize = $kc;
             const MC: usize = $mc;
             const NC: usize = $nc;
+            const LARGE_IN_PLACE: bool = $in_place;
 
             unsafe fn tile(kc: usize, a: *const $t, b: *const $t, c: &Out<$t>) {
                 $(#[$feature])*
@@ -57,19 +59,23 @@ macro_rules! gemm_path {
                     unsafe { kernel::tile::<$v, R, V>(kc, a, 1, $mr, b, NR, c) }
                 }
                 // A ragged edge takes the smallest tile that covers it: of
-                // m, MR/3, 2·MR/3 or MR rows (at most a third of the work
-                // on padding); of n, one vector when it covers the columns.
+                // m, MR/3, 2·MR/3 or MR rows; of n, one vector, NV/2 or NV
+                // (at most a third of the rows and half the columns on
+                // padding).
                 // SAFETY: the caller checked the CPU supports the path, and
                 // each kernel covers the tile's `c.m` rows and `c.n` columns.
                 unsafe {
-                    let one = $nv > 1 && c.n <= <$v as Simd>::LANES;
-                    match (c.m <= $mr / 3, c.m <= 2 * $mr / 3, one) {
-                        (true, _, false) => entry::<{ $mr / 3 }, $nv>(kc, a, b, c),
-                        (true, _, true) => entry::<{ $mr / 3 }, 1>(kc, a, b, c),
-                        (false, true, false) => entry::<{ 2 * $mr / 3 }, $nv>(kc, a, b, c),
-                        (false, true, true) => entry::<{ 2 * $mr / 3 }, 1>(kc, a, b, c),
-                        (false, false, false) => entry::<$mr, $nv>(kc, a, b, c),
-                        (false, false, true) => entry::<$mr, 1>(kc, a, b, c),
+                    const H: usize = $nv / 2;
+                    match (rows_class(c.m, $mr), vectors_class::<$v>(c.n, $nv)) {
+                        (0, 0) => entry::<{ $mr / 3 }, 1>(kc, a, b, c),
+                        (0, 1) => entry::<{ $mr / 3 }, H>(kc, a, b, c),
+                        (0, _) => entry::<{ $mr / 3 }, $nv>(kc, a, b, c),
+                        (1, 0) => entry::<{ 2 * $mr / 3 }, 1>(kc, a, b, c),
+                        (1, 1) => entry::<{ 2 * $mr / 3 }, H>(kc, a, b, c),
+                        (1, _) => entry::<{ 2 * $mr / 3 }, $nv>(kc, a, b, c),
+                        (_, 0) => entry::<$mr, 1>(kc, a, b, c),
+                        (_, 1) => entry::<$mr, H>(kc, a, b, c),
+                        (_, _) => entry::<$mr, $nv>(kc, a, b, c),
                     }
                 }
             }
@@ -97,10 +103,10 @@ macro_rules! gemm_path {
                 // SAFETY: the caller checked the CPU supports the path, and
                 // each kernel covers the tile's `c.m` rows.
                 unsafe {
-                    match (c.m <= $mr / 3, c.m <= 2 * $mr / 3) {
-                        (true, _) => entry::<{ $mr / 3 }>(kc, a, b, rsb, c),
-                        (false, true) => entry::<{ 2 * $mr / 3 }>(kc, a, b, rsb, c),
-                        (false, false) => entry::<$mr>(kc, a, b, rsb, c),
+                    match rows_class(c.m, $mr) {
+                        0 => entry::<{ $mr / 3 }>(kc, a, b, rsb, c),
+                        1 => entry::<{ 2 * $mr / 3 }>(kc, a, b, rsb, c),
+                        _ => entry::<$mr>(kc, a, b, rsb, c),
                     }
                 }
             }
@@ -128,17 +134,40 @@ macro_rules! gemm_path {
                     // SAFETY: compiled for the path; the views are the caller's.
                     unsafe { kernel::tile::<$v, $mr, V>(kc, a, rsa, csa, b, bs, c) }
                 }
-                // All MR rows (A is read in place); of n, one vector when
-                // it covers the columns, as in `tile`.
+                // All MR rows (A is read in place); the columns as in `tile`.
                 // SAFETY: the caller checked the CPU supports the path, and
                 // each kernel covers the tile's `c.n` columns.
                 unsafe {
-                    if $nv > 1 && c.n <= <$v as Simd>::LANES {
-                        entry::<1>(kc, a, rsa, csa, b, bs, c)
-                    } else {
-                        entry::<$nv>(kc, a, rsa, csa, b, bs, c)
+                    match vectors_class::<$v>(c.n, $nv) {
+                        0 => entry::<1>(kc, a, rsa, csa, b, bs, c),
+                        1 => entry::<{ $nv / 2 }>(kc, a, rsa, csa, b, bs, c),
+                        _ => entry::<$nv>(kc, a, rsa, csa, b, bs, c),
                     }
                 }
+            }
+
+            unsafe fn pack_b(
+                len: usize,
+                kc: usize,
+                src: *const $t,
+                rsb: usize,
+                csb: usize,
+                dst: *mut $t,
+            ) {
+                $(#[$feature])*
+                unsafe fn entry(
+                    len: usize,
+                    kc: usize,
+                    src: *const $t,
+                    rsb: usize,
+                    csb: usize,
+                    dst: *mut $t,
+                ) {
+                    // SAFETY: compiled for the path; the block is the caller's.
+                    unsafe { super::pack::pack_b::<$v, $nv>(len, kc, src, rsb, csb, dst) }
+                }
+                // SAFETY: the caller checked the CPU supports the path.
+                unsafe { entry(len, kc, src, rsb, csb, dst) }
             }
 
             $(
@@ -235,6 +264,28 @@ macro_rules! gemm_path {
     };
 }
 
+/// Which tile height covers `m ≤ mr` rows: 0 for `mr/3`, 1 for `2·mr/3`,
+/// 2 for `mr`.
+#[inline(always)]
+fn rows_class(m: usize, mr: usize) -> u8 {
+    match m {
+        m if m <= mr / 3 => 0,
+        m if m <= 2 * mr / 3 => 1,
+        _ => 2,
+    }
+}
+
+/// Which tile width covers `n ≤ nv·LANES` columns: 0 for one vector, 1
+/// for `nv/2` vectors, 2 for `nv`.
+#[inline(always)]
+fn vectors_class<V: Simd>(n: usize, nv: usize) -> u8 {
+    match n.div_ceil(V::LANES) {
+        v if v <= 1 => 0,
+        v if v <= nv / 2 => 1,
+        _ => 2,
+    }
+}
+
 // Blocking of the AVX paths. KC: 4 KiB of depth (1024 f32, 512 f64), so
 // that a tile of C is updated once per 4 KiB of `k`; the KC×NR panel of B
 // (64–128 KiB) is read from L2. MC: the MC×KC block of A about a quarter of
@@ -248,21 +299,25 @@ macro_rules! gemm_path {
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {
-    /// AVX-512 (x86-64-v4), f32: a 12×32 tile; row-major A is packed by
-    /// 8×8 transposes.
+    /// AVX-512 (x86-64-v4), f32: a 6×64 tile; A and a B of up to 1 MiB
+    /// read in place (a row-major A's ragged last panel packed by 8×8
+    /// transposes).
     Avx512F32: f32, vector crate::simd::avx512::F32x16,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
-    tile 12 x 2, KC 1024, MC 60, NC 2048,
+    tile 6 x 4, KC 1024, MC 60, NC 2048,
+    large operands in place true,
     dot rows 4, axpy vectors 2,
-    pack_a super::avx2::pack_a_f32_w12,
+    pack_a super::avx2::pack_a_f32,
 }
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {
-    /// AVX-512 (x86-64-v4), f64: a 12×16 tile.
+    /// AVX-512 (x86-64-v4), f64: a 6×32 tile; A and a B of up to 1 MiB
+    /// read in place.
     Avx512F64: f64, vector crate::simd::avx512::F64x8,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
-    tile 12 x 2, KC 512, MC 60, NC 1024,
+    tile 6 x 4, KC 512, MC 60, NC 1024,
+    large operands in place true,
     dot rows 4, axpy vectors 2,
 }
 
@@ -272,6 +327,7 @@ gemm_path! {
     Avx2F32: f32, vector crate::simd::avx2::F32x8,
     features [#[target_feature(enable = "avx2,fma")]],
     tile 6 x 2, KC 1024, MC 48, NC 2048,
+    large operands in place false,
     dot rows 2, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
 }
@@ -282,6 +338,7 @@ gemm_path! {
     Avx2F64: f64, vector crate::simd::avx2::F64x4,
     features [#[target_feature(enable = "avx2,fma")]],
     tile 6 x 2, KC 512, MC 48, NC 1024,
+    large operands in place false,
     dot rows 2, axpy vectors 2,
 }
 
@@ -290,6 +347,7 @@ gemm_path! {
     PortableF32: f32, vector crate::simd::portable::F32x4,
     features [],
     tile 4 x 2, KC 256, MC 128, NC 4096,
+    large operands in place false,
     dot rows 2, axpy vectors 2,
 }
 
@@ -298,5 +356,6 @@ gemm_path! {
     PortableF64: f64, vector crate::simd::portable::F64x2,
     features [],
     tile 4 x 2, KC 256, MC 64, NC 2048,
+    large operands in place false,
     dot rows 2, axpy vectors 2,
 }

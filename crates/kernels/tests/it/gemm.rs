@@ -62,10 +62,12 @@ impl Layout {
 }
 
 /// Shapes worth testing: 0, 1, small primes, and one off the register tiles
-/// (MR ∈ {4, 6, 12}, NR ∈ {4, 8, 16, 32}), the skinny limit (16) and its
-/// column groups (5) and row strips (8, 16, 32).
+/// (MR ∈ {4, 6}, NR ∈ {4, 8, 16, 32, 64}) and their ragged-edge tiles (MR/3
+/// and 2·MR/3 rows, one vector or NV/2 of columns), the skinny limit (16)
+/// and its column groups (5) and row strips (8, 16, 32).
 const DIMS: &[usize] = &[
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 48, 49, 65,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 48, 49, 63,
+    64, 65,
 ];
 
 /// Depths: as `DIMS`, plus one off the portable path's depth block KC = 256
@@ -326,7 +328,10 @@ fn tall_streamed_a_matches_reference() {
 /// not affordable here, but several MC blocks, and several KC blocks of
 /// every path, are: `k = 2100` is three blocks of the AVX paths' f32 depth
 /// 1024, five of their f64 depth 512) and the skinny paths with their
-/// strips and depth blocks.
+/// strips and depth blocks. The A of (130, 300, 70) and (30, 2100, 45) is
+/// larger than the 64 KiB every path reads in place: row- or column-major,
+/// it is read in place on AVX-512 and packed elsewhere; with neither
+/// stride 1 (`spread`), packed on all.
 #[test]
 fn larger_shapes_match_reference() {
     let shapes = [
@@ -338,7 +343,14 @@ fn larger_shapes_match_reference() {
         (30, 2100, 45),
     ];
     for (t, &(m, k, n)) in shapes.iter().enumerate() {
-        for (la, lb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let layouts = [
+            (false, false, false),
+            (true, false, false),
+            (false, true, false),
+            (true, true, false),
+            (false, false, true),
+        ];
+        for (la, lb, spread) in layouts {
             let cs = Case {
                 m,
                 k,
@@ -346,7 +358,7 @@ fn larger_shapes_match_reference() {
                 la: Layout {
                     col_major: la,
                     pad: 1,
-                    spread: false,
+                    spread,
                 },
                 lb: Layout {
                     col_major: lb,
