@@ -328,7 +328,8 @@ fn tall_streamed_a_matches_reference() {
 /// not affordable here, but several MC blocks, and several KC blocks of
 /// every path, are: `k = 2100` is three blocks of the AVX paths' f32 depth
 /// 1024, five of their f64 depth 512) and the skinny paths with their
-/// strips and depth blocks. The A of (130, 300, 70) and (30, 2100, 45) is
+/// strips, depth blocks and chunks of rows (Bᵀ of (200, 1000, 13) is past
+/// the 16 KiB from which `dot` sweeps chunks of rows per group of columns). The A of (130, 300, 70) and (30, 2100, 45) is
 /// larger than the 64 KiB every path reads in place: row- or column-major,
 /// it is read in place on AVX-512 and packed elsewhere; with neither
 /// stride 1 (`spread`), packed on all.
@@ -341,6 +342,7 @@ fn larger_shapes_match_reference() {
         (301, 520, 3),
         (61, 40, 200),
         (30, 2100, 45),
+        (200, 1000, 13),
     ];
     for (t, &(m, k, n)) in shapes.iter().enumerate() {
         let layouts = [
