@@ -53,7 +53,10 @@ const AXPY_KC: usize = 256;
 /// 4, against the `gemm` crate's AVX2 kernels in the same run): on AVX2
 /// (256,784,10), whose Bᵀ is 31 KiB, went from 84.5–86 to 92.7 GFLOP/s
 /// (1.28× to 1.39×); on (784,256,10), Bᵀ 10 KiB, chunks were 1–2% slower,
-/// hence the bound; on AVX-512 they were level.
+/// hence the bound; on AVX-512 they were level. Not for an A that streams
+/// from memory ([`STREAM_BYTES`]): there each row block is better used for
+/// every group while it is in L1 (AVX-512, (60000,784,10), best of 3:
+/// 20.2–20.4 ms in chunks against 18.3–18.9 ms).
 const DOT_BT_L1_BYTES: usize = 16 << 10;
 
 /// Bytes of A in a chunk of rows of [`dot`] (see [`DOT_BT_L1_BYTES`]):
@@ -359,7 +362,8 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     };
     let (bt, r) = (Ptr(bt), K::DOT_R);
     let bytes = size_of::<K::T>();
-    let chunk = if n * k * bytes > DOT_BT_L1_BYTES {
+    let streamed = m * k * bytes >= STREAM_BYTES;
+    let chunk = if n * k * bytes > DOT_BT_L1_BYTES && !streamed {
         (DOT_CHUNK_BYTES / (k * bytes)).next_multiple_of(r)
     } else {
         // One row block at a time, all groups of columns on it.
