@@ -253,6 +253,20 @@ fn jump_target(i: &Insn) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
+/// Whether the code at `addr` reaches a `ret` before any jump: the
+/// function's exit, not the head of a loop.
+fn returns_straight(f: &Function, addr: u64) -> bool {
+    for i in f.insns.iter().skip_while(|i| i.addr < addr) {
+        if i.mnemonic.starts_with("ret") {
+            return true;
+        }
+        if i.mnemonic.starts_with('j') {
+            return false;
+        }
+    }
+    false
+}
+
 fn has_vector_register(s: &str) -> bool {
     ["%xmm", "%ymm", "%zmm"].iter().any(|r| s.contains(r))
 }
@@ -375,12 +389,15 @@ pub fn check(text: &str) -> Report {
             }
         }
         let start = f.insns[0].addr;
+        // A backward jump is a loop, unless it jumps to the function's
+        // shared exit (code that runs straight into `ret`), which the
+        // compiler sometimes places before the jumps to it.
         let loops: Vec<(u64, u64)> = f
             .insns
             .iter()
             .filter_map(|i| {
                 jump_target(i)
-                    .filter(|&t| t >= start && t <= i.addr)
+                    .filter(|&t| t >= start && t <= i.addr && !returns_straight(&f, t))
                     .map(|t| (t, i.addr))
             })
             .collect();
@@ -567,6 +584,31 @@ mod tests {
         assert_eq!(r.intrinsic_calls.len(), 1, "{:?}", r.intrinsic_calls);
         assert!(r.intrinsic_calls[0].contains("_mm512_castps_pd"));
         assert!(check(CLEAN).intrinsic_calls.is_empty());
+    }
+
+    #[test]
+    fn a_backward_jump_to_the_exit_is_not_a_loop() {
+        // The shape the compiler gave a tile's write-back through a buffer:
+        // the epilogue placed first, the buffer written after it, then a
+        // jump back to the epilogue.
+        let exit = "\
+0000000000005000 <kernels::g>:
+    5000:\tlea    -0x28(%rbp),%rsp
+    5004:\tpop    %rbx
+    5005:\tret
+    5006:\tvmulpd %zmm6,%zmm5,%zmm5
+    500c:\tvmovapd %zmm5,0x80(%rsp)
+    5014:\ttest   %r8,%r8
+    5017:\tjne    5030 <kernels::g+0x30>
+    5019:\tjmp    5000 <kernels::g>
+";
+        let r = check(exit);
+        assert!(r.findings.is_empty(), "{:?}", r.findings.len());
+        // Without the `ret`, the same jump closes a loop that writes the
+        // stack on every trip, and fails.
+        let looping = exit.replace("    5005:\tret\n", "    5005:\tnop\n");
+        let r = check(&looping);
+        assert_eq!(r.findings.len(), 1);
     }
 
     #[test]
