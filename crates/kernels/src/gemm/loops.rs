@@ -141,10 +141,13 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
 /// and its columns of B, those of `(pack_a, pack_b)` that are packed),
 /// keeping at least one tile per block. On a tie, the one that cuts `m`
 /// more. When A is packed and B is not, that cuts `m`; when B is packed
-/// and A is read in place (AVX-512), `n`. Measured (f32, AVX-512, two
-/// threads, in one run): at 128³ (both read in place) cutting `m` ran at
-/// 1.03× the `gemm` crate and cutting `n` at 0.97×; at 512³ (B packed)
-/// cutting `n` at 1.01–1.02× and cutting `m` at 0.99–1.00×.
+/// and A is read in place (AVX-512, from 1024³ up), `n`. Measured (f32,
+/// AVX-512, two threads, in one run): at 128³ (both read in place)
+/// cutting `m` ran at 1.03× the `gemm` crate and cutting `n` at 0.97×; at
+/// 512³ with B packed (before B that size was read in place) cutting `n`
+/// at 1.01–1.02× and cutting `m` at 0.99–1.00×. The grid is chosen for
+/// the whole product, while each block decides for itself whether to pack
+/// (a block may read in place a B the whole would pack).
 fn grid(
     m: usize,
     n: usize,
