@@ -4,15 +4,17 @@
 //! kernel and fails when an inner loop keeps vectors on the stack (`asm.rs`).
 //!
 //! `cargo xtask bench [--quick] [--filter AREA]` runs the workspace's criterion
-//! binary, then reads criterion's results and writes one comparison table to
-//! the terminal and to `target/bench/report.md`.
+//! binary, one benchmark group at a time (`run.rs`), then reads criterion's
+//! results and writes one comparison table to the terminal and to
+//! `target/bench/report.md`.
 //! With `--peers` it also runs the same experiments in PyTorch and JAX
 //! (`benches/peers/`, see `peers.rs`) and adds their medians to the table.
 //!
 //! On a CPU with more than one fast path (AVX-512 and AVX2), our side of
 //! every benchmark runs a second time with the narrower path forced
-//! (`KERNELS_ISA=avx2`, results in `criterion-avx2/`), and the report gains
-//! a per-path table; `--no-isa-table` skips it.
+//! (`KERNELS_ISA=avx2`, results in `criterion-avx2/`), right after the same
+//! group on the default path, and the report gains a per-path table;
+//! `--no-isa-table` skips it.
 //!
 //! Report conventions (shared with `benches/benches/main.rs`): a criterion
 //! group `area/case` holds one function per implementation. The baseline of a
@@ -27,9 +29,10 @@ mod charts;
 mod peak;
 mod peers;
 mod report;
+mod run;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::SystemTime;
 
 fn usage() -> &'static str {
@@ -40,8 +43,8 @@ fn usage() -> &'static str {
      --filter REGEX  only benchmarks whose id matches (e.g. 'gemm/', 'softmax')\n\
      --peers         also run the same experiments in PyTorch and JAX\n\
      \x20               (benches/peers/; needs `pip install torch jax numpy`)\n\
-     --no-isa-table  skip the second run of our kernels with a narrower path\n\
-     \x20               forced (AVX2 on an AVX-512 CPU)\n\
+     --no-isa-table  skip running our side of each case again with a narrower\n\
+     \x20               path forced (AVX2 on an AVX-512 CPU)\n\
      \n\
      asm-check       fail when an inner loop of a kernel moves vectors to or\n\
      \x20               from the stack (disassembles a release build; see asm.rs)\n\
@@ -112,30 +115,41 @@ fn bench(args: &[String]) -> Result<(), String> {
         println!("measured f32 FMA peak: {p1:.0} GFLOP/s on 1 core, {p2:.0} on 2");
     }
 
-    let started = SystemTime::now();
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(&root)
-        .args(["bench", "-p", "benches", "--bench", "main", "--"]);
-    if quick {
-        cmd.env("BENCH_QUICK", "1");
-        cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+    let home = target_dir(&root).join("criterion");
+    let bin = run::BenchBinary::build(&root, quick)?;
+    let groups = bin.list(filter.as_deref(), &home)?;
+    if groups.is_empty() {
+        return Err("no benchmark matches the filter".into());
     }
-    if let Some(f) = &filter {
-        cmd.arg(f);
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not run cargo bench: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo bench failed ({status})"));
-    }
-
-    let mut rows = report::collect(&target_dir(&root).join("criterion"), started)?;
-    let paths = if isa_table {
-        per_path(&root, isa, quick, filter.as_deref(), &rows)?
+    let narrower: Vec<kernels::Isa> = if isa_table {
+        [kernels::Isa::Avx2]
+            .into_iter()
+            .filter(|&i| i < isa && i.is_supported())
+            .collect()
     } else {
-        None
+        Vec::new()
     };
+    let started = SystemTime::now();
+    for (i, g) in groups.iter().enumerate() {
+        println!("\n[{}/{}] {}", i + 1, groups.len(), g.name);
+        bin.run(&g.name, &g.functions, None, &home)?;
+        // Our side again on each narrower path, right after the default one.
+        if g.functions.iter().any(|f| f == "ours") {
+            for &n in &narrower {
+                println!("our kernels again, with KERNELS_ISA={n}");
+                bin.run(&g.name, &["ours".to_string()], Some(n), &isa_home(&root, n))?;
+            }
+        }
+    }
+    let mut rows = report::collect(&home, started)?;
+    let mut forced = Vec::new();
+    for &n in &narrower {
+        forced.push((
+            format!("{n} forced"),
+            report::collect(&isa_home(&root, n), started)?,
+        ));
+    }
+    let paths = (!forced.is_empty()).then(|| report::PathTable::new((isa.name(), &rows), &forced));
     if with_peers {
         peers::merge(
             &mut rows,
@@ -168,54 +182,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs our side of every benchmark again with each narrower path this CPU
-/// supports forced (`KERNELS_ISA`), into a criterion directory of its own,
-/// and returns the per-path table; `None` when there is no other path to
-/// compare (the portable path is left out: it is not a speed path).
-fn per_path(
-    root: &Path,
-    default: kernels::Isa,
-    quick: bool,
-    filter: Option<&str>,
-    rows: &[report::Row],
-) -> Result<Option<report::PathTable>, String> {
-    let narrower: Vec<kernels::Isa> = [kernels::Isa::Avx2]
-        .into_iter()
-        .filter(|&i| i < default && i.is_supported())
-        .collect();
-    let mut runs = Vec::new();
-    for isa in narrower {
-        println!("\nour kernels again, with KERNELS_ISA={isa}");
-        let home = target_dir(root).join(format!("criterion-{isa}"));
-        let started = SystemTime::now();
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.current_dir(root)
-            .env("KERNELS_ISA", isa.name())
-            .env("CRITERION_HOME", &home)
-            .args(["bench", "-p", "benches", "--bench", "main", "--"]);
-        if quick {
-            cmd.env("BENCH_QUICK", "1");
-            cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
-        }
-        // Our implementation only (criterion's filter is one regex).
-        cmd.arg(match filter {
-            Some(f) => format!("{f}.*/ours$"),
-            None => "/ours$".to_string(),
-        });
-        let status = cmd
-            .status()
-            .map_err(|e| format!("could not run cargo bench: {e}"))?;
-        if !status.success() {
-            return Err(format!(
-                "cargo bench with KERNELS_ISA={isa} failed ({status})"
-            ));
-        }
-        runs.push((format!("{isa} forced"), report::collect(&home, started)?));
-    }
-    if runs.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(report::PathTable::new((default.name(), rows), &runs)))
+/// The criterion directory of the runs with `isa` forced.
+fn isa_home(root: &Path, isa: kernels::Isa) -> PathBuf {
+    target_dir(root).join(format!("criterion-{isa}"))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename, so that a

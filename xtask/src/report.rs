@@ -220,7 +220,8 @@ impl PathTable {
         s.push_str(&format!(
             "Our median on each path, the first being the one this CPU runs by default; \
              in brackets, the time over the default path's (above 1: the default path \
-             is that many times faster). Paths are forced with `KERNELS_ISA`.\n\n| case | {} |\n|---|{}\n",
+             is that many times faster). Paths are forced with `KERNELS_ISA`; each case runs on a \
+             forced path right after its run on the default path.\n\n| case | {} |\n|---|{}\n",
             self.paths.join(" | "),
             "---|".repeat(self.paths.len())
         ));
