@@ -248,6 +248,7 @@ pub fn benches(c: &mut Criterion) {
         (784, 256, 10, false),
         (784, 256, 10, true),
         (256, 10, 784, false),
+        (2048, 8, 2048, false),
         (60000, 784, 10, false),
     ];
     for (m, k, n, at) in skinny {

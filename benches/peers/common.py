@@ -249,6 +249,7 @@ def gemm_cases(quick):
         (784, 256, 10, False),
         (784, 256, 10, True),
         (256, 10, 784, False),
+        (2048, 8, 2048, False),
         (60000, 784, 10, False),
     )
     for m, k, n, at in skinny:

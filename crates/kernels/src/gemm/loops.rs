@@ -30,13 +30,17 @@ const PAR_MIN_MACS: usize = 1 << 20;
 /// (f32, one thread): 64³ 6–8% faster on AVX-512 and AVX2, 128³ 3% faster
 /// on AVX-512 and level on AVX2; at 192³–256³ in place was 5% slower on
 /// AVX2 and at 1024³ 10% slower on AVX-512 (rows 4 KiB apart compete for
-/// the same L1 sets), so larger B is packed.
+/// the same L1 sets), so larger B is packed. Nor is a B whose rows are a
+/// multiple of 4 KiB apart read in place, however small: at 512×16×1024
+/// (f32, one thread, Zen 4) in place ran at 26 GFLOP/s on AVX2 and 82 on
+/// AVX-512, packed at 66 and 91.
 const B_IN_PLACE_MAX_BYTES: usize = 64 << 10;
 
 /// On a path that reads large operands in place
 /// ([`Microkernel::LARGE_IN_PLACE`]), a row-major B of up to this many
 /// bytes is read in place too, when C has at most [`LARGE_B_MAX_ROWS`]
-/// rows and B's rows are not a multiple of 4 KiB apart. Measured (f32,
+/// rows (and, as for the small B, B's rows are not a multiple of 4 KiB
+/// apart). Measured (f32,
 /// AVX-512 6×64 tile, one thread, Zen 4, against the `gemm` crate in the
 /// same runs): in place 1.01–1.02× at 256³–512³ against 0.99–1.00×
 /// packed; 1.02–1.03× against 1.01× at 512×768×768 and 1024×768×768. With
@@ -172,11 +176,8 @@ fn grid(
 /// larger one where the path says so).
 fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize, m: usize) -> bool {
     let row = b.rs * size_of::<K::T>();
-    let large = K::LARGE_IN_PLACE
-        && k * row <= LARGE_B_IN_PLACE_MAX_BYTES
-        && m <= LARGE_B_MAX_ROWS
-        && !row.is_multiple_of(4096);
-    b.cs == 1 && (k * row <= B_IN_PLACE_MAX_BYTES || large)
+    let large = K::LARGE_IN_PLACE && k * row <= LARGE_B_IN_PLACE_MAX_BYTES && m <= LARGE_B_MAX_ROWS;
+    b.cs == 1 && !row.is_multiple_of(4096) && (k * row <= B_IN_PLACE_MAX_BYTES || large)
 }
 
 /// Whether [`serial`] reads an `m × k` A in place rather than packing it

@@ -329,7 +329,10 @@ fn tall_streamed_a_matches_reference() {
 /// every path, are: `k = 2100` is three blocks of the AVX paths' f32 depth
 /// 1024, five of their f64 depth 512) and the skinny paths with their
 /// strips, depth blocks and chunks of rows (Bᵀ of (200, 1000, 13) is past
-/// the 16 KiB from which `dot` sweeps chunks of rows per group of columns). The A of (130, 300, 70) and (30, 2100, 45) is
+/// the 16 KiB from which `dot` sweeps chunks of rows per group of columns),
+/// and shallow products: (70, 9, 300) on the skinny kernels, C written a
+/// group of rows at a time, and (61, 12, 1024), whose row-major B has rows
+/// 4 KiB (f32) or 8 KiB (f64) apart, on the packed path. The A of (130, 300, 70) and (30, 2100, 45) is
 /// larger than the 64 KiB every path reads in place: row- or column-major,
 /// it is read in place on AVX-512 and packed elsewhere; with neither
 /// stride 1 (`spread`), packed on all.
@@ -343,6 +346,8 @@ fn larger_shapes_match_reference() {
         (61, 40, 200),
         (30, 2100, 45),
         (200, 1000, 13),
+        (70, 9, 300),
+        (61, 12, 1024),
     ];
     for (t, &(m, k, n)) in shapes.iter().enumerate() {
         let layouts = [
