@@ -1,6 +1,7 @@
 //! Benchmarks: f32 GEMM `C = A·B` against the `gemm` crate, `matrixmultiply`
-//! and a naive triple loop — square sizes and the skinny shapes of a linear
-//! layer with 10 outputs (MNIST-sized), on 1 and 2 threads.
+//! and a naive triple loop — square sizes, the skinny shapes of a linear
+//! layer with 10 outputs (MNIST-sized) and two shallow products (`k` ≤ 10),
+//! on 1 and 2 threads.
 //!
 //! Threads: ours runs inside a dedicated `rayon::ThreadPool` (`install`); the
 //! `gemm` crate gets `Parallelism::None` / `Parallelism::Rayon(t)` inside the
