@@ -40,9 +40,8 @@ const B_IN_PLACE_MAX_BYTES: usize = 64 << 10;
 /// ([`Microkernel::LARGE_IN_PLACE`]), a row-major B of up to this many
 /// bytes is read in place too, when C has at most [`LARGE_B_MAX_ROWS`]
 /// rows (and, as for the small B, B's rows are not a multiple of 4 KiB
-/// apart). Measured (f32,
-/// AVX-512 6×64 tile, one thread, Zen 4, against the `gemm` crate in the
-/// same runs): in place 1.01–1.02× at 256³–512³ against 0.99–1.00×
+/// apart). Measured (f32, AVX-512 6×64 tile, one thread, Zen 4, against
+/// the `gemm` crate in the same runs): in place 1.01–1.02× at 256³–512³ against 0.99–1.00×
 /// packed; 1.02–1.03× against 1.01× at 512×768×768 and 1024×768×768. With
 /// rows 4 KiB apart (1024×256×1024) it was 0.97–0.98× against 1.00–1.02×,
 /// and with 2048 or 4096 rows of C (each panel of B then reread 35–70

@@ -468,9 +468,9 @@ unsafe fn run<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
             // work, so write it once, unpacked, from `Cᵀ = Bᵀ·Aᵀ` with the
             // column-contiguous Bᵀ swept along C's rows. Each step reads
             // all `k` rows of B, so not when they crowd one set of L1 (the
-            // packed path copies such a B): at 1024×12×1024, whose B rows
-            // are 4 KiB apart, 48 GFLOP/s here against 86 packed (AVX-512,
-            // one thread, Zen 4).
+            // packed path copies a B whose rows are a multiple of 4 KiB
+            // apart): at 1024×12×1024, 48 GFLOP/s here against 84–87
+            // packed (AVX-512, one thread, Zen 4).
             skinny::axpy::<K>(b.t(), a.t(), c.t());
         } else {
             loops::packed::<K>(a, b, c);

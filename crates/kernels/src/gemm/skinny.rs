@@ -455,8 +455,9 @@ pub(super) unsafe fn axpy<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
         // lines in every row of C, far apart; and threads splitting C's
         // columns write the same rows at the same time. Measured (AVX-512,
         // Zen 4, against the `gemm` crate in the same process): 2048×8×2048
-        // on one thread at 22–25 GFLOP/s strip by strip, 60–67 in this
-        // order (the `gemm` crate: 58–67).
+        // on one thread at 22–25 GFLOP/s strip by strip, 60–68 in this
+        // order (the `gemm` crate: 58–67); (256,10,784) on two threads at
+        // 54 with C's columns split, 160–163 with its rows split.
         par_rows(n, m, k, G, |j0, cols| {
             for pc in (0..k).step_by(kc_max) {
                 for j in (j0..j0 + cols).step_by(G) {
