@@ -4,7 +4,6 @@
 //! end of a run that lasts a quarter of an hour. A shared machine's speed
 //! drifts over minutes; cases measured back to back see the same machine.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -128,12 +127,8 @@ fn groups(list: &str) -> Vec<Group> {
 
 /// A regex matching exactly the ids `group/f` for `f` in `functions`.
 fn id_regex(group: &str, functions: &[String]) -> String {
-    let fs: BTreeSet<String> = functions.iter().map(|f| regex::escape(f)).collect();
-    format!(
-        "^{}/({})$",
-        regex::escape(group),
-        fs.into_iter().collect::<Vec<_>>().join("|")
-    )
+    let fs: Vec<String> = functions.iter().map(|f| regex::escape(f)).collect();
+    format!("^{}/({})$", regex::escape(group), fs.join("|"))
 }
 
 #[cfg(test)]
