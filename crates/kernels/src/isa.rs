@@ -1,15 +1,21 @@
 //! Which instruction-set path the kernels run, chosen once at run time.
 //!
 //! Detection prefers AVX-512, then AVX2 with FMA, then the portable path.
-//! Setting the environment variable `KERNELS_ISA` to `avx512`, `avx2` or
-//! `portable` before the first kernel call forces a path (tests use this to
-//! exercise every path the CPU has); forcing a path the CPU lacks panics with
-//! a message naming it. A program checks the variable without panicking by
-//! calling [`try_isa`] first (at start-up, before any thread runs a kernel).
+//! Setting the environment variable `KERNELS_ISA` to `avx512`, `avx2`,
+//! `portable` or `portable16` before the first kernel call forces a path
+//! (tests use this to exercise every path the CPU has); forcing a path the
+//! CPU lacks panics with a message naming it. A program checks the variable
+//! without panicking by calling [`try_isa`] first (at start-up, before any
+//! thread runs a kernel).
 //!
 //! Each kernel is also reachable for an explicit [`Isa`] through the
 //! `Isa::…` methods (`Isa::Portable.exp(…)`), which is how the tests run every
 //! available path within one process.
+//!
+//! [`Isa::Portable16`] is never detected: it runs the portable code with the
+//! AVX-512 lane count and, for GEMM, the AVX-512 path's tiles and blocking,
+//! so that a CPU without AVX-512 still tests how that path cuts its work
+//! (its instructions are checked by `cargo xtask asm-check` on any CPU).
 
 use std::sync::OnceLock;
 
@@ -18,6 +24,12 @@ use std::sync::OnceLock;
 pub enum Isa {
     /// Plain Rust (autovectorised, or `wide` at the build's target features).
     Portable,
+    /// The portable code with 16 `f32` / 8 `f64` lanes, the AVX-512 lane
+    /// count, and for GEMM the AVX-512 path's register tile, blocking and
+    /// choices of what to pack: that path's arithmetic and edge cases on any
+    /// CPU. Slower than [`Isa::Portable`] (a vector spans several
+    /// registers); meant for tests, never detected.
+    Portable16,
     /// x86-64 AVX2 with FMA (256-bit vectors).
     Avx2,
     /// x86-64 AVX-512 at the x86-64-v4 level: F, VL, BW and DQ (512-bit
@@ -31,6 +43,7 @@ impl Isa {
     pub fn name(self) -> &'static str {
         match self {
             Isa::Portable => "portable",
+            Isa::Portable16 => "portable16",
             Isa::Avx2 => "avx2",
             Isa::Avx512 => "avx512",
         }
@@ -40,6 +53,7 @@ impl Isa {
     pub fn from_name(name: &str) -> Option<Isa> {
         match name.trim().to_ascii_lowercase().as_str() {
             "portable" => Some(Isa::Portable),
+            "portable16" => Some(Isa::Portable16),
             "avx2" | "avx2+fma" | "avx2fma" => Some(Isa::Avx2),
             "avx512" | "avx512f" | "avx-512" => Some(Isa::Avx512),
             _ => None,
@@ -49,7 +63,7 @@ impl Isa {
     /// True when this CPU can run the path.
     pub fn is_supported(self) -> bool {
         match self {
-            Isa::Portable => true,
+            Isa::Portable | Isa::Portable16 => true,
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => {
                 std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
@@ -68,17 +82,21 @@ impl Isa {
         }
     }
 
-    /// Every path this CPU can run, portable first.
+    /// Every path this CPU can run, the portable ones first.
     pub fn available() -> Vec<Isa> {
-        [Isa::Portable, Isa::Avx2, Isa::Avx512]
+        [Isa::Portable, Isa::Portable16, Isa::Avx2, Isa::Avx512]
             .into_iter()
             .filter(|i| i.is_supported())
             .collect()
     }
 
-    /// The best path this CPU supports, ignoring `KERNELS_ISA`.
+    /// The best path this CPU supports, ignoring `KERNELS_ISA` (never
+    /// [`Isa::Portable16`]).
     pub fn detect() -> Isa {
-        *Isa::available().last().unwrap_or(&Isa::Portable)
+        [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .find(|i| i.is_supported())
+            .unwrap_or(Isa::Portable)
     }
 
     /// Panics unless this CPU supports the path; every `Isa::…` kernel method
@@ -105,7 +123,7 @@ impl core::fmt::Display for Isa {
 #[non_exhaustive]
 pub enum IsaError {
     /// The variable names no known path.
-    #[error("KERNELS_ISA={value:?} is not one of portable, avx2, avx512")]
+    #[error("KERNELS_ISA={value:?} is not one of portable, portable16, avx2, avx512")]
     Unknown {
         /// The variable's value.
         value: String,
@@ -193,6 +211,8 @@ mod tests {
         assert_eq!(choose(None), Ok(Isa::detect()));
         assert_eq!(choose(Some("  ".into())), Ok(Isa::detect()));
         assert_eq!(choose(Some("Portable".into())), Ok(Isa::Portable));
+        assert_eq!(choose(Some("portable16".into())), Ok(Isa::Portable16));
+        assert_ne!(Isa::detect(), Isa::Portable16);
         let e = choose(Some("sse9".into())).unwrap_err();
         assert_eq!(
             e,
@@ -202,7 +222,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "KERNELS_ISA=\"sse9\" is not one of portable, avx2, avx512"
+            "KERNELS_ISA=\"sse9\" is not one of portable, portable16, avx2, avx512"
         );
         for isa in [Isa::Avx2, Isa::Avx512] {
             let got = choose(Some(isa.name().into()));

@@ -45,8 +45,7 @@ pub use softmax::{
     log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,
 };
 pub use train_step::{
-    MomentumBuffer, SgdHyper, StepPath, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx,
-    u8_gemm_xwt,
+    MomentumBuffer, SgdHyper, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx, u8_gemm_xwt,
 };
 
 /// The README's code blocks, compiled and run as doctests.

@@ -13,8 +13,7 @@
 use crate::gemm::{MatMut, MatRef, gemm, matmul};
 use crate::isa::Isa;
 use crate::train_step::{
-    MomentumBuffer, SgdHyper, StepPath, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx,
-    u8_gemm_xwt,
+    MomentumBuffer, SgdHyper, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx, u8_gemm_xwt,
 };
 use crate::{
     argmax, axpy, col_sums, dot, exp, exp_inplace, log_softmax_rows, log_softmax_rows_inplace,
@@ -57,7 +56,7 @@ macro_rules! instantiate {
             Isa::gemm::<$t> as fn(Isa, $t, MatRef<'_, $t>, MatRef<'_, $t>, $t, MatMut<'_, $t>)
                 as *const (),
         ];
-        let per_path: [*const (); 23] = [
+        let per_path: [*const (); 19] = [
             Isa::sum::<$t> as fn(Isa, &[$t]) -> $t as *const (),
             Isa::dot::<$t> as fn(Isa, &[$t], &[$t]) -> $t as *const (),
             Isa::max::<$t> as fn(Isa, &[$t]) -> Option<$t> as *const (),
@@ -73,26 +72,6 @@ macro_rules! instantiate {
             Isa::softmax_rows_inplace::<$t> as fn(Isa, &mut [$t], usize) as *const (),
             Isa::log_softmax_rows::<$t> as IsaRows as *const (),
             Isa::log_softmax_rows_inplace::<$t> as fn(Isa, &mut [$t], usize) as *const (),
-            StepPath::u8_gemm_xwt::<$t>
-                as fn(
-                    StepPath,
-                    &[u8],
-                    usize,
-                    &[usize],
-                    &U8Scale<'_, $t>,
-                    &[$t],
-                    Option<&[$t]>,
-                    &mut [$t],
-                ) as *const (),
-            StepPath::u8_gemm_gtx::<$t>
-                as fn(StepPath, &[$t], &[u8], usize, &[usize], &U8Scale<'_, $t>, $t, &mut [$t])
-                as *const (),
-            StepPath::softmax_xent::<$t>
-                as fn(StepPath, &[$t], usize, &[usize], $t, &mut [$t]) -> XentSums
-                as *const (),
-            StepPath::sgd_update::<$t>
-                as fn(StepPath, &mut [$t], &[$t], MomentumBuffer<'_, $t>, &SgdHyper)
-                as *const (),
             Isa::u8_gemm_xwt::<$t>
                 as fn(
                     Isa,

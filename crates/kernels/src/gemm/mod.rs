@@ -282,6 +282,12 @@ impl Isa {
                 (Isa::Avx2, Dtype::F32) => run::<paths::Avx2F32>(a.cast(), b.cast(), c.cast()),
                 #[cfg(target_arch = "x86_64")]
                 (Isa::Avx2, Dtype::F64) => run::<paths::Avx2F64>(a.cast(), b.cast(), c.cast()),
+                (Isa::Portable16, Dtype::F32) => {
+                    run::<paths::Portable16F32>(a.cast(), b.cast(), c.cast())
+                }
+                (Isa::Portable16, Dtype::F64) => {
+                    run::<paths::Portable16F64>(a.cast(), b.cast(), c.cast())
+                }
                 (_, Dtype::F32) => run::<paths::PortableF32>(a.cast(), b.cast(), c.cast()),
                 (_, Dtype::F64) => run::<paths::PortableF64>(a.cast(), b.cast(), c.cast()),
             }

@@ -359,3 +359,48 @@ gemm_path! {
     large operands in place false,
     dot rows 2, axpy vectors 2,
 }
+
+// The AVX-512 paths' tile, blocking and in-place choices on the portable
+// vectors of the same lane count, so that how those paths cut their work
+// (panels of 64 and 32 columns, A and B read in place, 4-row dot blocks,
+// the tails) is tested on any CPU. The numbers must stay those of
+// `Avx512F32` and `Avx512F64` (a test below compares them).
+
+gemm_path! {
+    /// Portable with 16 lanes, f32: the AVX-512 path's 6×64 tile and
+    /// blocking ([`crate::Isa::Portable16`]).
+    Portable16F32: f32, vector crate::simd::portable::F32x16,
+    features [],
+    tile 6 x 4, KC 1024, MC 60, NC 2048,
+    large operands in place true,
+    dot rows 4, axpy vectors 2,
+}
+
+gemm_path! {
+    /// Portable with 8 lanes, f64: the AVX-512 path's 6×32 tile and
+    /// blocking ([`crate::Isa::Portable16`]).
+    Portable16F64: f64, vector crate::simd::portable::F64x8,
+    features [],
+    tile 6 x 4, KC 512, MC 60, NC 1024,
+    large operands in place true,
+    dot rows 4, axpy vectors 2,
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// The constants of `P` and `Q`, side by side.
+    fn same<P: Skinny, Q: Skinny>() -> bool {
+        (P::MR, P::NR, P::KC, P::MC, P::NC, P::LARGE_IN_PLACE)
+            == (Q::MR, Q::NR, Q::KC, Q::MC, Q::NC, Q::LARGE_IN_PLACE)
+            && (P::DOT_R, P::AXPY_ROWS) == (Q::DOT_R, Q::AXPY_ROWS)
+    }
+
+    #[test]
+    fn portable16_paths_are_the_avx512_paths() {
+        assert!(same::<Portable16F32, Avx512F32>());
+        assert!(same::<Portable16F64, Avx512F64>());
+        assert!(!same::<Portable16F32, Avx2F32>());
+    }
+}

@@ -19,11 +19,11 @@
 //! PyTorch computes its Python-float `alpha`). The multiply-adds are fused
 //! on every path, so every path gives the same bits.
 
-use super::{StepPath, is_f32, run};
+use super::is_f32;
 use crate::element::Element;
 use crate::element::cast_mut;
 use crate::isa::{Isa, isa};
-use crate::simd::{Elem, Kernel, Simd};
+use crate::simd::{Elem, Kernel, Simd, dispatch};
 
 /// The hyperparameters of one SGD step (PyTorch's names and meanings).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -91,22 +91,6 @@ impl Isa {
         buf: MomentumBuffer<'_, T>,
         h: &SgdHyper,
     ) {
-        StepPath::Isa(self).sgd_update(param, grad, buf, h)
-    }
-}
-
-impl StepPath {
-    /// [`sgd_update`] on this path.
-    ///
-    /// # Panics
-    /// As [`sgd_update`]; also if this CPU does not support the path.
-    pub fn sgd_update<T: Element>(
-        self,
-        param: &mut [T],
-        grad: &[T],
-        buf: MomentumBuffer<'_, T>,
-        h: &SgdHyper,
-    ) {
         const NAME: &str = "kernels::sgd_update";
         let n = param.len();
         assert_eq!(
@@ -130,7 +114,7 @@ impl StepPath {
         }
         // `grad` is only read; a shared view of it at the concrete type.
         if is_f32::<T>() {
-            run(
+            dispatch(
                 self,
                 SgdK::<f32> {
                     p: cast_mut(param),
@@ -141,7 +125,7 @@ impl StepPath {
                 },
             )
         } else {
-            run(
+            dispatch(
                 self,
                 SgdK::<f64> {
                     p: cast_mut(param),

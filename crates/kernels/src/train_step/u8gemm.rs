@@ -39,12 +39,12 @@
 
 use core::mem::size_of;
 
-use super::{StepPath, is_f32, run};
+use super::is_f32;
 use crate::element::Element;
 use crate::element::{cast, cast_mut, same as cast_scalar};
 use crate::gemm::with_scratch;
 use crate::isa::{Isa, isa};
-use crate::simd::{Elem, Kernel, Simd, prefetch, reduce_add_each};
+use crate::simd::{Elem, Kernel, Simd, dispatch, prefetch, reduce_add_each};
 
 /// Classes per register block: 12 accumulators (AVX2: plus the converted
 /// chunk and a broadcast, 14 of the 16 registers; AVX-512 `Gᵀ·X`: 24
@@ -196,44 +196,6 @@ pub fn u8_gemm_gtx<T: Element>(
     isa().u8_gemm_gtx(g, x, features, rows, scale, beta, dw)
 }
 
-impl Isa {
-    /// [`u8_gemm_xwt`] on this path.
-    ///
-    /// # Panics
-    /// As [`u8_gemm_xwt`]; also if this CPU does not support the path.
-    #[allow(clippy::too_many_arguments)]
-    pub fn u8_gemm_xwt<T: Element>(
-        self,
-        x: &[u8],
-        features: usize,
-        rows: &[usize],
-        scale: &U8Scale<'_, T>,
-        w: &[T],
-        bias: Option<&[T]>,
-        y: &mut [T],
-    ) {
-        StepPath::Isa(self).u8_gemm_xwt(x, features, rows, scale, w, bias, y)
-    }
-
-    /// [`u8_gemm_gtx`] on this path.
-    ///
-    /// # Panics
-    /// As [`u8_gemm_gtx`]; also if this CPU does not support the path.
-    #[allow(clippy::too_many_arguments)]
-    pub fn u8_gemm_gtx<T: Element>(
-        self,
-        g: &[T],
-        x: &[u8],
-        features: usize,
-        rows: &[usize],
-        scale: &U8Scale<'_, T>,
-        beta: T,
-        dw: &mut [T],
-    ) {
-        StepPath::Isa(self).u8_gemm_gtx(g, x, features, rows, scale, beta, dw)
-    }
-}
-
 /// Checks `x`, `features` and `rows`; returns the number of rows of `x`.
 fn check_x(name: &str, x: &[u8], features: usize, rows: &[usize]) -> usize {
     assert!(features > 0, "kernels::{name}: features is 0");
@@ -258,7 +220,7 @@ fn classes_of(name: &str, what: &str, len: usize, features: usize) -> usize {
     len / features
 }
 
-impl StepPath {
+impl Isa {
     /// [`u8_gemm_xwt`] on this path.
     ///
     /// # Panics
@@ -300,7 +262,7 @@ impl StepPath {
             return;
         }
         if is_f32::<T>() {
-            run(
+            dispatch(
                 self,
                 XwtK::<f32> {
                     x,
@@ -313,7 +275,7 @@ impl StepPath {
                 },
             )
         } else {
-            run(
+            dispatch(
                 self,
                 XwtK::<f64> {
                     x,
@@ -371,7 +333,7 @@ impl StepPath {
         let load = beta != T::ZERO;
         let gtx = |g: &[T], scale: &U8Scale<'_, T>, dw: &mut [T]| {
             if is_f32::<T>() {
-                run(
+                dispatch(
                     self,
                     GtxK::<f32> {
                         g: cast(g),
@@ -384,7 +346,7 @@ impl StepPath {
                     },
                 )
             } else {
-                run(
+                dispatch(
                     self,
                     GtxK::<f64> {
                         g: cast(g),

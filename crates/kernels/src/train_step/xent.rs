@@ -11,11 +11,11 @@
 //! and the product's logarithm is added whenever it grows large, so that
 //! `Σ ln s = ln Π s` costs one multiplication per row.
 
-use super::{StepPath, is_f32, run};
+use super::is_f32;
 use crate::element::Element;
 use crate::element::{cast, cast_mut, same as cast_scalar};
 use crate::isa::{Isa, isa};
-use crate::simd::{Elem, Kernel, Simd};
+use crate::simd::{Elem, Kernel, Simd, dispatch};
 
 /// The sums [`softmax_xent`] returns.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -75,23 +75,6 @@ impl Isa {
         scale: T,
         grad: &mut [T],
     ) -> XentSums {
-        StepPath::Isa(self).softmax_xent(logits, classes, targets, scale, grad)
-    }
-}
-
-impl StepPath {
-    /// [`softmax_xent`] on this path.
-    ///
-    /// # Panics
-    /// As [`softmax_xent`]; also if this CPU does not support the path.
-    pub fn softmax_xent<T: Element>(
-        self,
-        logits: &[T],
-        classes: usize,
-        targets: &[usize],
-        scale: T,
-        grad: &mut [T],
-    ) -> XentSums {
         const NAME: &str = "kernels::softmax_xent";
         let rows = targets.len();
         assert!(
@@ -121,7 +104,7 @@ impl StepPath {
             };
         }
         if is_f32::<T>() {
-            run(
+            dispatch(
                 self,
                 XentK::<f32> {
                     x: cast(logits),
@@ -132,7 +115,7 @@ impl StepPath {
                 },
             )
         } else {
-            run(
+            dispatch(
                 self,
                 XentK::<f64> {
                     x: cast(logits),

@@ -4,7 +4,7 @@
 //! results must be the same bits. A second check compares one step with
 //! the exact result in f64.
 
-use kernels::{Element, MomentumBuffer, SgdHyper, StepPath};
+use kernels::{Element, Isa, MomentumBuffer, SgdHyper};
 use proptest::prelude::*;
 
 /// One step of PyTorch's SGD on scalars of type `T`.
@@ -54,7 +54,7 @@ fn check<T: Element>(
         0 => reference(&mut want_p, &g, None, h),
         m => reference(&mut want_p, &g, Some((&mut want_b, m == 1)), h),
     }
-    for path in StepPath::available() {
+    for path in Isa::available() {
         let (mut p, mut b) = (p0.clone(), b0.clone());
         let buf = match mode {
             0 => MomentumBuffer::None,
@@ -118,7 +118,7 @@ proptest! {
     ) {
         let h = SgdHyper { lr: 0.25, momentum: 0.5, dampening: 0.0, weight_decay: 0.125,
                            nesterov: true, maximize: false };
-        for path in StepPath::available() {
+        for path in Isa::available() {
             let (mut pp, mut bb) = (p.clone(), b.clone());
             path.sgd_update(&mut pp, &g, MomentumBuffer::Next(&mut bb), &h);
             for i in 0..p.len() {

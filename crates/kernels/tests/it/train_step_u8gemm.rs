@@ -15,7 +15,7 @@
 //! - `Gᵀ·X`: each output adds `n` products to its initial value in
 //!   sequence: at most `(2n + 2)·u·(|dw₀| + Σ|g·s|)`.
 
-use kernels::{Element, StepPath, U8Scale};
+use kernels::{Element, Isa, U8Scale};
 use proptest::prelude::*;
 
 /// A test case: a byte matrix, row indices (with repeats), and the shapes.
@@ -89,7 +89,7 @@ fn check_xwt<T: Element>(c: &Case) -> Result<(), TestCaseError> {
         .iter()
         .map(|&v| T::from_f64(v))
         .collect();
-    for path in StepPath::available() {
+    for path in Isa::available() {
         for with_bias in [false, true] {
             let b = with_bias.then_some(bias.as_slice());
             let mut y = vec![T::NAN; n * q];
@@ -140,7 +140,7 @@ fn check_gtx<T: Element>(c: &Case) -> Result<(), TestCaseError> {
         .map(|&v| T::from_f64(v))
         .collect();
     let dw0: Vec<T> = c.w.iter().map(|&v| T::from_f64(v)).collect();
-    for path in StepPath::available() {
+    for path in Isa::available() {
         let mut dw = dw0.clone();
         path.u8_gemm_gtx(&g, &c.x, f, &c.rows, &s, T::ONE, &mut dw);
         for k in 0..q {
@@ -256,7 +256,7 @@ fn first_difference<T: Element>(
     got: &[u64],
     want: &[u64],
     what: &str,
-    path: StepPath,
+    path: Isa,
     k: T,
 ) -> Result<(), TestCaseError> {
     if let Some(b) = (0..want.len()).find(|&b| got[b] != want[b]) {
@@ -289,7 +289,7 @@ fn check_division<T: Element>(k: T) -> Result<(), TestCaseError> {
     let by_scaled_g = want(&|x| (T::ONE / k) * x + T::ZERO);
     let scale = U8Scale::Div(k);
     let rows: Vec<usize> = (0..256).collect();
-    for path in StepPath::available() {
+    for path in Isa::available() {
         // X·Wᵀ: 256 rows of one feature, one class of weight 1.
         let mut y = vec![T::ZERO; 256];
         path.u8_gemm_xwt(&bytes, 1, &rows, &scale, &[T::ONE], None, &mut y);

@@ -12,7 +12,7 @@
 //! relative. The f64 reference gradient `(p − [j = t])·scale` itself
 //! rounds a few times: `4·ε₆₄·|want|` more (which matters for f64 only).
 
-use kernels::{Element, StepPath};
+use kernels::{Element, Isa};
 use proptest::prelude::*;
 
 /// f64 reference of one row: (probabilities, loss, first argmax).
@@ -48,7 +48,7 @@ fn check<T: Element>(
         loss_tol += (classes + 6) as f64 * u + 1e-14 * l.abs();
         refs.push((row, p));
     }
-    for path in StepPath::available() {
+    for path in Isa::available() {
         let mut g = vec![T::NAN; x.len()];
         let sums = path.softmax_xent(&x, classes, targets, scale, &mut g);
         prop_assert_eq!(sums.correct, want_correct, "{}", path);
@@ -124,7 +124,7 @@ fn ten_classes_extreme_logits_give_no_nan() {
 #[test]
 fn a_nan_logit_counts_as_the_largest_and_poisons_the_loss() {
     let x = [1.0f32, f32::NAN, 5.0, 0.0, 2.0, 1.0];
-    for path in StepPath::available() {
+    for path in Isa::available() {
         let mut g = [0.0f32; 6];
         let sums = path.softmax_xent(&x, 3, &[1, 1], 1.0, &mut g);
         assert!(sums.loss.is_nan(), "{path}");
