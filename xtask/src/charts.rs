@@ -319,6 +319,7 @@ mod tests {
         Meta {
             cpu: "test CPU".into(),
             isa: "avx2".into(),
+            caches: "L1d 32 KiB 8-way".into(),
             peak1: Some(100.0),
             peak2: Some(200.0),
             quick: true,

@@ -109,6 +109,7 @@ fn bench(args: &[String]) -> Result<(), String> {
     let isa = kernels::isa();
     println!("CPU: {cpu}");
     println!("kernel path: {isa}");
+    println!("caches: {}", kernels::caches());
     let peak1 = peak::single_core_gflops();
     let peak2 = peak::multi_core_gflops(2);
     if let (Some(p1), Some(p2)) = (peak1, peak2) {
@@ -162,6 +163,7 @@ fn bench(args: &[String]) -> Result<(), String> {
     let meta = report::Meta {
         cpu,
         isa: isa.to_string(),
+        caches: kernels::caches().to_string(),
         peak1,
         peak2,
         quick,

@@ -20,6 +20,7 @@ pub struct Row {
 pub struct Meta {
     pub cpu: String,
     pub isa: String,
+    pub caches: String,
     pub peak1: Option<f64>,
     pub peak2: Option<f64>,
     pub quick: bool,
@@ -109,8 +110,8 @@ pub fn render(rows: &[Row], meta: &Meta) -> String {
     let mut s = String::new();
     s.push_str("# Benchmark report\n\n");
     s.push_str(&format!(
-        "- CPU: {}\n- kernel path: {}\n",
-        meta.cpu, meta.isa
+        "- CPU: {}\n- kernel path: {}\n- caches (the GEMM's blocking follows them): {}\n",
+        meta.cpu, meta.isa, meta.caches
     ));
     if let (Some(p1), Some(p2)) = (meta.peak1, meta.peak2) {
         s.push_str(&format!(

@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+mod caches;
 mod element;
 mod exp;
 #[cfg(feature = "asm-check-fixture")]
@@ -31,6 +32,7 @@ mod simd;
 mod softmax;
 pub mod train_step;
 
+pub use caches::{Cache, Caches, caches};
 pub use element::{Dtype, Element};
 pub use exp::{exp, exp_inplace};
 #[cfg(feature = "asm-check-fixture")]

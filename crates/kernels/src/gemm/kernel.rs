@@ -10,7 +10,7 @@ use super::Out;
 use crate::element::Element;
 use crate::simd::{Simd, prefetch};
 
-/// A register-tile microkernel and the cache blocking of the five loops
+/// A register-tile microkernel and the deepest block of the five loops
 /// around it (BLIS order: jc by NC, pc by KC, ic by MC, jr by NR, ir by MR).
 pub(super) trait Microkernel: Copy + Send + Sync + 'static {
     /// The element type.
@@ -21,19 +21,14 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
     /// Columns of the register tile: loop 4 (jr) steps through a packed block
     /// of B by NR columns, and B is packed into NR-column panels.
     const NR: usize;
-    /// Depth of a packed block: loop 2 (pc) steps through k by (at most) KC.
-    /// Each tile of C is read and written once per KC of `k`, and that
-    /// update costs hundreds of cycles (its rows are far apart in memory),
-    /// so KC is deep: the KC×NR panel of B then lives in L2 rather than L1,
-    /// which feeds its NV loads per step of `k` with room to spare.
+    /// The deepest packed block: loop 2 (pc) steps through k by at most KC
+    /// (less where the caches are small, see `blocking.rs`, which derives
+    /// loops 1 and 3's NC and MC from the caches too). Each tile of C is
+    /// read and written once per KC of `k`, and that update costs hundreds
+    /// of cycles (its rows are far apart in memory), so KC is deep: the
+    /// KC×NR panel of B then lives in L2 rather than L1, which feeds its NV
+    /// loads per step of `k` with room to spare.
     const KC: usize;
-    /// Rows of a packed A block: loop 3 (ic) steps through m by (at most) MC,
-    /// sized so that the MC×KC block of A fills about a quarter of L2, next
-    /// to the B panel it meets there.
-    const MC: usize;
-    /// Columns of a packed B block: loop 1 (jc) steps through n by (at most)
-    /// NC, sized so that the KC×NC block of B stays in L3.
-    const NC: usize;
     /// Whether large operands are read in place by the microkernel rather
     /// than packed (small ones always are): an A of any size with a unit
     /// stride (row- or column-major), and a row-major B up to the bounds

@@ -15,8 +15,10 @@
 use core::cell::RefCell;
 use rayon::prelude::*;
 
+use super::blocking::Blocking;
 use super::kernel::Microkernel;
 use super::{In, Out};
+use crate::caches::caches;
 use crate::element::Element;
 
 /// Below this many multiply-adds (`m·n·k`) a packed GEMM stays on one thread:
@@ -176,7 +178,10 @@ fn grid(
 fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize, m: usize) -> bool {
     let row = b.rs * size_of::<K::T>();
     let large = K::LARGE_IN_PLACE && k * row <= LARGE_B_IN_PLACE_MAX_BYTES && m <= LARGE_B_MAX_ROWS;
-    b.cs == 1 && !row.is_multiple_of(4096) && (k * row <= B_IN_PLACE_MAX_BYTES || large)
+    // Rows a multiple of L1's way size apart (4 KiB on current x86-64
+    // cores) all fall on one set of L1.
+    let crowded = row.is_multiple_of(caches().l1d.way_bytes());
+    b.cs == 1 && !crowded && (k * row <= B_IN_PLACE_MAX_BYTES || large)
 }
 
 /// Whether [`serial`] reads an `m × k` A in place rather than packing it
@@ -195,9 +200,10 @@ fn a_in_place<K: Microkernel>(a: In<K::T>, m: usize, k: usize) -> bool {
 unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     let (m, k, n) = (c.m, a.cols, c.n);
     let (mr, nr) = (K::MR, K::NR);
-    let kc_max = block(k, K::KC, 1);
-    let mc_max = block(m, K::MC, mr);
-    let nc_max = block(n, K::NC, nr);
+    let Blocking { kc, mc, nc } = Blocking::of::<K>(caches());
+    let kc_max = block(k, kc, 1);
+    let mc_max = block(m, mc, mr);
+    let nc_max = block(n, nc, nr);
     let b_len = nc_max.next_multiple_of(nr) * kc_max;
     let a_len = mc_max.next_multiple_of(mr) * kc_max;
     // Full panels of a small row-major B are read in place; only a ragged

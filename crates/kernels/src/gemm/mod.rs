@@ -18,6 +18,7 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+mod blocking;
 mod kernel;
 mod loops;
 pub(crate) use loops::with_scratch;
@@ -25,6 +26,7 @@ mod pack;
 mod paths;
 mod skinny;
 
+use crate::caches::caches;
 use crate::element::{Dtype, Element, same};
 use crate::isa::{Isa, isa};
 use skinny::{SHALLOW_K, SKINNY_N, Skinny};
@@ -468,7 +470,7 @@ unsafe fn run<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
             run_skinny::<K>(b.t(), a.t(), c.t());
         } else if a.cols <= SHALLOW_K
             && b.cs == 1
-            && !skinny::crowds_l1(a.cols, b.rs * size_of::<K::T>())
+            && !skinny::crowds_l1(a.cols, b.rs * size_of::<K::T>(), &caches().l1d)
         {
             // Shallow (`k` small, `m` and `n` large): C is as big as the
             // work, so write it once, unpacked, from `Cᵀ = Bᵀ·Aᵀ` with the

@@ -28,7 +28,7 @@ macro_rules! gemm_path {
     (
         $(#[$doc:meta])*
         $name:ident: $t:ty, vector $v:ty, features [$(#[$feature:meta])*],
-        tile $mr:literal x $nv:literal, KC $kc:literal, MC $mc:literal, NC $nc:literal,
+        tile $mr:literal x $nv:literal, KC $kc:literal,
         large operands in place $in_place:literal,
         dot rows $dot_r:literal, axpy vectors $axpy_v:literal
         $(, pack_a $pack_a:path)? $(,)?
@@ -42,8 +42,6 @@ macro_rules! gemm_path {
             const MR: usize = $mr;
             const NR: usize = $nv * <$v as Simd>::LANES;
             const KC: usize = $kc;
-            const MC: usize = $mc;
-            const NC: usize = $nc;
             const LARGE_IN_PLACE: bool = $in_place;
 
             unsafe fn tile(kc: usize, a: *const $t, b: *const $t, c: &Out<$t>) {
@@ -286,16 +284,16 @@ fn vectors_class<V: Simd>(n: usize, nv: usize) -> u8 {
     }
 }
 
-// Blocking of the AVX paths. KC: 4 KiB of depth (1024 f32, 512 f64), so
-// that a tile of C is updated once per 4 KiB of `k`; the KC×NR panel of B
-// (64–128 KiB) is read from L2. MC: the MC×KC block of A about a quarter of
-// a 1 MiB L2. NC: the KC×NC block of B (8 MiB f32, 4 MiB f64) part of L3.
-// Each a multiple of its register tile. Measured (f32, one thread, Zen 4,
-// against the `gemm` crate in the same run): with KC 256/384 (a B panel
-// half of L1), AVX-512 was 0.94–0.97× at 1024³–2048³ and behind AVX2; with
-// KC 1024, 1.02–1.05× and ahead of it. KC 128 was slower still, KC 512 in
-// between; the `gemm` crate's own depth is at least 512. The portable
-// paths keep KC 256 (not measured against the deeper block).
+// Depth of the AVX paths' blocks (KC): 4 KiB of `k` (1024 f32, 512 f64),
+// so that a tile of C is updated once per 4 KiB of `k`; the KC×NR panel of
+// B (32–256 KiB) is read from L2. `blocking.rs` makes it shallower where
+// that panel would be more than a quarter of L2, and derives MC and NC from
+// the caches. Measured (f32, one thread, Zen 4, against the `gemm` crate in
+// the same run): with KC 256/384 (a B panel half of L1), AVX-512 was
+// 0.94–0.97× at 1024³–2048³ and behind AVX2; with KC 1024, 1.02–1.05× and
+// ahead of it. KC 128 was slower still, KC 512 in between; the `gemm`
+// crate's own depth is at least 512. The portable paths keep KC 256 (not
+// measured against the deeper block).
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {
@@ -304,7 +302,7 @@ gemm_path! {
     /// transposes).
     Avx512F32: f32, vector crate::simd::avx512::F32x16,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
-    tile 6 x 4, KC 1024, MC 60, NC 2048,
+    tile 6 x 4, KC 1024,
     large operands in place true,
     dot rows 4, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
@@ -316,7 +314,7 @@ gemm_path! {
     /// read in place.
     Avx512F64: f64, vector crate::simd::avx512::F64x8,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
-    tile 6 x 4, KC 512, MC 60, NC 1024,
+    tile 6 x 4, KC 512,
     large operands in place true,
     dot rows 4, axpy vectors 2,
 }
@@ -326,7 +324,7 @@ gemm_path! {
     /// AVX2+FMA, f32: a 6×16 tile; row-major A is packed by 8×8 transposes.
     Avx2F32: f32, vector crate::simd::avx2::F32x8,
     features [#[target_feature(enable = "avx2,fma")]],
-    tile 6 x 2, KC 1024, MC 48, NC 2048,
+    tile 6 x 2, KC 1024,
     large operands in place false,
     dot rows 2, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
@@ -337,7 +335,7 @@ gemm_path! {
     /// AVX2+FMA, f64: a 6×8 tile.
     Avx2F64: f64, vector crate::simd::avx2::F64x4,
     features [#[target_feature(enable = "avx2,fma")]],
-    tile 6 x 2, KC 512, MC 48, NC 1024,
+    tile 6 x 2, KC 512,
     large operands in place false,
     dot rows 2, axpy vectors 2,
 }
@@ -346,7 +344,7 @@ gemm_path! {
     /// Portable, f32: a 4×8 tile of 4-lane vectors.
     PortableF32: f32, vector crate::simd::portable::F32x4,
     features [],
-    tile 4 x 2, KC 256, MC 128, NC 4096,
+    tile 4 x 2, KC 256,
     large operands in place false,
     dot rows 2, axpy vectors 2,
 }
@@ -355,23 +353,24 @@ gemm_path! {
     /// Portable, f64: a 4×4 tile of 2-lane vectors.
     PortableF64: f64, vector crate::simd::portable::F64x2,
     features [],
-    tile 4 x 2, KC 256, MC 64, NC 2048,
+    tile 4 x 2, KC 256,
     large operands in place false,
     dot rows 2, axpy vectors 2,
 }
 
-// The AVX-512 paths' tile, blocking and in-place choices on the portable
-// vectors of the same lane count, so that how those paths cut their work
-// (panels of 64 and 32 columns, A and B read in place, 4-row dot blocks,
-// the tails) is tested on any CPU. The numbers must stay those of
-// `Avx512F32` and `Avx512F64` (a test below compares them).
+// The AVX-512 paths' tile, depth and in-place choices on the portable
+// vectors of the same lane count (and so, through `blocking.rs`, their MC
+// and NC), so that how those paths cut their work (panels of 64 and 32
+// columns, A and B read in place, 4-row dot blocks, the tails) is tested on
+// any CPU. The numbers must stay those of `Avx512F32` and `Avx512F64` (a
+// test below compares them).
 
 gemm_path! {
     /// Portable with 16 lanes, f32: the AVX-512 path's 6×64 tile and
     /// blocking ([`crate::Isa::Portable16`]).
     Portable16F32: f32, vector crate::simd::portable::F32x16,
     features [],
-    tile 6 x 4, KC 1024, MC 60, NC 2048,
+    tile 6 x 4, KC 1024,
     large operands in place true,
     dot rows 4, axpy vectors 2,
 }
@@ -381,7 +380,7 @@ gemm_path! {
     /// blocking ([`crate::Isa::Portable16`]).
     Portable16F64: f64, vector crate::simd::portable::F64x8,
     features [],
-    tile 6 x 4, KC 512, MC 60, NC 1024,
+    tile 6 x 4, KC 512,
     large operands in place true,
     dot rows 4, axpy vectors 2,
 }
@@ -392,8 +391,7 @@ mod tests {
 
     /// The constants of `P` and `Q`, side by side.
     fn same<P: Skinny, Q: Skinny>() -> bool {
-        (P::MR, P::NR, P::KC, P::MC, P::NC, P::LARGE_IN_PLACE)
-            == (Q::MR, Q::NR, Q::KC, Q::MC, Q::NC, Q::LARGE_IN_PLACE)
+        (P::MR, P::NR, P::KC, P::LARGE_IN_PLACE) == (Q::MR, Q::NR, Q::KC, Q::LARGE_IN_PLACE)
             && (P::DOT_R, P::AXPY_ROWS) == (Q::DOT_R, Q::AXPY_ROWS)
     }
 

@@ -25,6 +25,7 @@ use super::kernel::Microkernel;
 use super::loops::block;
 use super::pack::pack;
 use super::{In, Out};
+use crate::caches::Cache;
 use crate::element::Element;
 use crate::simd::{Simd, prefetch, reduce_add_each};
 
@@ -37,23 +38,15 @@ pub(super) const SKINNY_N: usize = 16;
 /// product to compute, and packing would add a pass over B.
 pub(super) const SHALLOW_K: usize = 16;
 
-/// Ways of the L1 data cache that [`crowds_l1`] assumes: 8 on Zen 4 and on
-/// 32 KiB Intel L1s (the 48 KiB ones have 12, where this is conservative).
-const L1_WAYS: usize = 8;
-
-/// Sets of that cache: 32 KiB in 64-byte lines, 8 ways.
-const L1_SETS: usize = 64;
-
-/// Whether `rows` rows `stride` bytes apart put more lines on one set of L1
-/// than it has ways, so that a kernel reading all of them at every step of
-/// `k` evicts its own operand: rows 4 KiB apart do so from 9 rows on.
-pub(super) fn crowds_l1(rows: usize, stride: usize) -> bool {
-    let mut on_set = [0usize; L1_SETS];
-    (0..rows).any(|p| {
-        let set = &mut on_set[(p * stride / 64) % L1_SETS];
-        *set += 1;
-        *set > L1_WAYS
-    })
+/// Whether `rows` rows `stride` bytes apart put more lines on one set of
+/// the L1 data cache `l1` than it has ways, so that a kernel reading all of
+/// them at every step of `k` evicts its own operand: on a 32 KiB 8-way L1,
+/// rows 4 KiB apart do so from 9 rows on (on a 48 KiB 12-way one, from 13).
+/// (`rows` is at most [`SHALLOW_K`] where it is asked, so counting pairs
+/// costs less than a table of sets.)
+pub(super) fn crowds_l1(rows: usize, stride: usize, l1: &Cache) -> bool {
+    let set = |p: usize| (p * stride / l1.line) % l1.sets();
+    (0..rows).any(|p| (0..=p).filter(|&q| set(q) == set(p)).count() > l1.ways)
 }
 
 /// Bytes of A from which [`dot`] prefetches the next rows (about an L2):
@@ -529,18 +522,28 @@ unsafe impl<T: Sync> Send for Ptr<T> {}
 #[cfg(test)]
 mod tests {
     use super::crowds_l1;
+    use crate::caches::{Cache, Caches};
 
     #[test]
     fn rows_crowd_l1_when_more_share_a_set_than_it_has_ways() {
+        let l1 = &Caches::ASSUMED.l1d; // 32 KiB, 8 ways, 64 sets
         // 4 KiB apart: every row on the same set.
-        assert!(!crowds_l1(8, 4096));
-        assert!(crowds_l1(9, 4096));
-        assert!(crowds_l1(9, 8192));
+        assert!(!crowds_l1(8, 4096, l1));
+        assert!(crowds_l1(9, 4096, l1));
+        assert!(crowds_l1(9, 8192, l1));
         // 2 KiB apart: two sets, eight rows each.
-        assert!(!crowds_l1(16, 2048));
-        assert!(crowds_l1(17, 2048));
+        assert!(!crowds_l1(16, 2048, l1));
+        assert!(crowds_l1(17, 2048, l1));
         // One line further each row: a set each.
-        assert!(!crowds_l1(16, 4096 + 64));
-        assert!(!crowds_l1(16, 784 * 4));
+        assert!(!crowds_l1(16, 4096 + 64, l1));
+        assert!(!crowds_l1(16, 784 * 4, l1));
+        // 48 KiB, 12 ways, 64 sets: 12 rows 4 KiB apart fit, 13 do not.
+        let wide = &Cache {
+            bytes: 48 << 10,
+            ways: 12,
+            line: 64,
+        };
+        assert!(!crowds_l1(12, 4096, wide));
+        assert!(crowds_l1(13, 4096, wide));
     }
 }

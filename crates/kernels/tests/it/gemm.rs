@@ -324,10 +324,11 @@ fn tall_streamed_a_matches_reference() {
     }
 }
 
-/// Bigger shapes that exercise the cache blocks (more than one NC block is
-/// not affordable here, but several MC blocks, and several KC blocks of
-/// every path, are: `k = 2100` is three blocks of the AVX paths' f32 depth
-/// 1024, five of their f64 depth 512) and the skinny paths with their
+/// Bigger shapes that exercise the cache blocks: several MC blocks, several
+/// KC blocks of every path (`k = 2100` is three blocks of the AVX paths' f32
+/// depth 1024, five of their f64 depth 512), and on a machine whose L3 is
+/// at most 32 MiB, two NC blocks of the AVX and portable16 paths
+/// (`n = 1100`, with their NC of at most 1024 there); and the skinny paths with their
 /// strips, depth blocks and chunks of rows (Bᵀ of (200, 1000, 13) is past
 /// the 16 KiB from which `dot` sweeps chunks of rows per group of columns),
 /// and shallow products: (70, 9, 300) on the skinny kernels, C written a
@@ -348,6 +349,7 @@ fn larger_shapes_match_reference() {
         (200, 1000, 13),
         (70, 9, 300),
         (61, 12, 1024),
+        (20, 40, 1100),
     ];
     for (t, &(m, k, n)) in shapes.iter().enumerate() {
         let layouts = [

@@ -74,7 +74,9 @@ fn a_bad_kernels_isa_is_one_line() {
         assert!(!out.status.success(), "{stdout}");
         assert_eq!(
             stderr.trim(),
-            format!("error: KERNELS_ISA=\"{value}\" is not one of portable, portable16, avx2, avx512")
+            format!(
+                "error: KERNELS_ISA=\"{value}\" is not one of portable, portable16, avx2, avx512"
+            )
         );
     }
 }
