@@ -110,8 +110,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     println!("CPU: {cpu}");
     println!("kernel path: {isa}");
     println!("caches: {}", kernels::caches());
-    let peak1 = peak::single_core_gflops();
-    let peak2 = peak::multi_core_gflops(2);
+    let (alone, both) = (peak::single_core_gflops(), peak::multi_core_gflops(2));
+    let peak1 = alone.map(|p| both.as_ref().map_or(p, |(each, _)| peak::one_core(p, each)));
+    let peak2 = both.map(|(_, sum)| sum);
     if let (Some(p1), Some(p2)) = (peak1, peak2) {
         println!("measured f32 FMA peak: {p1:.0} GFLOP/s on 1 core, {p2:.0} on 2");
     }

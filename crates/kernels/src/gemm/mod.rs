@@ -479,7 +479,7 @@ unsafe fn run<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
             // packed path copies a B whose rows are a multiple of 4 KiB
             // apart): at 1024×12×1024, 48 GFLOP/s here against 84–87
             // packed (AVX-512, one thread, Zen 4).
-            skinny::axpy::<K>(b.t(), a.t(), c.t());
+            skinny::shallow::<K>(b.t(), a.t(), c.t());
         } else {
             loops::packed::<K>(a, b, c);
         }

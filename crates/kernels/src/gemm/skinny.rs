@@ -11,7 +11,7 @@
 //!   vectors of rows and `G` columns at once, with `k` cut into blocks of
 //!   [`AXPY_KC`] so that the A rows being swept stay in L2. The same kernel
 //!   runs shallow products (`k ≤ SHALLOW_K`, `m`, `n` large) as
-//!   `Cᵀ = Bᵀ·Aᵀ`, writing C's rows as whole vectors.
+//!   `Cᵀ = Bᵀ·Aᵀ` in [`shallow`], writing C's rows as whole vectors.
 //!
 //! A row-contiguous A larger than an L2 ([`STREAM_BYTES`]) streams from
 //! memory; [`dot`] then prefetches the next block of rows.
@@ -34,7 +34,7 @@ use crate::simd::{Simd, prefetch, reduce_add_each};
 pub(super) const SKINNY_N: usize = 16;
 
 /// The deepest `k` for which a product with `m` and `n` both large still
-/// takes [`axpy`] (on `Cᵀ = Bᵀ·Aᵀ`): there C costs as much to write as the
+/// takes the skinny kernels ([`shallow`]): there C costs as much to write as the
 /// product to compute, and packing would add a pass over B.
 pub(super) const SHALLOW_K: usize = 16;
 
@@ -409,58 +409,75 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     });
 }
 
-/// Skinny GEMM with a column-contiguous A (`a.rs == 1`).
+/// B with contiguous rows, for [`axpy`] and [`shallow`]: B itself when
+/// row-contiguous (with its row stride), else packed into `store`.
+///
+/// # Safety
+/// `b` is a valid `k × n` view.
+unsafe fn rows_of_b<T: Element>(b: In<T>, store: &mut Vec<T>) -> (Ptr<T>, usize) {
+    let (k, n) = (b.rows, b.cols);
+    if b.cs == 1 {
+        return (Ptr(b.ptr), b.rs);
+    }
+    *store = vec![T::ZERO; k * n];
+    // SAFETY: `store` holds one panel of width `n` and depth `k`.
+    unsafe { pack(n, n, k, b.ptr, b.cs, b.rs, store.as_mut_ptr()) };
+    (Ptr(store.as_ptr()), n)
+}
+
+/// Skinny GEMM with a column-contiguous A (`a.rs == 1`): each strip of A's
+/// rows is read once for all of C's few columns; threads split the rows.
 ///
 /// # Safety
 /// As [`dot`], with `a.rs == 1`.
 pub(super) unsafe fn axpy<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     let (m, k, n) = (c.m, a.cols, c.n);
-    // B with contiguous rows: B itself when row-contiguous, else packed.
-    let packed;
-    let (bp, ldb) = if b.cs == 1 {
-        (b.ptr, b.rs)
-    } else {
-        let mut v = vec![K::T::ZERO; k * n];
-        // SAFETY: `v` holds one panel of width `n` and depth `k`.
-        unsafe { pack(n, n, k, b.ptr, b.cs, b.rs, v.as_mut_ptr()) };
-        packed = v;
-        (packed.as_ptr(), n)
-    };
-    let (bp, mr) = (Ptr(bp), K::AXPY_ROWS);
+    let mut store = Vec::new();
+    // SAFETY: `b` is the caller's valid view.
+    let (bp, ldb) = unsafe { rows_of_b(b, &mut store) };
     let kc_max = block(k, AXPY_KC, 1);
-    let depth = |pc: usize| (pc, kc_max.min(k - pc));
-    let beta = |pc: usize| if pc == 0 { c.beta } else { K::T::ONE };
-    if n <= SKINNY_N {
-        // Skinny: each strip of A's rows is read once for all of C's few
-        // columns; threads split the rows.
-        par_rows(m, n, k, mr, |i0, rows| {
-            for pc in (0..k).step_by(kc_max) {
+    par_rows(m, n, k, K::AXPY_ROWS, |i0, rows| {
+        for pc in (0..k).step_by(kc_max) {
+            let depth = (pc, kc_max.min(k - pc));
+            let beta = if pc == 0 { c.beta } else { K::T::ONE };
+            // SAFETY: forwarded; the ranges lie inside the problem.
+            unsafe { axpy_columns::<K>(a, bp, ldb, &c, (i0, rows), depth, (0, n), beta) };
+        }
+    });
+}
+
+/// A shallow product (`k ≤ SHALLOW_K`, `m` and `n` large) on the [`axpy`]
+/// kernels, given as `Cᵀ = Bᵀ·Aᵀ` (so here `a.rs == 1` and `n` is the
+/// original C's rows): C is as big as the work and is written G of its
+/// rows at a time, in memory order, and threads split its rows.
+///
+/// Strip by strip, as [`axpy`] goes, each strip would write a few lines in
+/// every row of C, far apart; and threads splitting C's columns write the
+/// same rows at the same time. Measured (AVX-512, Zen 4, against the `gemm`
+/// crate in the same process): 2048×8×2048 on one thread at 22–25 GFLOP/s
+/// strip by strip, 60–68 in this order (the `gemm` crate: 58–67);
+/// (256,10,784) on two threads at 54 with C's columns split, 160–163 with
+/// its rows split.
+///
+/// # Safety
+/// As [`axpy`].
+pub(super) unsafe fn shallow<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
+    let (m, k, n) = (c.m, a.cols, c.n);
+    let mut store = Vec::new();
+    // SAFETY: `b` is the caller's valid view.
+    let (bp, ldb) = unsafe { rows_of_b(b, &mut store) };
+    let kc_max = block(k, AXPY_KC, 1);
+    par_rows(n, m, k, G, |j0, cols| {
+        for pc in (0..k).step_by(kc_max) {
+            let depth = (pc, kc_max.min(k - pc));
+            let beta = if pc == 0 { c.beta } else { K::T::ONE };
+            for j in (j0..j0 + cols).step_by(G) {
+                let g = (j, G.min(j0 + cols - j));
                 // SAFETY: forwarded; the ranges lie inside the problem.
-                unsafe {
-                    axpy_columns::<K>(a, bp, ldb, &c, (i0, rows), depth(pc), (0, n), beta(pc))
-                };
+                unsafe { axpy_columns::<K>(a, bp, ldb, &c, (0, m), depth, g, beta) };
             }
-        });
-    } else {
-        // Shallow (`Cᵀ` here, `n` is C's rows): C is as big as the work and
-        // is written G of its rows at a time, in memory order, and threads
-        // split its rows. Strip by strip, each strip would write a few
-        // lines in every row of C, far apart; and threads splitting C's
-        // columns write the same rows at the same time. Measured (AVX-512,
-        // Zen 4, against the `gemm` crate in the same process): 2048×8×2048
-        // on one thread at 22–25 GFLOP/s strip by strip, 60–68 in this
-        // order (the `gemm` crate: 58–67); (256,10,784) on two threads at
-        // 54 with C's columns split, 160–163 with its rows split.
-        par_rows(n, m, k, G, |j0, cols| {
-            for pc in (0..k).step_by(kc_max) {
-                for j in (j0..j0 + cols).step_by(G) {
-                    let g = (j, G.min(j0 + cols - j));
-                    // SAFETY: forwarded; the ranges lie inside the problem.
-                    unsafe { axpy_columns::<K>(a, bp, ldb, &c, (0, m), depth(pc), g, beta(pc)) };
-                }
-            }
-        });
-    }
+        }
+    });
 }
 
 /// [`axpy`] on the columns `j0 .. j0 + nj` of C and rows `i0 .. i0 + rows`,
