@@ -189,6 +189,7 @@ macro_rules! gemm_path {
 
             unsafe fn dot<const W: usize>(
                 full: bool,
+                stream: bool,
                 a: In<$t>,
                 bt: *const $t,
                 ldbt: usize,
@@ -196,20 +197,21 @@ macro_rules! gemm_path {
             ) {
                 $(#[$feature])*
                 unsafe fn entry<const R: usize, const W: usize>(
+                    stream: bool,
                     a: In<$t>,
                     bt: *const $t,
                     ldbt: usize,
                     c: &Out<$t>,
                 ) {
                     // SAFETY: compiled for the path; the views are the caller's.
-                    unsafe { skinny::dot_body::<$v, R, W>(a, bt, ldbt, c) }
+                    unsafe { skinny::dot_body::<$v, R, W>(stream, a, bt, ldbt, c) }
                 }
                 // SAFETY: the caller checked the CPU supports the path.
                 unsafe {
                     if full {
-                        entry::<$dot_r, W>(a, bt, ldbt, c)
+                        entry::<$dot_r, W>(stream, a, bt, ldbt, c)
                     } else {
-                        entry::<1, W>(a, bt, ldbt, c)
+                        entry::<1, W>(stream, a, bt, ldbt, c)
                     }
                 }
             }

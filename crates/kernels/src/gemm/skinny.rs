@@ -13,8 +13,8 @@
 //!   runs shallow products (`k ≤ SHALLOW_K`, `m`, `n` large) as
 //!   `Cᵀ = Bᵀ·Aᵀ` in [`shallow`], writing C's rows as whole vectors.
 //!
-//! A row-contiguous A larger than an L2 ([`STREAM_BYTES`]) streams from
-//! memory; [`dot`] then prefetches the next block of rows.
+//! A row-contiguous A larger than the CPU's L2 ([`crate::caches`]) streams
+//! from memory; [`dot`] then prefetches the next block of rows.
 //!
 //! Threads split the rows of C; an element's arithmetic never depends on
 //! which block or thread computed it.
@@ -25,7 +25,7 @@ use super::kernel::Microkernel;
 use super::loops::block;
 use super::pack::pack;
 use super::{In, Out};
-use crate::caches::Cache;
+use crate::caches::{Cache, caches};
 use crate::element::Element;
 use crate::simd::{Simd, prefetch, reduce_add_each};
 
@@ -49,10 +49,13 @@ pub(super) fn crowds_l1(rows: usize, stride: usize, l1: &Cache) -> bool {
     (0..rows).any(|p| (0..=p).filter(|&q| set(q) == set(p)).count() > l1.ways)
 }
 
-/// Bytes of A from which [`dot`] prefetches the next rows (about an L2):
-/// a bigger A streams from memory, a smaller one is mostly cached already
-/// and the prefetches would only crowd L1.
-const STREAM_BYTES: usize = 1 << 20;
+/// Whether `rows` rows of `k` elements of `bytes` each are more than an L2
+/// of `l2` bytes: such an A streams from memory, and [`dot`] prefetches the
+/// rows after those a kernel call works on; a smaller one is mostly cached
+/// already, and the prefetches would only crowd L1.
+fn streams(rows: usize, k: usize, bytes: usize, l2: usize) -> bool {
+    rows * k * bytes >= l2
+}
 
 /// Depth of a block of `k` in [`axpy`]: the `MV·LANES × AXPY_KC` strip of A
 /// a kernel call sweeps is revisited once per group of G columns.
@@ -66,7 +69,7 @@ const AXPY_KC: usize = 256;
 /// (256,784,10), whose Bᵀ is 31 KiB, went from 84.5–86 to 92.7 GFLOP/s
 /// (1.28× to 1.39×); on (784,256,10), Bᵀ 10 KiB, chunks were 1–2% slower,
 /// hence the bound; on AVX-512 they were level. Not for an A that streams
-/// from memory ([`STREAM_BYTES`]): there each row block is better used for
+/// from memory ([`streams`]): there each row block is better used for
 /// every group while it is in L1 (AVX-512, (60000,784,10), best of 3:
 /// 20.2–20.4 ms in chunks against 18.3–18.9 ms).
 const DOT_BT_L1_BYTES: usize = 16 << 10;
@@ -92,13 +95,14 @@ pub(super) trait Skinny: Microkernel {
     /// `C ← α·A·B + β·C` for `c.m` rows — `DOT_R` when `full`, else 1 — and
     /// `c.n = W` columns, A row-contiguous, column `j` of B at `bt + j·ldbt`,
     /// contiguous. `a` runs on to the last row of A (at least `c.m` rows):
-    /// when what is left of it is large, the rows after the first `c.m` are
-    /// prefetched.
+    /// with `stream` (what is left of it streams from memory), the rows
+    /// after the first `c.m` are prefetched.
     ///
     /// # Safety
     /// The CPU supports the instruction set; the views are valid.
     unsafe fn dot<const W: usize>(
         full: bool,
+        stream: bool,
         a: In<Self::T>,
         bt: *const Self::T,
         ldbt: usize,
@@ -135,6 +139,7 @@ pub(super) trait Skinny: Microkernel {
 /// As [`Skinny::dot`].
 unsafe fn dot_group<K: Skinny>(
     full: bool,
+    stream: bool,
     a: In<K::T>,
     bt: *const K::T,
     ldbt: usize,
@@ -144,11 +149,11 @@ unsafe fn dot_group<K: Skinny>(
     // SAFETY: forwarded, with `W = c.n`.
     unsafe {
         match c.n {
-            1 => K::dot::<1>(full, a, bt, ldbt, c),
-            2 => K::dot::<2>(full, a, bt, ldbt, c),
-            3 => K::dot::<3>(full, a, bt, ldbt, c),
-            4 => K::dot::<4>(full, a, bt, ldbt, c),
-            _ => K::dot::<G>(full, a, bt, ldbt, c),
+            1 => K::dot::<1>(full, stream, a, bt, ldbt, c),
+            2 => K::dot::<2>(full, stream, a, bt, ldbt, c),
+            3 => K::dot::<3>(full, stream, a, bt, ldbt, c),
+            4 => K::dot::<4>(full, stream, a, bt, ldbt, c),
+            _ => K::dot::<G>(full, stream, a, bt, ldbt, c),
         }
     }
 }
@@ -212,6 +217,7 @@ fn update<T: Element>(s: T, c: *mut T, alpha: T, beta: T) {
 /// compiled for `V`'s instruction set.
 #[inline(always)]
 pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
+    stream: bool,
     a: In<V::E>,
     bt: *const V::E,
     ldbt: usize,
@@ -219,7 +225,6 @@ pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
 ) {
     let k = a.cols;
     let kv = k - k % V::LANES;
-    let stream = a.rows * k * size_of::<V::E>() >= STREAM_BYTES;
     // SAFETY: reads stay within rows `< R` of A and `< G` of Bᵀ, columns `< k`.
     unsafe {
         let mut acc = [[V::splat(V::E::ZERO); W]; R];
@@ -374,8 +379,8 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     };
     let (bt, r) = (Ptr(bt), K::DOT_R);
     let bytes = size_of::<K::T>();
-    let streamed = m * k * bytes >= STREAM_BYTES;
-    let chunk = if n * k * bytes > DOT_BT_L1_BYTES && !streamed {
+    let l2 = caches().l2.bytes;
+    let chunk = if n * k * bytes > DOT_BT_L1_BYTES && !streams(m, k, bytes, l2) {
         (DOT_CHUNK_BYTES / (k * bytes)).next_multiple_of(r)
     } else {
         // One row block at a time, all groups of columns on it.
@@ -396,6 +401,7 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                     unsafe {
                         dot_group::<K>(
                             full,
+                            streams(m - i, k, bytes, l2),
                             a.sub(i, 0, m - i, k),
                             bt.get().add(j * ldbt),
                             ldbt,

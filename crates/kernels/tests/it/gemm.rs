@@ -288,14 +288,15 @@ proptest! {
     }
 }
 
-/// A tall row-major A bigger than the skinny streaming threshold (1 MiB),
-/// so that the dot kernel prefetches the rows after its block, down to the
-/// last block and its one-row remainder (1031 = 2·515 + 1 = 4·257 + 3).
+/// A tall row-major A bigger than the L2 past which the skinny kernels
+/// stream A (2.2 MB in f32, more than the 1–2 MiB L2 of current cores), so
+/// that the dot kernel prefetches the rows after its block, down to the
+/// last block and its one-row remainder (2063 = 2·1031 + 1 = 4·515 + 3).
 #[test]
 fn tall_streamed_a_matches_reference() {
     for (t, n) in [10usize, 3, 16].into_iter().enumerate() {
         let cs = Case {
-            m: 1031,
+            m: 2063,
             k: 263,
             n,
             la: Layout {
