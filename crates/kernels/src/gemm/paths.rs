@@ -31,7 +31,7 @@ macro_rules! gemm_path {
         tile $mr:literal x $nv:literal, KC $kc:literal,
         large operands in place $in_place:literal,
         dot rows $dot_r:literal, axpy vectors $axpy_v:literal
-        $(, pack_a $pack_a:path)? $(,)?
+        $(, pack_a $pack_a:path)? $(, pack_bt $pack_bt:path)? $(,)?
     ) => {
         $(#[$doc])*
         #[derive(Clone, Copy)]
@@ -187,6 +187,20 @@ macro_rules! gemm_path {
             const DOT_R: usize = $dot_r;
             const AXPY_ROWS: usize = $axpy_v * <$v as Simd>::LANES;
 
+            $(
+                unsafe fn pack_bt(
+                    n: usize,
+                    k: usize,
+                    src: *const $t,
+                    rsb: usize,
+                    csb: usize,
+                    dst: *mut $t,
+                ) {
+                    // SAFETY: forwarded; the caller checked the CPU.
+                    unsafe { $pack_bt(n, k, src, rsb, csb, dst) }
+                }
+            )?
+
             unsafe fn dot<const W: usize>(
                 full: bool,
                 stream: bool,
@@ -308,6 +322,7 @@ gemm_path! {
     large operands in place true,
     dot rows 4, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
+    pack_bt super::avx2::pack_bt_f32,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -330,6 +345,7 @@ gemm_path! {
     large operands in place false,
     dot rows 2, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
+    pack_bt super::avx2::pack_bt_f32,
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -13,8 +13,8 @@
 //!   runs shallow products (`k ≤ SHALLOW_K`, `m`, `n` large) as
 //!   `Cᵀ = Bᵀ·Aᵀ` in [`shallow`], writing C's rows as whole vectors.
 //!
-//! A row-contiguous A larger than the CPU's L2 ([`crate::caches`]) streams
-//! from memory; [`dot`] then prefetches the next block of rows.
+//! A row-contiguous A larger than the CPU's L2 ([`crate::caches`]) comes
+//! from L3 or memory; [`dot`] then prefetches the next block of rows.
 //!
 //! Threads split the rows of C; an element's arithmetic never depends on
 //! which block or thread computed it.
@@ -49,13 +49,19 @@ pub(super) fn crowds_l1(rows: usize, stride: usize, l1: &Cache) -> bool {
     (0..rows).any(|p| (0..=p).filter(|&q| set(q) == set(p)).count() > l1.ways)
 }
 
-/// Whether `rows` rows of `k` elements of `bytes` each are more than an L2
-/// of `l2` bytes: such an A streams from memory, and [`dot`] prefetches the
-/// rows after those a kernel call works on; a smaller one is mostly cached
-/// already, and the prefetches would only crowd L1.
-fn streams(rows: usize, k: usize, bytes: usize, l2: usize) -> bool {
-    rows * k * bytes >= l2
+/// Whether `rows` rows of `k` elements of `bytes` each fill `cache` bytes.
+/// An A that fills L2 comes from further away, and [`dot`] prefetches the
+/// rows after those a kernel call works on (a smaller one is mostly in L2
+/// already, and the prefetches would only crowd L1); one that fills the
+/// part of L3 given by [`DOT_L3_PART`] streams from memory.
+fn fills(rows: usize, k: usize, bytes: usize, cache: usize) -> bool {
+    rows * k * bytes >= cache
 }
+
+/// The part of L3 (1/2) a row-contiguous A must fill for [`dot`] to take
+/// it as streaming from memory, and so to sweep it only once (see
+/// [`DOT_BT_L1_BYTES`]); L3 is shared with other cores.
+const DOT_L3_PART: usize = 2;
 
 /// Depth of a block of `k` in [`axpy`]: the `MV·LANES × AXPY_KC` strip of A
 /// a kernel call sweeps is revisited once per group of G columns.
@@ -64,14 +70,17 @@ const AXPY_KC: usize = 256;
 /// From this many bytes of Bᵀ (`n·k` elements), [`dot`] sweeps a chunk of
 /// rows of A once per group of [`G`] columns, rather than each row block
 /// once for all groups: that group's `G·k` elements of Bᵀ then stay in L1,
-/// where all of Bᵀ and a block of A do not. Measured (f32, one thread, Zen
-/// 4, against the `gemm` crate's AVX2 kernels in the same run): on AVX2
-/// (256,784,10), whose Bᵀ is 31 KiB, went from 84.5–86 to 92.7 GFLOP/s
-/// (1.28× to 1.39×); on (784,256,10), Bᵀ 10 KiB, chunks were 1–2% slower,
-/// hence the bound; on AVX-512 they were level. Not for an A that streams
-/// from memory ([`streams`]): there each row block is better used for
-/// every group while it is in L1 (AVX-512, (60000,784,10), best of 3:
-/// 20.2–20.4 ms in chunks against 18.3–18.9 ms).
+/// where all of Bᵀ and a block of A do not. Measured (f32, one thread,
+/// against the `gemm` crate's AVX2 kernels in the same run): on Zen 4 (1
+/// MiB L2), AVX2, (256,784,10), whose Bᵀ is 31 KiB, went from 84.5–86 to
+/// 92.7 GFLOP/s (1.28× to 1.39×); on (784,256,10), Bᵀ 10 KiB, chunks were
+/// 1–2% slower, hence the bound; on AVX-512 they were level. On Zen 3 (512
+/// KiB L2, A of (256,784,10) beyond it, in L3), chunks were 1.15–1.29×
+/// faster than row blocks (interleaved in one process, best of 31 each).
+/// Not for an A that streams from memory (fills half of L3): there each
+/// row block is better used for every group while it is in L1 (AVX-512,
+/// Zen 4, (60000,784,10), best of 3: 20.2–20.4 ms in chunks against
+/// 18.3–18.9 ms).
 const DOT_BT_L1_BYTES: usize = 16 << 10;
 
 /// Bytes of A in a chunk of rows of [`dot`] (see [`DOT_BT_L1_BYTES`]):
@@ -95,7 +104,7 @@ pub(super) trait Skinny: Microkernel {
     /// `C ← α·A·B + β·C` for `c.m` rows — `DOT_R` when `full`, else 1 — and
     /// `c.n = W` columns, A row-contiguous, column `j` of B at `bt + j·ldbt`,
     /// contiguous. `a` runs on to the last row of A (at least `c.m` rows):
-    /// with `stream` (what is left of it streams from memory), the rows
+    /// with `stream` (what is left of it fills L2), the rows
     /// after the first `c.m` are prefetched.
     ///
     /// # Safety
@@ -116,6 +125,25 @@ pub(super) trait Skinny: Microkernel {
     /// # Safety
     /// The CPU supports the instruction set; A has `AXPY_ROWS` readable rows.
     unsafe fn axpy<const W: usize>(a: In<Self::T>, b: *const Self::T, ldb: usize, c: &Out<Self::T>);
+
+    /// Packs the `k × n` B at `src` (element `(p, j)` at `src[p·rsb +
+    /// j·csb]`) as the Bᵀ of [`Skinny::dot`]: `n` contiguous rows of `k` at
+    /// `dst`. By default the portable transposing copy.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; `src` addresses every element
+    /// of B; `dst` has room for `n·k` elements and does not overlap it.
+    unsafe fn pack_bt(
+        n: usize,
+        k: usize,
+        src: *const Self::T,
+        rsb: usize,
+        csb: usize,
+        dst: *mut Self::T,
+    ) {
+        // SAFETY: one panel of width 1 and depth `k` per column of B.
+        unsafe { pack(1, n, k, src, csb, rsb, dst) }
+    }
 
     /// [`Skinny::axpy`] for the last `c.m < AXPY_ROWS` rows of A, of which
     /// only those `c.m` are readable: as many whole vectors as they fill,
@@ -372,15 +400,15 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
         (b.ptr, b.cs)
     } else {
         let mut v = vec![K::T::ZERO; n * k];
-        // SAFETY: `v` holds `n` panels of width 1 and depth `k`.
-        unsafe { pack(1, n, k, b.ptr, b.cs, b.rs, v.as_mut_ptr()) };
+        // SAFETY: `v` holds `n` rows of `k`; `b` is the caller's valid view.
+        unsafe { K::pack_bt(n, k, b.ptr, b.rs, b.cs, v.as_mut_ptr()) };
         packed = v;
         (packed.as_ptr(), k)
     };
     let (bt, r) = (Ptr(bt), K::DOT_R);
     let bytes = size_of::<K::T>();
-    let l2 = caches().l2.bytes;
-    let chunk = if n * k * bytes > DOT_BT_L1_BYTES && !streams(m, k, bytes, l2) {
+    let (l2, l3) = (caches().l2.bytes, caches().l3.bytes);
+    let chunk = if n * k * bytes > DOT_BT_L1_BYTES && !fills(m, k, bytes, l3 / DOT_L3_PART) {
         (DOT_CHUNK_BYTES / (k * bytes)).next_multiple_of(r)
     } else {
         // One row block at a time, all groups of columns on it.
@@ -396,12 +424,15 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                 while i < end {
                     let full = end - i >= r;
                     let rr = if full { r } else { 1 };
+                    // Prefetched on the first group's sweep only: the
+                    // others find these rows in L1 or, in chunks, in L2.
+                    let stream = j == 0 && fills(m - i, k, bytes, l2);
                     // SAFETY: rows `i..i+rr` and columns `j..j+g` lie inside
                     // this thread's block of C and inside A and Bᵀ.
                     unsafe {
                         dot_group::<K>(
                             full,
-                            streams(m - i, k, bytes, l2),
+                            stream,
                             a.sub(i, 0, m - i, k),
                             bt.get().add(j * ldbt),
                             ldbt,

@@ -289,9 +289,11 @@ proptest! {
 }
 
 /// A tall row-major A bigger than the L2 past which the skinny kernels
-/// stream A (2.2 MB in f32, more than the 1–2 MiB L2 of current cores), so
+/// prefetch A (2.2 MB in f32, more than the 1–2 MiB L2 of current cores), so
 /// that the dot kernel prefetches the rows after its block, down to the
-/// last block and its one-row remainder (2063 = 2·1031 + 1 = 4·515 + 3).
+/// last block and its one-row remainder (2063 = 2·1031 + 1 = 4·515 + 3),
+/// in chunks of rows (`n = 16`, whose Bᵀ is more than 16 KiB) and row
+/// block by row block (`n = 10` and 3).
 #[test]
 fn tall_streamed_a_matches_reference() {
     for (t, n) in [10usize, 3, 16].into_iter().enumerate() {
