@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::TrainTest;
+use super::idx;
 use super::image::ImageDataset;
 use crate::error::DataError;
 
@@ -50,11 +51,23 @@ pub fn load_idx_dir(dir: &Path, classes: usize) -> Result<TrainTest<ImageDataset
     let [train_images, train_labels, test_images, test_labels] = IDX_FILE_NAMES;
     let (train_images, train_labels) = (find(dir, train_images)?, find(dir, train_labels)?);
     let (test_images, test_labels) = (find(dir, test_images)?, find(dir, test_labels)?);
-    // The two sets decode on two threads (decompression is most of a load).
-    let (train, test) = rayon::join(
-        || ImageDataset::from_idx_files(&train_images, &train_labels, classes),
-        || ImageDataset::from_idx_files(&test_images, &test_labels, classes),
-    );
+    // The two sets decode on two threads (decompression is most of a
+    // load): the test set while the training images, by far the largest
+    // file, decode.
+    let (train_pixels, test) = idx::read_images_file_beside(&train_images, || {
+        ImageDataset::from_idx_files(&test_images, &test_labels, classes)
+    });
+    let train = train_pixels.and_then(|pixels| {
+        let labels = idx::read_labels_file(&train_labels)?;
+        let name = |p: &Path| p.display().to_string();
+        ImageDataset::from_idx(
+            pixels,
+            labels,
+            classes,
+            &name(&train_images),
+            &name(&train_labels),
+        )
+    });
     Ok(TrainTest {
         train: train?,
         test: test?,

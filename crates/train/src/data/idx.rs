@@ -18,17 +18,17 @@
 //! decompressed read is bounded by the header's promise (`Read::take`), so a
 //! lying header can neither allocate more than the cap nor read forever. A
 //! gzip file that is exactly one member whose trailer states a size within
-//! the cap is decoded into a buffer of that size, allocated once, and
-//! checked against its CRC-32 and size; any other goes through the
-//! streaming decoder.
+//! the cap is decoded by libdeflate in one call into a buffer of that size,
+//! allocated once, and checked against its CRC-32 and size; any other goes
+//! through the streaming decoder (flate2), which reads every member and
+//! says precisely what is wrong.
 //! Every failure is a [`DataError`] naming the file and the problem.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
-use flate2::{Decompress, FlushDecompress, Status};
 use models::autodiff::kernels;
 
 use crate::Label;
@@ -170,15 +170,129 @@ fn images_from(dims: Vec<u32>, pixels: Vec<u8>) -> IdxImages {
     }
 }
 
+/// A file's dimensions and data, or what is wrong with it.
+type Contents = Result<(Vec<u32>, Vec<u8>), DataError>;
+
 fn read_file(path: &Path, kind: Kind) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+    read_file_beside(path, kind, || ()).0
+}
+
+/// Reads one IDX file as [`read_images_file`] does, and runs `beside` on
+/// another thread of the pool while the file decodes; both results.
+pub(crate) fn read_images_file_beside<R: Send>(
+    path: &Path,
+    beside: impl FnOnce() -> R + Send,
+) -> (Result<IdxImages, DataError>, R) {
+    let (read, other) = read_file_beside(path, Kind::Images, beside);
+    (read.map(|(dims, pixels)| images_from(dims, pixels)), other)
+}
+
+/// Reads one IDX file, and runs `beside` on another thread of the pool
+/// while it decodes.
+///
+/// For a gzip file, the buffer the content decodes into is allocated at
+/// the size the trailer states before the file is read, and another thread
+/// maps its pages while this one reads the file: the kernel maps (and
+/// zeroes) a fresh buffer's pages on the first write to each, which would
+/// otherwise cost the decoder about a seventh of its time. `beside` starts
+/// after that, so that the pool's other thread is free for it.
+fn read_file_beside<R: Send>(
+    path: &Path,
+    kind: Kind,
+    beside: impl FnOnce() -> R + Send,
+) -> (Contents, R) {
     let name = path.display().to_string();
     let io_err = |source| DataError::Io {
         file: name.clone(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
-    let len = file.metadata().map_err(io_err)?.len();
-    read_idx(BufReader::new(file), Some(len), &name, kind)
+    let opened = File::open(path).and_then(|mut file| {
+        let len = file.metadata()?.len();
+        let content = gzip_content_buffer(&mut file, len)?;
+        Ok((file, len, content))
+    });
+    let (file, len, content) = match opened {
+        Ok(opened) => opened,
+        Err(e) => return (Err(io_err(e)), beside()),
+    };
+    let Some(mut content) = content else {
+        let read = || read_idx(BufReader::new(file), Some(len), &name, kind);
+        return rayon::join(read, beside);
+    };
+    let (compressed, ()) = rayon::join(
+        || read_compressed(BufReader::new(file), Some(len)),
+        || touch_pages(&mut content),
+    );
+    match compressed {
+        Err(e) => (Err(io_err(e)), beside()),
+        Ok((compressed, rest)) => {
+            let read = || read_gzip(&compressed, rest, Some(content), &name, kind);
+            rayon::join(read, beside)
+        }
+    }
+}
+
+/// For a file of `len` bytes that starts as a gzip stream does and whose
+/// trailer states a plausible size, a buffer of that size (its pages not
+/// yet mapped, asked to be huge); `None` for any other. The file is left
+/// at its start.
+fn gzip_content_buffer(file: &mut File, len: u64) -> io::Result<Option<Vec<u8>>> {
+    if len < 18 {
+        return Ok(None);
+    }
+    let mut magic = [0u8; 2];
+    file.read_exact(&mut magic)?;
+    let mut tail = [0u8; 4];
+    file.seek(SeekFrom::End(-4))?;
+    file.read_exact(&mut tail)?;
+    file.seek(SeekFrom::Start(0))?;
+    let size = u64::from(u32::from_le_bytes(tail));
+    Ok((magic == GZIP_MAGIC && plausible(size, len)).then(|| content_buffer(size as usize)))
+}
+
+/// Whether `size` bytes can be the content of one gzip member of `len`
+/// bytes that an IDX reader would take: within the cap (the header, 16
+/// bytes at most for the two kinds read here, and the data), and within
+/// DEFLATE's largest ratio, 1032 to 1 (a 258-byte copy coded in two bits),
+/// so that a lying trailer cannot have a buffer larger than a thousand
+/// times the file allocated and its pages mapped.
+fn plausible(size: u64, len: u64) -> bool {
+    len >= 18 && size <= MAX_IDX_BYTES + 16 && size <= len.saturating_mul(1032)
+}
+
+/// A buffer of `size` zeros whose pages are not yet mapped; the training
+/// loop reads rows from all over an image set (see
+/// `kernels::advise_huge_pages`), so it asks for huge pages before they
+/// are mapped, which also makes mapping them several times cheaper.
+fn content_buffer(size: usize) -> Vec<u8> {
+    let content = vec![0u8; size];
+    kernels::advise_huge_pages(&content);
+    content
+}
+
+/// Writes a zero to one byte per page of the all-zero `buf`, so that its
+/// pages are mapped before the decoder writes it. (Writing without reading
+/// first: a read would map the shared zero page, and the write then fault
+/// again.)
+fn touch_pages(buf: &mut [u8]) {
+    const PAGE: usize = 4096;
+    for i in (0..buf.len()).step_by(PAGE) {
+        // `black_box`: the store of a zero already there must still happen.
+        buf[i] = std::hint::black_box(0);
+    }
+}
+
+/// The whole compressed stream from `source` (up to the cap; anything past
+/// it is left in the returned reader for the streaming decoder, which will
+/// refuse it), allocated at the file's size `raw_len` if known, so that the
+/// read never regrows it.
+fn read_compressed<R: BufRead>(mut source: R, raw_len: Option<u64>) -> io::Result<(Vec<u8>, R)> {
+    let capacity = raw_len.map_or(0, |n| n.min(MAX_IDX_BYTES + 1) as usize);
+    let mut compressed = Vec::with_capacity(capacity);
+    (&mut source)
+        .take(MAX_IDX_BYTES + 1)
+        .read_to_end(&mut compressed)?;
+    Ok((compressed, source))
 }
 
 /// Reads one IDX file from `source`, whose raw length is `raw_len` if known.
@@ -193,153 +307,143 @@ fn read_idx<R: BufRead>(
         source: e,
     })?;
     if head.starts_with(&GZIP_MAGIC) {
-        // The whole compressed stream (up to the cap; anything past it is
-        // left for the streaming decoder, which will refuse it).
-        // Allocated at the file's size, so that the read never regrows it.
-        let capacity = raw_len.map_or(0, |n| n.min(MAX_IDX_BYTES + 1) as usize);
-        let mut compressed = Vec::with_capacity(capacity);
-        (&mut source)
-            .take(MAX_IDX_BYTES + 1)
-            .read_to_end(&mut compressed)
-            .map_err(|e| DataError::Io {
-                file: file.to_owned(),
-                source: e,
-            })?;
-        if let Some((head, data)) = gunzip_whole(&compressed, kind.header_len()) {
-            // The header is checked with the content's exact size known, and
-            // the data is decoded straight into the buffer it is returned
-            // in, which is never copied or regrown.
-            let total = (head.len() + data.len()) as u64;
-            let (dims, _) = read_header(&mut &head[..], Some(total), file, kind, true)?;
-            return Ok((dims, data));
-        }
-        // Not one well-formed member of a plausible size: the streaming
-        // decoder reads it and says precisely what is wrong.
-        let mut decoder = MultiGzDecoder::new((&compressed[..]).chain(source));
-        let result = read_body(&mut decoder, None, file, kind, true);
-        if let Err(DataError::Idx { problem, .. }) = &result
-            && !matches!(problem, IdxProblem::Gzip { .. })
-        {
-            // A damaged stream can decode to a bad header before the CRC at
-            // its end is checked: read on (bounded, into nothing) so that
-            // corruption is reported as such rather than as its symptom.
-            let mut rest = (&mut decoder).take(MAX_IDX_BYTES + 1);
-            if let Err(e) = io::copy(&mut rest, &mut io::sink()) {
-                return Err(DataError::Idx {
-                    file: file.to_owned(),
-                    problem: IdxProblem::Gzip {
-                        message: e.to_string(),
-                    },
-                });
-            }
-        }
-        result
+        let (compressed, rest) = read_compressed(source, raw_len).map_err(|e| DataError::Io {
+            file: file.to_owned(),
+            source: e,
+        })?;
+        read_gzip(&compressed, rest, None, file, kind)
     } else {
         read_body(source, raw_len, file, kind, false)
     }
 }
 
-/// Decodes `compressed` in one pass, the first `header_len` bytes into one
-/// buffer and the rest into another of the size its trailer implies, when
-/// it is exactly one gzip member of a plausible size; `None` otherwise, or
-/// if it fails to decode or check (the caller then takes the streaming
-/// path, which says precisely what is wrong).
+/// Reads the gzip stream `compressed` followed by `rest` (what lay past the
+/// cap), decoding into `content` if it is the right size for the fast path.
+fn read_gzip(
+    compressed: &[u8],
+    rest: impl BufRead,
+    content: Option<Vec<u8>>,
+    file: &str,
+    kind: Kind,
+) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+    if let Some((head, data)) = gunzip_whole(compressed, content, kind.header_len()) {
+        // The header is checked with the content's exact size known.
+        let total = (head.len() + data.len()) as u64;
+        let (dims, _) = read_header(&mut &head[..], Some(total), file, kind, true)?;
+        return Ok((dims, data));
+    }
+    // Not one well-formed member of a plausible size: the streaming
+    // decoder reads it and says precisely what is wrong.
+    let mut decoder = MultiGzDecoder::new(compressed.chain(rest));
+    let result = read_body(&mut decoder, None, file, kind, true);
+    if let Err(DataError::Idx { problem, .. }) = &result
+        && !matches!(problem, IdxProblem::Gzip { .. })
+    {
+        // A damaged stream can decode to a bad header before the CRC at
+        // its end is checked: read on (bounded, into nothing) so that
+        // corruption is reported as such rather than as its symptom.
+        let mut rest = (&mut decoder).take(MAX_IDX_BYTES + 1);
+        if let Err(e) = io::copy(&mut rest, &mut io::sink()) {
+            return Err(DataError::Idx {
+                file: file.to_owned(),
+                problem: IdxProblem::Gzip {
+                    message: e.to_string(),
+                },
+            });
+        }
+    }
+    result
+}
+
+/// Decodes `compressed` in one call, when it is exactly one gzip member of
+/// a plausible size, and splits the content into its first `header_len`
+/// bytes and the rest; `None` otherwise, or if it fails to decode or check
+/// (the caller then takes the streaming path, which says precisely what is
+/// wrong).
 ///
-/// This is only about speed: knowing the size, the data's buffer is
-/// allocated once and never grows or moves. The decoder checks the CRC-32
-/// and the size, and any byte left after the member (which the streaming
-/// path reads as the start of another member) sends the input to the
-/// streaming path, so what this returns is exactly the stream's content.
-fn gunzip_whole(compressed: &[u8], header_len: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+/// This is only about speed. libdeflate decodes a whole member held in
+/// memory into a buffer of the size its trailer states, allocated once, and
+/// checks the member's CRC-32 and size. What it cannot say is where the
+/// member ended, and a byte after the member (which the streaming path reads
+/// as the start of another member) must send the input to the streaming
+/// path: [`member_ends_at_input_end`] checks that, so that what this returns
+/// is exactly the stream's content.
+fn gunzip_whole(
+    compressed: &[u8],
+    content: Option<Vec<u8>>,
+    header_len: usize,
+) -> Option<(Vec<u8>, Vec<u8>)> {
     // The trailer's last four bytes: the decoded size modulo 2³².
     let tail: [u8; 4] = compressed
         .get(compressed.len().checked_sub(4)?..)?
         .try_into()
         .ok()?;
     let size = u64::from(u32::from_le_bytes(tail));
-    // The header (16 bytes at most for the two kinds read here) and the data.
-    if compressed.len() < 18 || size > MAX_IDX_BYTES + 16 {
+    if !plausible(size, compressed.len() as u64) {
         return None;
     }
     let size = usize::try_from(size).ok()?;
-    let mut inflate = Decompress::new_gzip(15);
-    let consumed = |d: &Decompress| d.total_in() as usize;
-    // The header, into its own buffer.
-    let mut head = vec![0; header_len.min(size)];
-    fill_exact(&mut inflate, compressed, &mut head)?;
-    // The data, into a buffer of its exact size. A fresh buffer's pages
-    // are mapped on first write, which costs about a fifth of the decode
-    // when the decoder does it: the first part decodes while another
-    // thread of the pool touches the rest's pages. `vec![0; n]` maps
-    // nothing until written, so the split costs nothing on one thread.
-    let mut data = vec![0u8; size - head.len()];
-    // The training loop reads rows from all over the set (see
-    // `kernels::advise_huge_pages`); asked before the pages are mapped.
-    kernels::advise_huge_pages(&data);
-    let split = data.len() / DECODE_AHEAD_OF_FAULTS;
-    let (front, back) = data.split_at_mut(split);
-    let (front_ok, ()) = rayon::join(
-        || fill_exact(&mut inflate, compressed, front),
-        || touch_pages(back),
-    );
-    front_ok?;
-    // The rest in one call. The decoder checks the CRC-32 and the size in
-    // the trailer; the member must end exactly at the buffer's end and at
-    // the input's.
-    let before = inflate.total_out();
-    let status = inflate
-        .decompress(
-            &compressed[consumed(&inflate)..],
-            back,
-            FlushDecompress::Finish,
-        )
+    let mut content = content
+        .filter(|c| c.len() == size)
+        .unwrap_or_else(|| content_buffer(size));
+    let decoded = libdeflater::Decompressor::new()
+        .gzip_decompress(compressed, &mut content)
         .ok()?;
-    (status == Status::StreamEnd
-        && consumed(&inflate) == compressed.len()
-        && (inflate.total_out() - before) as usize == back.len())
-    .then_some((head, data))
+    if decoded != size || !member_ends_at_input_end(compressed, &content) {
+        return None;
+    }
+    // The header is split off the front, and the data moved down by its
+    // length.
+    let head = content[..header_len.min(size)].to_vec();
+    shift_to_front(&mut content, head.len());
+    content.truncate(size - head.len());
+    Some((head, content))
 }
 
-/// Decodes from where `inflate` stands into the whole of `buf` (over as
-/// many calls as the decoder needs); `None` if the member ends, the input
-/// runs out or the decoder fails first.
-fn fill_exact(inflate: &mut Decompress, compressed: &[u8], buf: &mut [u8]) -> Option<()> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let before = inflate.total_out();
-        let status = inflate
-            .decompress(
-                &compressed[inflate.total_in() as usize..],
-                &mut buf[filled..],
-                FlushDecompress::None,
-            )
-            .ok()?;
-        let got = (inflate.total_out() - before) as usize;
-        if got == 0 && status != Status::Ok {
-            return None;
-        }
-        filled += got;
+/// Moves `buf[by..]` to the front of `buf` (`copy_within(by.., 0)`), in two
+/// halves on two threads of the pool: for the 47 MB of Fashion-MNIST's
+/// training images the move takes about 6 ms on one thread, and the pool's
+/// other thread is idle by then.
+fn shift_to_front(buf: &mut [u8], by: usize) {
+    let mid = buf.len() / 2;
+    if by == 0 || mid < by {
+        buf.copy_within(by.., 0);
+        return;
     }
-    Some(())
+    let (front, back) = buf.split_at_mut(mid);
+    // The front half's last `by` bytes come from the back half's first,
+    // which the back half's own move overwrites: kept aside first.
+    let carried = back[..by].to_vec();
+    rayon::join(
+        || {
+            front.copy_within(by.., 0);
+            front[mid - by..].copy_from_slice(&carried);
+        },
+        || back.copy_within(by.., 0),
+    );
 }
 
-/// How much of a gzip member's data [`gunzip_whole`] decodes before the
-/// part whose pages another thread maps meanwhile: one part in this many.
-/// Mapping a page takes about a fifth of the time decoding it does; the
-/// larger first part leaves the other thread time for its own work first
-/// (the other file of the pair being loaded).
-const DECODE_AHEAD_OF_FAULTS: usize = 3;
-
-/// Writes a zero to one byte per page of the all-zero `buf`, so that the
-/// pages are mapped before the decoder reaches them. (Writing without
-/// reading first: a read would map the shared zero page, and the write
-/// then fault again.)
-fn touch_pages(buf: &mut [u8]) {
-    const PAGE: usize = 4096;
-    for i in (0..buf.len()).step_by(PAGE) {
-        // `black_box`: the store of a zero already there must still happen.
-        buf[i] = std::hint::black_box(0);
-    }
+/// Whether the gzip member that libdeflate decoded from `compressed` into
+/// `content` (its CRC-32 and size checked) ends where `compressed` does.
+///
+/// A member ends with its trailer: the CRC-32 of its content, then its size
+/// modulo 2³², both little-endian. A member that ended before the input's
+/// end would put those eight bytes somewhere before the input's last eight:
+/// the size is searched for there (memchr's `memmem`, at SIMD speed), and
+/// wherever it is found the CRC-32 (computed only then) is compared with the
+/// four bytes before it. In random compressed data a four-byte pattern turns
+/// up once in 2³² positions, so the CRC is almost never computed; when the
+/// eight bytes do match, the answer is `false` and the streaming path, which
+/// is exact, reads the input.
+fn member_ends_at_input_end(compressed: &[u8], content: &[u8]) -> bool {
+    let size = (content.len() as u32).to_le_bytes();
+    let mut crc = None;
+    // Every place the size could stand, but the input's last four bytes.
+    let before_last = &compressed[..compressed.len() - 1];
+    memchr::memmem::find_iter(before_last, &size).all(|at| {
+        let crc = *crc.get_or_insert_with(|| libdeflater::crc32(content).to_le_bytes());
+        at < 4 || compressed[at - 4..at] != crc
+    })
 }
 
 /// A read error of `file`'s (decompressed) content: a decoder reports

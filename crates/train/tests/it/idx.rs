@@ -106,6 +106,37 @@ fn directory_loader_accepts_gz_and_raw_names_and_reports_missing() {
     assert_eq!(tt.train, tt.test);
 }
 
+/// At every content size, from 0 to a few hundred bytes (the whole-member
+/// path splits the header off and moves the data in two halves, or in one
+/// below a size): gzip reads as raw does, from memory, from a file, and
+/// through the directory loader.
+#[test]
+fn gzip_reads_as_raw_at_every_size() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..70u32 {
+        let pixels: Vec<u8> = (0..3 * n).map(|i| (i * 7 + n) as u8).collect();
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let images = idx(IMAGES_MAGIC, &[n, 1, 3], &pixels);
+        let gz_images = gz(&images);
+        assert_eq!(read_images_bytes(&gz_images, "g").unwrap().pixels, pixels);
+        let path = write(dir.path(), "train-images-idx3-ubyte.gz", &gz_images);
+        assert_eq!(read_images_file(&path).unwrap().pixels, pixels);
+        let gz_labels = gz(&idx(LABELS_MAGIC, &[n], &labels));
+        let want: Vec<train::Label> = labels.iter().map(|&l| l.into()).collect();
+        assert_eq!(read_labels_bytes(&gz_labels, "l").unwrap(), want);
+        write(dir.path(), "train-labels-idx1-ubyte.gz", &gz_labels);
+        write(dir.path(), "t10k-images-idx3-ubyte", &images);
+        write(
+            dir.path(),
+            "t10k-labels-idx1-ubyte",
+            &idx(LABELS_MAGIC, &[n], &labels),
+        );
+        let tt = load_idx_dir(dir.path(), 10).unwrap();
+        assert_eq!(tt.train.images(), &pixels[..]);
+        assert_eq!(tt.train, tt.test);
+    }
+}
+
 #[test]
 fn missing_file_is_an_io_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,6 +279,33 @@ fn trailing_data_raw_and_gzip() {
             IdxProblem::TrailingData { promised: 18 }
         );
     }
+}
+
+/// A gzip file may hold several members, whose contents follow one another.
+/// One decoded in one call must not pass for the whole file, even when the
+/// last member's trailer (CRC-32 and size) is the same as the first's.
+#[test]
+fn gzip_members_are_read_one_after_another() {
+    let whole = images3();
+    let (front, back) = whole.split_at(10);
+    let two = [gz(front), gz(back)].concat();
+    assert_eq!(
+        read_images_bytes(&two, "two").unwrap(),
+        read_images_bytes(&whole, "whole").unwrap()
+    );
+    // The same member twice: the content is the file twice.
+    let twice = [gz(&whole), gz(&whole)].concat();
+    assert_eq!(
+        problem(read_images_bytes(&twice, "twice"), "twice"),
+        IdxProblem::TrailingData { promised: 18 }
+    );
+    // One member, then bytes that are no member but end as it does.
+    let one = gz(&whole);
+    let junk = [&one[..], b"no member", &one[one.len() - 8..]].concat();
+    assert!(matches!(
+        problem(read_images_bytes(&junk, "junk"), "junk"),
+        IdxProblem::Gzip { .. }
+    ));
 }
 
 #[test]
