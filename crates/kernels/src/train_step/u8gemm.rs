@@ -17,12 +17,15 @@
 //!   minibatch are scattered over a set too large for the caches, so each
 //!   row is prefetched a few rows ahead: without it every row starts with
 //!   a wait on memory.
-//! - `Gᵀ·X`: per chunk of features (two vectors wide on 512-bit vectors, one
-//!   on narrower ones), one accumulator per class and vector, loaded from
-//!   `∂W`; for every row, the bytes are converted once and `g[r, c]`,
-//!   broadcast, is multiplied into each class's accumulators. Rows are taken
-//!   in blocks of about the L1 data cache's size in bytes, whose lines stay
-//!   in L1 while the feature chunks sweep across them.
+//! - `Gᵀ·X`: per chunk of features (two vectors wide), one accumulator per
+//!   class and vector, loaded from `∂W`; for every row, the bytes are
+//!   converted once and `g[r, c]`, broadcast, is multiplied into each
+//!   class's accumulators. With 16 registers, the classes are taken in
+//!   blocks of at most 6 so that the two vectors fit (10 classes are two
+//!   blocks of 5). Rows are taken in blocks of about the L1 data cache's
+//!   size in bytes, whose lines stay in L1 while the feature chunks sweep
+//!   across them, and each block of classes sweeps a block of rows before
+//!   the next block of rows is read.
 //!
 //! The scalings linear in the byte (`U8Scale::Identity`, `Mul` and `Div`,
 //! the book's `x / 255` among them) are not applied to every byte, where
@@ -62,6 +65,16 @@ pub const MAX_CLASSES: usize = 12;
 fn gtx_block_rows(f: usize) -> usize {
     (crate::caches::caches().l1d.bytes / f).clamp(4, 256)
 }
+
+/// Classes per block of [`u8_gemm_gtx`] on 16-register paths (AVX2), which
+/// take two vectors of features per class there: 12 accumulators, the two
+/// vectors of a row's bytes and one broadcast of `g`. Each broadcast then
+/// feeds two FMAs rather than one, and a row's bytes are loaded and
+/// converted once per 2×6 FMAs: per row and 10 classes, 22 instructions for
+/// 10 FMAs instead of 29, which a 6-wide core had nearly all to dispatch in
+/// the 5 cycles the FMAs take. Ten classes are two blocks of five, each
+/// sweeping a block of rows (from L1 or L2 the second time).
+const GTX_NARROW_CLASSES: usize = 6;
 
 /// How a byte `x` of column `j` becomes a float, in the element type. The
 /// linear ones (identity, `Mul`, `Div`) are applied where they cost least:
@@ -388,10 +401,10 @@ impl Isa {
     }
 }
 
-/// Splits `classes` into balanced blocks of at most [`MAX_CLASSES`]:
-/// yields `(first class, block size)`.
-fn class_blocks(classes: usize) -> impl Iterator<Item = (usize, usize)> {
-    let blocks = classes.div_ceil(MAX_CLASSES);
+/// Splits `classes` into balanced blocks of at most `max`: yields
+/// `(first class, block size)`.
+fn class_blocks(classes: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
+    let blocks = classes.div_ceil(max);
     (0..blocks).map(move |b| {
         let start = b * classes / blocks;
         let end = (b + 1) * classes / blocks;
@@ -596,7 +609,7 @@ impl<E: Elem> Kernel<E> for XwtK<'_, E> {
             let y = self.y.as_mut_ptr();
             let linear = Linear::of(&self.scale);
             with_scaler!(&self.scale, prep => {
-                for (c0, nc) in class_blocks(classes) {
+                for (c0, nc) in class_blocks(classes, MAX_CLASSES) {
                     let w = self.w.as_ptr().add(c0 * self.f);
                     let bias = self.bias.map(|b| b.as_ptr().add(c0));
                     with_classes!(
@@ -790,12 +803,19 @@ impl<E: Elem> Kernel<E> for GtxK<'_, E> {
         // guarantees the instruction set.
         unsafe {
             let dw = self.dw.as_mut_ptr();
+            let max = if wide::<V>() {
+                MAX_CLASSES
+            } else {
+                GTX_NARROW_CLASSES
+            };
             with_scaler!(&self.scale, prep => {
-                for (c0, nc) in class_blocks(classes) {
-                    for (b, rows) in self.rows.chunks(block_rows).enumerate() {
+                // Each block of rows is swept once per block of classes,
+                // the second time from cache.
+                for (b, rows) in self.rows.chunks(block_rows).enumerate() {
+                    let load = self.load || b > 0;
+                    for (c0, nc) in class_blocks(classes, max) {
                         let g = self.g.as_ptr().add(b * block_rows * classes + c0);
                         let dwc = dw.add(c0 * f);
-                        let load = self.load || b > 0;
                         with_classes!(
                             nc,
                             gtx_block::<V>(g, classes, self.x.as_ptr(), f, rows, prep, load, dwc)
@@ -828,13 +848,14 @@ unsafe fn gtx_block<V: Simd, const NC: usize, P: Scaler<V>>(
     dw: *mut V::E,
 ) {
     let l = V::LANES;
-    // Two vectors per class on 512-bit vectors (32 registers), one on
-    // narrower ones (16 registers).
-    let wide = wide::<V>();
+    // Two vectors per class on 512-bit vectors (32 registers), and on
+    // narrower ones (16 registers) for blocks of up to
+    // [`GTX_NARROW_CLASSES`]; one for larger blocks there.
+    let two = wide::<V>() || NC <= GTX_NARROW_CLASSES;
     let mut j = 0;
     // SAFETY: the caller's contract; every chunk lies inside a row.
     unsafe {
-        if wide {
+        if two {
             while j + 2 * l <= f {
                 gtx_chunk::<V, NC, 2, P>(g, ldg, x, f, rows, prep, load, dw, j, 0);
                 j += 2 * l;
@@ -889,15 +910,18 @@ unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize, P: Scaler<V>>(
                 };
             }
         }
-        for (r, &i) in rows.iter().enumerate() {
+        // Row `r`'s `g`, stepped rather than computed as `g + r·ldg`
+        // (a multiply per row in the loop); wrapping, as it steps past the
+        // last row.
+        let mut gr = g;
+        for &i in rows {
             let xr = x.add(i * f);
             let mut xv = [z; NV];
             for (v, xv) in xv.iter_mut().enumerate() {
                 *xv = prep.load(xr, j + v * l, tail);
             }
-            let gr = g.add(r * ldg);
             for (c, ac) in acc.iter_mut().enumerate() {
-                if NV == 1 {
+                if NV == 1 || !wide::<V>() {
                     // With 16 registers, 12 accumulators leave room for one
                     // broadcast at a time: this barrier keeps the compiler
                     // from loading every class's `g` ahead of its FMA,
@@ -909,6 +933,7 @@ unsafe fn gtx_chunk<V: Simd, const NC: usize, const NV: usize, P: Scaler<V>>(
                     *a = gc.mul_add(xv, *a);
                 }
             }
+            gr = gr.wrapping_add(ldg);
         }
         for (c, ac) in acc.iter().enumerate() {
             for (v, a) in ac.iter().enumerate() {
