@@ -57,10 +57,11 @@ pub fn load_idx_dir(dir: &Path, classes: usize) -> Result<TrainTest<ImageDataset
     let (train_pixels, test) = idx::read_images_file_beside(&train_images, || {
         ImageDataset::from_idx_files(&test_images, &test_labels, classes)
     });
-    let train = train_pixels.and_then(|pixels| {
+    let train = train_pixels.and_then(|(dims, pixels)| {
         let labels = idx::read_labels_file(&train_labels)?;
         let name = |p: &Path| p.display().to_string();
-        ImageDataset::from_idx(
+        ImageDataset::from_idx_data(
+            dims,
             pixels,
             labels,
             classes,

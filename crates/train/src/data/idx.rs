@@ -68,14 +68,14 @@ pub struct IdxImages {
 /// ```
 pub fn read_images_file(path: &Path) -> Result<IdxImages, DataError> {
     let (dims, pixels) = read_file(path, Kind::Images)?;
-    Ok(images_from(dims, pixels))
+    Ok(images_from(dims, pixels.into_vec()))
 }
 
 /// Reads an IDX label file (raw or gzip), each byte a [`Label`]. Labels are
 /// not range-checked here: [`check_labels`] does that once the number of
 /// classes is known.
 pub fn read_labels_file(path: &Path) -> Result<Vec<Label>, DataError> {
-    Ok(labels_from(read_file(path, Kind::Labels)?.1))
+    Ok(labels_from(&read_file(path, Kind::Labels)?.1))
 }
 
 /// Reads IDX image data (raw or gzip) held in memory; `name` names the
@@ -91,7 +91,7 @@ pub fn read_labels_file(path: &Path) -> Result<Vec<Label>, DataError> {
 /// ```
 pub fn read_images_bytes(bytes: &[u8], name: &str) -> Result<IdxImages, DataError> {
     let (dims, pixels) = read_idx(bytes, Some(bytes.len() as u64), name, Kind::Images)?;
-    Ok(images_from(dims, pixels))
+    Ok(images_from(dims, pixels.into_vec()))
 }
 
 /// Reads IDX label data (raw or gzip) held in memory, each byte a
@@ -107,13 +107,13 @@ pub fn read_images_bytes(bytes: &[u8], name: &str) -> Result<IdxImages, DataErro
 /// ```
 pub fn read_labels_bytes(bytes: &[u8], name: &str) -> Result<Vec<Label>, DataError> {
     Ok(labels_from(
-        read_idx(bytes, Some(bytes.len() as u64), name, Kind::Labels)?.1,
+        &read_idx(bytes, Some(bytes.len() as u64), name, Kind::Labels)?.1,
     ))
 }
 
 /// The label bytes of an IDX file as labels.
-fn labels_from(bytes: Vec<u8>) -> Vec<Label> {
-    bytes.into_iter().map(Label::from).collect()
+fn labels_from(bytes: &[u8]) -> Vec<Label> {
+    bytes.iter().map(|&b| Label::from(b)).collect()
 }
 
 /// Checks that every label is in `0..classes`; the error names `file` and
@@ -171,20 +171,70 @@ fn images_from(dims: Vec<u32>, pixels: Vec<u8>) -> IdxImages {
 }
 
 /// A file's dimensions and data, or what is wrong with it.
-type Contents = Result<(Vec<u32>, Vec<u8>), DataError>;
+type Contents = Result<(Vec<u32>, DataBytes), DataError>;
 
-fn read_file(path: &Path, kind: Kind) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+/// An IDX file's data, in the buffer it was read or decoded into: the bytes
+/// from `start` on. A gzip file decoded whole keeps its header in front of
+/// the data, which a dataset need not drop: moving 47 MB down by 16 bytes
+/// would take milliseconds of a load.
+#[derive(Clone)]
+pub(crate) struct DataBytes {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl DataBytes {
+    /// Data that fills its buffer.
+    pub(crate) fn whole(buf: Vec<u8>) -> DataBytes {
+        DataBytes { buf, start: 0 }
+    }
+
+    /// The data in a vector of its own: anything in front of it is dropped
+    /// by moving the data down.
+    pub(crate) fn into_vec(mut self) -> Vec<u8> {
+        let len = self.buf.len() - self.start;
+        shift_to_front(&mut self.buf, self.start);
+        self.buf.truncate(len);
+        self.buf
+    }
+}
+
+impl std::ops::Deref for DataBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+impl PartialEq for DataBytes {
+    fn eq(&self, other: &DataBytes) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for DataBytes {}
+
+impl std::fmt::Debug for DataBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+fn read_file(path: &Path, kind: Kind) -> Contents {
     read_file_beside(path, kind, || ()).0
 }
 
-/// Reads one IDX file as [`read_images_file`] does, and runs `beside` on
-/// another thread of the pool while the file decodes; both results.
+/// Reads an IDX image file as [`read_images_file`] does, and runs `beside`
+/// on another thread of the pool while the file decodes; both results. The
+/// images are `[n, rows, cols]` and their pixels, left in the buffer they
+/// were decoded into.
 pub(crate) fn read_images_file_beside<R: Send>(
     path: &Path,
     beside: impl FnOnce() -> R + Send,
-) -> (Result<IdxImages, DataError>, R) {
+) -> (Result<([usize; 3], DataBytes), DataError>, R) {
     let (read, other) = read_file_beside(path, Kind::Images, beside);
-    (read.map(|(dims, pixels)| images_from(dims, pixels)), other)
+    let dims = |d: &[u32]| [d[0] as usize, d[1] as usize, d[2] as usize];
+    (read.map(|(d, pixels)| (dims(&d), pixels)), other)
 }
 
 /// Reads one IDX file, and runs `beside` on another thread of the pool
@@ -296,12 +346,7 @@ fn read_compressed<R: BufRead>(mut source: R, raw_len: Option<u64>) -> io::Resul
 }
 
 /// Reads one IDX file from `source`, whose raw length is `raw_len` if known.
-fn read_idx<R: BufRead>(
-    mut source: R,
-    raw_len: Option<u64>,
-    file: &str,
-    kind: Kind,
-) -> Result<(Vec<u32>, Vec<u8>), DataError> {
+fn read_idx<R: BufRead>(mut source: R, raw_len: Option<u64>, file: &str, kind: Kind) -> Contents {
     let head = source.fill_buf().map_err(|e| DataError::Io {
         file: file.to_owned(),
         source: e,
@@ -313,7 +358,7 @@ fn read_idx<R: BufRead>(
         })?;
         read_gzip(&compressed, rest, None, file, kind)
     } else {
-        read_body(source, raw_len, file, kind, false)
+        read_body(source, raw_len, file, kind, false).map(|(d, data)| (d, DataBytes::whole(data)))
     }
 }
 
@@ -325,17 +370,27 @@ fn read_gzip(
     content: Option<Vec<u8>>,
     file: &str,
     kind: Kind,
-) -> Result<(Vec<u32>, Vec<u8>), DataError> {
-    if let Some((head, data)) = gunzip_whole(compressed, content, kind.header_len()) {
-        // The header is checked with the content's exact size known.
-        let total = (head.len() + data.len()) as u64;
+) -> Contents {
+    if let Some(content) = gunzip_whole(compressed, content) {
+        // The header is checked with the content's exact size known; the
+        // data is left behind it.
+        let total = content.len() as u64;
+        let head = &content[..kind.header_len().min(content.len())];
         let (dims, _) = read_header(&mut &head[..], Some(total), file, kind, true)?;
-        return Ok((dims, data));
+        let start = head.len();
+        return Ok((
+            dims,
+            DataBytes {
+                buf: content,
+                start,
+            },
+        ));
     }
     // Not one well-formed member of a plausible size: the streaming
     // decoder reads it and says precisely what is wrong.
     let mut decoder = MultiGzDecoder::new(compressed.chain(rest));
-    let result = read_body(&mut decoder, None, file, kind, true);
+    let result = read_body(&mut decoder, None, file, kind, true)
+        .map(|(d, data)| (d, DataBytes::whole(data)));
     if let Err(DataError::Idx { problem, .. }) = &result
         && !matches!(problem, IdxProblem::Gzip { .. })
     {
@@ -356,10 +411,10 @@ fn read_gzip(
 }
 
 /// Decodes `compressed` in one call, when it is exactly one gzip member of
-/// a plausible size, and splits the content into its first `header_len`
-/// bytes and the rest; `None` otherwise, or if it fails to decode or check
-/// (the caller then takes the streaming path, which says precisely what is
-/// wrong).
+/// a plausible size, into `content` if that is the size its trailer states
+/// (else into a new buffer): the whole content, header and data; `None`
+/// otherwise, or if it fails to decode or check (the caller then takes the
+/// streaming path, which says precisely what is wrong).
 ///
 /// This is only about speed. libdeflate decodes a whole member held in
 /// memory into a buffer of the size its trailer states, allocated once, and
@@ -368,11 +423,7 @@ fn read_gzip(
 /// as the start of another member) must send the input to the streaming
 /// path: [`member_ends_at_input_end`] checks that, so that what this returns
 /// is exactly the stream's content.
-fn gunzip_whole(
-    compressed: &[u8],
-    content: Option<Vec<u8>>,
-    header_len: usize,
-) -> Option<(Vec<u8>, Vec<u8>)> {
+fn gunzip_whole(compressed: &[u8], content: Option<Vec<u8>>) -> Option<Vec<u8>> {
     // The trailer's last four bytes: the decoded size modulo 2³².
     let tail: [u8; 4] = compressed
         .get(compressed.len().checked_sub(4)?..)?
@@ -389,21 +440,14 @@ fn gunzip_whole(
     let decoded = libdeflater::Decompressor::new()
         .gzip_decompress(compressed, &mut content)
         .ok()?;
-    if decoded != size || !member_ends_at_input_end(compressed, &content) {
-        return None;
-    }
-    // The header is split off the front, and the data moved down by its
-    // length.
-    let head = content[..header_len.min(size)].to_vec();
-    shift_to_front(&mut content, head.len());
-    content.truncate(size - head.len());
-    Some((head, content))
+    (decoded == size && member_ends_at_input_end(compressed, &content)).then_some(content)
 }
 
 /// Moves `buf[by..]` to the front of `buf` (`copy_within(by.., 0)`), in two
 /// halves on two threads of the pool: for the 47 MB of Fashion-MNIST's
-/// training images the move takes about 6 ms on one thread, and the pool's
-/// other thread is idle by then.
+/// training images the move takes about 6 ms on one thread. (Only the
+/// functions that return a plain `Vec` of the data move it; a dataset
+/// loaded by `load_idx_dir` keeps the header in front of its pixels.)
 fn shift_to_front(buf: &mut [u8], by: usize) {
     let mid = buf.len() / 2;
     if by == 0 || mid < by {

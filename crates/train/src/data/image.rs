@@ -5,7 +5,7 @@ use std::path::Path;
 
 use models::autodiff::ShapeError;
 
-use super::idx::{self, IdxImages};
+use super::idx::{self, DataBytes, IdxImages};
 use crate::Label;
 use crate::error::DataError;
 
@@ -22,7 +22,7 @@ use crate::error::DataError;
 /// in `0..classes` (so `label as usize` indexes a class).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageDataset {
-    images: Vec<u8>,
+    images: DataBytes,
     labels: Vec<Label>,
     n: usize,
     rows: usize,
@@ -55,7 +55,7 @@ impl ImageDataset {
     ) -> Result<Self, DataError> {
         Self::from_parts(
             "ImageDataset::new",
-            images,
+            DataBytes::whole(images),
             labels,
             rows,
             cols,
@@ -67,7 +67,7 @@ impl ImageDataset {
     /// The checks and the construction; `op` is the public function called.
     pub(crate) fn from_parts(
         op: &'static str,
-        images: Vec<u8>,
+        images: DataBytes,
         labels: Vec<Label>,
         rows: usize,
         cols: usize,
@@ -104,20 +104,35 @@ impl ImageDataset {
         images_name: &str,
         labels_name: &str,
     ) -> Result<Self, DataError> {
-        if images.n != labels.len() {
+        let dims = [images.n, images.rows, images.cols];
+        let pixels = DataBytes::whole(images.pixels);
+        Self::from_idx_data(dims, pixels, labels, classes, images_name, labels_name)
+    }
+
+    /// [`ImageDataset::from_idx`] of `dims = [n, rows, cols]` images whose
+    /// pixels are left in the buffer they were decoded into.
+    pub(crate) fn from_idx_data(
+        [n, rows, cols]: [usize; 3],
+        pixels: DataBytes,
+        labels: Vec<Label>,
+        classes: usize,
+        images_name: &str,
+        labels_name: &str,
+    ) -> Result<Self, DataError> {
+        if n != labels.len() {
             return Err(DataError::CountMismatch {
                 images: images_name.to_owned(),
                 labels: labels_name.to_owned(),
-                n_images: images.n,
+                n_images: n,
                 n_labels: labels.len(),
             });
         }
         Self::from_parts(
             "ImageDataset::from_idx",
-            images.pixels,
+            pixels,
             labels,
-            images.rows,
-            images.cols,
+            rows,
+            cols,
             classes,
             labels_name,
         )
@@ -173,7 +188,7 @@ impl ImageDataset {
 
     /// All pixels, `len() * features()` bytes, image after image.
     pub fn images(&self) -> &[u8] {
-        &self.images
+        &self.images[..]
     }
 
     /// All labels, one per image, each in `0..classes()`.

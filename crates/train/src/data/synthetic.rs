@@ -129,6 +129,7 @@ pub fn random_images<R: Rng + ?Sized>(
     let labels: Vec<Label> = (0..n)
         .map(|_| Label::from(rng.random_range(0..=top)))
         .collect();
+    let pixels = super::idx::DataBytes::whole(pixels);
     ImageDataset::from_parts(OP, pixels, labels, rows, cols, classes, "labels")
 }
 
