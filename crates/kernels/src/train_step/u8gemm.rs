@@ -70,10 +70,12 @@ fn gtx_block_rows(f: usize) -> usize {
 /// take two vectors of features per class there: 12 accumulators, the two
 /// vectors of a row's bytes and one broadcast of `g`. Each broadcast then
 /// feeds two FMAs rather than one, and a row's bytes are loaded and
-/// converted once per 2×6 FMAs: per row and 10 classes, 22 instructions for
-/// 10 FMAs instead of 29, which a 6-wide core had nearly all to dispatch in
-/// the 5 cycles the FMAs take. Ten classes are two blocks of five, each
-/// sweeping a block of rows (from L1 or L2 the second time).
+/// converted once per 2×5 FMAs for ten classes: the AVX2 inner loop issues
+/// 25 instructions per 10 FMAs instead of 30 (objdump of the release
+/// build), which a 6-wide core had nearly all to dispatch in the 5 cycles
+/// the FMAs take; 10×256×784 on Zen 3 went from 67–70 to 77–79 GFLOP/s.
+/// Ten classes are two blocks of five, each sweeping a block of rows (from
+/// L1 or L2 the second time).
 const GTX_NARROW_CLASSES: usize = 6;
 
 /// How a byte `x` of column `j` becomes a float, in the element type. The

@@ -106,10 +106,10 @@ fn directory_loader_accepts_gz_and_raw_names_and_reports_missing() {
     assert_eq!(tt.train, tt.test);
 }
 
-/// At every content size, from 0 to a few hundred bytes (the whole-member
-/// path splits the header off and moves the data in two halves, or in one
-/// below a size): gzip reads as raw does, from memory, from a file, and
-/// through the directory loader.
+/// At every content size, from 0 to a few hundred bytes: gzip reads as raw
+/// does, from memory and from a file (where the whole-member path moves
+/// the data down over the header) and through the directory loader (where
+/// the dataset keeps the header in front of its pixels).
 #[test]
 fn gzip_reads_as_raw_at_every_size() {
     let dir = tempfile::tempdir().unwrap();
