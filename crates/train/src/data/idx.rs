@@ -437,33 +437,68 @@ fn gunzip_whole(compressed: &[u8], content: Option<Vec<u8>>) -> Option<Vec<u8>> 
     let mut content = content
         .filter(|c| c.len() == size)
         .unwrap_or_else(|| content_buffer(size));
-    let decoded = libdeflater::Decompressor::new()
-        .gzip_decompress(compressed, &mut content)
-        .ok()?;
-    (decoded == size && member_ends_at_input_end(compressed, &content)).then_some(content)
+    // The search for an earlier trailer reads only `compressed`: another
+    // thread does it while this one decodes.
+    let (decoded, sites) = rayon::join(
+        || {
+            libdeflater::Decompressor::new()
+                .gzip_decompress(compressed, &mut content)
+                .ok()
+        },
+        || earlier_trailer_sites(compressed, size),
+    );
+    (decoded? == size && member_ends_at_input_end(compressed, &content, &sites)).then_some(content)
 }
 
+/// Where, before the last four bytes of `compressed`, the four bytes of a
+/// content size `size` (modulo 2³², little-endian, as a gzip trailer ends)
+/// stand: where a member of that size could have ended before the input
+/// does. Searched with memchr's `memmem`, at SIMD speed; in random
+/// compressed data a four-byte pattern turns up once in 2³² positions, so
+/// this is almost always empty. Overlapping sites are all found (a size
+/// such as `01 01 01 01` can stand one byte after another), since the one
+/// skipped could be the real trailer. The search stops after
+/// [`MAX_TRAILER_SITES`] + 1 sites (input made to repeat the size would
+/// otherwise have one recorded per byte); so many send the input to the
+/// streaming path.
+fn earlier_trailer_sites(compressed: &[u8], size: usize) -> Vec<usize> {
+    let size = (size as u32).to_le_bytes();
+    let finder = memchr::memmem::Finder::new(&size);
+    let before_last = &compressed[..compressed.len().saturating_sub(1)];
+    let mut sites = Vec::new();
+    let mut from = 0;
+    while sites.len() <= MAX_TRAILER_SITES
+        && let Some(at) = before_last.get(from..).and_then(|rest| finder.find(rest))
+    {
+        sites.push(from + at);
+        from += at + 1;
+    }
+    sites
+}
+
+/// The most sites of a content's size before the end of a gzip file that
+/// the fast path checks; beyond it, the streaming path reads the file.
+const MAX_TRAILER_SITES: usize = 64;
+
 /// Whether the gzip member that libdeflate decoded from `compressed` into
-/// `content` (its CRC-32 and size checked) ends where `compressed` does.
+/// `content` (its CRC-32 and size checked) ends where `compressed` does,
+/// given `sites`, every place before the input's last four bytes where the
+/// content's size stands ([`earlier_trailer_sites`]).
 ///
 /// A member ends with its trailer: the CRC-32 of its content, then its size
 /// modulo 2³², both little-endian. A member that ended before the input's
 /// end would put those eight bytes somewhere before the input's last eight:
-/// the size is searched for there (memchr's `memmem`, at SIMD speed), and
-/// wherever it is found the CRC-32 (computed only then) is compared with the
-/// four bytes before it. In random compressed data a four-byte pattern turns
-/// up once in 2³² positions, so the CRC is almost never computed; when the
-/// eight bytes do match, the answer is `false` and the streaming path, which
-/// is exact, reads the input.
-fn member_ends_at_input_end(compressed: &[u8], content: &[u8]) -> bool {
-    let size = (content.len() as u32).to_le_bytes();
+/// at each site of the size, the CRC-32 (computed only if there is one) is
+/// compared with the four bytes before it. When they match, or when there
+/// are more than [`MAX_TRAILER_SITES`] sites, the answer is `false` and the
+/// streaming path, which is exact, reads the input.
+fn member_ends_at_input_end(compressed: &[u8], content: &[u8], sites: &[usize]) -> bool {
     let mut crc = None;
-    // Every place the size could stand, but the input's last four bytes.
-    let before_last = &compressed[..compressed.len() - 1];
-    memchr::memmem::find_iter(before_last, &size).all(|at| {
-        let crc = *crc.get_or_insert_with(|| libdeflater::crc32(content).to_le_bytes());
-        at < 4 || compressed[at - 4..at] != crc
-    })
+    sites.len() <= MAX_TRAILER_SITES
+        && sites.iter().all(|&at| {
+            let crc = *crc.get_or_insert_with(|| libdeflater::crc32(content).to_le_bytes());
+            at < 4 || compressed[at - 4..at] != crc
+        })
 }
 
 /// A read error of `file`'s (decompressed) content: a decoder reports
@@ -629,4 +664,29 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_TRAILER_SITES, earlier_trailer_sites};
+
+    #[test]
+    fn earlier_trailer_sites_finds_overlapping_sites_but_not_the_last() {
+        // The size 0x01010101 stands at 1, 2 and 3; at 3 it is the input's
+        // own trailer (its last four bytes), which is not searched.
+        let bytes = [7, 1, 1, 1, 1, 1, 1];
+        assert_eq!(earlier_trailer_sites(&bytes, 0x0101_0101), [1, 2]);
+        // A size of period two: 0x02010201 at 0 and 2.
+        let bytes = [1, 2, 1, 2, 1, 2, 9];
+        assert_eq!(earlier_trailer_sites(&bytes, 0x0201_0201), [0, 2]);
+        assert!(earlier_trailer_sites(&bytes, 0x0909_0909).is_empty());
+        assert!(earlier_trailer_sites(&[], 5).is_empty());
+        // Input made of the size over and over: the search stops one site
+        // past the limit.
+        let bytes = vec![1u8; 1 << 20];
+        assert_eq!(
+            earlier_trailer_sites(&bytes, 0x0101_0101),
+            (0..=MAX_TRAILER_SITES).collect::<Vec<_>>()
+        );
+    }
 }
