@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use crate::element::{Element, Typed, TypedMut, typed, typed_mut};
 use crate::isa::{Isa, isa};
-use crate::simd::{Elem, Kernel, Simd, dispatch};
+use crate::simd::{Elem, Kernel, Simd, dispatch, keep_low};
 
 /// Matrices with fewer elements than this are processed on one thread.
 /// Below it the rayon fork/join overhead (a few µs) exceeds the gain.
@@ -431,15 +431,12 @@ unsafe fn row_exp_shift<V: Simd>(
             i += l;
         }
         if i < n {
-            // The fill −∞ gives exp(−∞ − m) = 0 for any m but −∞, where the
-            // row's result is NaN anyway.
-            let e = V::load_tail(src.add(i), n - i, V::E::NEG_INFINITY)
-                .sub(mv)
-                .exp();
+            // `m` in the fill lanes, masked out of the sum (see `keep_low`).
+            let e = V::load_tail(src.add(i), n - i, m).sub(mv).exp();
             if let Some(d) = dst {
                 e.store_tail(d.add(i), n - i);
             }
-            s1 = s1.add(e);
+            s1 = s1.add(e.mul(keep_low::<V>(n - i)));
         }
         s0.add(s1).add(s2.add(s3)).reduce_add()
     }

@@ -1,7 +1,8 @@
-//! [`Simd`] on AVX2+FMA: 8 × f32 and 4 × f64 in a ymm register. Tails are
-//! masked loads and stores (`vmaskmov`), which touch only the lanes asked
-//! for and keep the vector in a register (a copy through a stack buffer
-//! would put it on the stack in every loop that handles a tail).
+//! [`Simd`] on AVX2+FMA: 8 × f32 and 4 × f64 in a ymm register. A tail is
+//! loaded with a masked load (`vmaskmov`) and stored with plain stores of
+//! 4, 2 and 1 lanes; both touch only the lanes asked for and keep the
+//! vector in a register (a copy through a stack buffer would put it on the
+//! stack in every loop that handles a tail).
 
 use core::arch::x86_64::*;
 
@@ -173,9 +174,28 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f32, n: usize) {
         debug_assert!(n < 8);
-        // SAFETY: the masked store writes only the low `n` lanes, which the
-        // caller guarantees writable.
-        unsafe { _mm256_maskstore_ps(p, tail_mask32(n), self.0) }
+        // Plain stores of 4, 2 and 1 lanes as `n`'s bits say, not
+        // `vmaskmovps`: on Zen 2 and 3 a masked store is 42 micro-ops with
+        // one issued every 12 cycles, which made it most of the cost of a
+        // short row (softmax over 10 classes).
+        // SAFETY: the caller guarantees AVX2 and the low `n` lanes at `p`
+        // writable; each store below writes lanes `< n` only.
+        unsafe {
+            let (mut p, mut x) = (p, _mm256_castps256_ps128(self.0));
+            if n & 4 != 0 {
+                _mm_storeu_ps(p, x);
+                p = p.add(4);
+                x = _mm256_extractf128_ps::<1>(self.0);
+            }
+            if n & 2 != 0 {
+                _mm_storel_epi64(p.cast::<__m128i>(), _mm_castps_si128(x));
+                p = p.add(2);
+                x = _mm_movehl_ps(x, x);
+            }
+            if n & 1 != 0 {
+                _mm_store_ss(p, x);
+            }
+        }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -311,9 +331,20 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn store_tail(self, p: *mut f64, n: usize) {
         debug_assert!(n < 4);
-        // SAFETY: the masked store writes only the low `n` lanes, which the
-        // caller guarantees writable.
-        unsafe { _mm256_maskstore_pd(p, tail_mask64(n), self.0) }
+        // Plain stores, as for `F32x8::store_tail`.
+        // SAFETY: the caller guarantees AVX2 and the low `n` lanes at `p`
+        // writable; each store below writes lanes `< n` only.
+        unsafe {
+            let (mut p, mut x) = (p, _mm256_castpd256_pd128(self.0));
+            if n & 2 != 0 {
+                _mm_storeu_pd(p, x);
+                p = p.add(2);
+                x = _mm256_extractf128_pd::<1>(self.0);
+            }
+            if n & 1 != 0 {
+                _mm_store_sd(p, x);
+            }
+        }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {

@@ -297,6 +297,27 @@ unsafe fn run_avx2<E: Elem, K: Kernel<E>>(k: K) -> K::Out {
     unsafe { k.run::<E::Avx2>() }
 }
 
+/// A vector of 1 in its low `n < LANES` lanes and 0 in the others: a tail
+/// vector times it keeps the tail's lanes and zeroes the fill.
+///
+/// For the exponential of a row's tail after subtracting the row's maximum
+/// `m`: fill with `m`, not −∞, and multiply by this mask before summing.
+/// `e^{−∞}` would be 0 without a mask, but a lane beyond the exponential's
+/// fast range sends the whole vector down its clamping path, whose
+/// underflow to 0 is slow: it cost a row of 10 classes as much as all the
+/// rest of its work on Zen 3. The fill's `e^{m − m} = 1` stays in range,
+/// and the tail's own lanes get the same exponentials either way.
+///
+/// # Safety
+/// The CPU supports `V`.
+#[inline(always)]
+pub(crate) unsafe fn keep_low<V: Simd>(n: usize) -> V {
+    let ones = [<V::E as Element>::ONE; 16];
+    // SAFETY: `n < LANES ≤ 16` elements of `ones` are read; the caller
+    // guarantees the instruction set.
+    unsafe { V::load_tail(ones.as_ptr(), n, <V::E as Element>::ZERO) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +354,58 @@ mod tests {
                 E::from_f64(m * 2f64.powi((i % 13) as i32 * 3 - 18))
             })
             .collect()
+    }
+
+    /// For every tail length `n < LANES` and start offset: whether
+    /// `store_tail` writes exactly the `n` lanes asked for (the elements
+    /// around them keep a marker), and `load_tail` reads them back with the
+    /// fill in the other lanes.
+    struct Tails<'a, E>(&'a [E]);
+    impl<E: Elem> Kernel<E> for Tails<'_, E> {
+        type Out = bool;
+        #[inline(always)]
+        unsafe fn run<V: Simd<E = E>>(self) -> bool {
+            let l = V::LANES;
+            // SAFETY: `self.0` holds at least one vector; the caller
+            // guarantees the instruction set.
+            let v = unsafe { V::load(self.0.as_ptr()) };
+            let marker = E::from_f64(-7.0);
+            let mut ok = true;
+            for n in 0..l {
+                for at in 0..3 {
+                    let mut buf = [marker; 40];
+                    // SAFETY: `at + n < 40`.
+                    unsafe { v.store_tail(buf.as_mut_ptr().add(at), n) };
+                    ok &= (0..40).all(|i| {
+                        let want = if (at..at + n).contains(&i) {
+                            self.0[i - at]
+                        } else {
+                            marker
+                        };
+                        buf[i].to_f64().to_bits() == want.to_f64().to_bits()
+                    });
+                    // SAFETY: as above.
+                    let back = unsafe { V::load_tail(buf.as_ptr().add(at), n, E::ONE) };
+                    let mut out = [marker; 16];
+                    // SAFETY: `out` holds a vector of the widest type.
+                    unsafe { back.store(out.as_mut_ptr()) };
+                    ok &= (0..l).all(|i| {
+                        let want = if i < n { self.0[i] } else { E::ONE };
+                        out[i].to_f64().to_bits() == want.to_f64().to_bits()
+                    });
+                }
+            }
+            ok
+        }
+    }
+
+    #[test]
+    fn tails_touch_only_their_lanes_on_every_path() {
+        let (x32, x64) = (values::<f32>(3), values::<f64>(3));
+        for isa in Isa::available() {
+            assert!(dispatch(isa, Tails(&x32)), "{isa} f32");
+            assert!(dispatch(isa, Tails(&x64)), "{isa} f64");
+        }
     }
 
     #[test]
