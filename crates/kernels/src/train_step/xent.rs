@@ -217,9 +217,9 @@ impl Tally {
 impl<E: Elem> XentK<'_, E> {
     /// Rows of `N` vectors (1 or 2), each held in registers from its load
     /// to its store: one read of the logits and one write of the gradient
-    /// per row. (Writing the exponentials and reading them back to scale
-    /// them, as [`XentK::long_rows`] does, made a row of 10 classes wait on
-    /// its own stores.) The operations, and so the bits, are
+    /// per row, where [`XentK::long_rows`] writes the exponentials and reads
+    /// them back to scale them (on Zen 3, 256 rows of 10 classes took 6–8 µs
+    /// here against 10.4–10.6 there). The operations, and so the bits, are
     /// [`XentK::long_rows`]'s.
     ///
     /// # Safety
