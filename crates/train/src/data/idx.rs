@@ -18,10 +18,12 @@
 //! decompressed read is bounded by the header's promise (`Read::take`), so a
 //! lying header can neither allocate more than the cap nor read forever. A
 //! gzip file that is exactly one member whose trailer states a size within
-//! the cap is decoded by libdeflate in one call into a buffer of that size,
-//! allocated once, and checked against its CRC-32 and size; any other goes
-//! through the streaming decoder (flate2), which reads every member and
-//! says precisely what is wrong.
+//! the cap is decoded whole into a buffer of that size, allocated once, and
+//! checked against its CRC-32 and size: by libdeflate in one call, or, for
+//! a member of a megabyte or more, on two threads (see the `gzip` and
+//! `inflate` modules' sources). Any other goes through the streaming
+//! decoder (flate2), which reads every member and says precisely what is
+//! wrong.
 //! Every failure is a [`DataError`] naming the file and the problem.
 
 use std::fs::File;
@@ -31,6 +33,7 @@ use std::path::Path;
 use flate2::bufread::MultiGzDecoder;
 use models::autodiff::kernels;
 
+use super::gzip::{content_buffer, gunzip_whole, plausible, splits, tail_buffer_len};
 use crate::Label;
 use crate::error::{DataError, IdxProblem};
 
@@ -245,7 +248,9 @@ pub(crate) fn read_images_file_beside<R: Send>(
 /// zeroes) a fresh buffer's pages on the first write to each, which would
 /// otherwise cost the decoder 10–15 ms of the 80 ms it took for
 /// Fashion-MNIST's training images on Zen 3. `beside` starts
-/// after that, so that the pool's other thread is free for it.
+/// after that, so that the pool's other thread is free for it; or, for a
+/// file large enough to decode on two threads itself (see
+/// [`splits`]), after the decoding.
 fn read_file_beside<R: Send>(
     path: &Path,
     kind: Kind,
@@ -269,15 +274,29 @@ fn read_file_beside<R: Send>(
         let read = || read_idx(BufReader::new(file), Some(len), &name, kind);
         return rayon::join(read, beside);
     };
+    // A member decoded on two threads decodes most of its tail into a
+    // second buffer: its pages are mapped here too.
+    let split = splits(content.len());
+    let mut spare = split.then(|| content_buffer(tail_buffer_len(content.len())));
     let (compressed, ()) = rayon::join(
         || read_compressed(BufReader::new(file), Some(len)),
-        || touch_pages(&mut content),
+        || {
+            touch_pages(&mut content);
+            if let Some(spare) = &mut spare {
+                touch_pages(spare);
+            }
+        },
     );
     match compressed {
         Err(e) => (Err(io_err(e)), beside()),
         Ok((compressed, rest)) => {
-            let read = || read_gzip(&compressed, rest, Some(content), &name, kind);
-            rayon::join(read, beside)
+            let read = || read_gzip(&compressed, rest, Some(content), spare, &name, kind);
+            if split {
+                let read = read();
+                (read, beside())
+            } else {
+                rayon::join(read, beside)
+            }
         }
     }
 }
@@ -298,26 +317,6 @@ fn gzip_content_buffer(file: &mut File, len: u64) -> io::Result<Option<Vec<u8>>>
     file.seek(SeekFrom::Start(0))?;
     let size = u64::from(u32::from_le_bytes(tail));
     Ok((magic == GZIP_MAGIC && plausible(size, len)).then(|| content_buffer(size as usize)))
-}
-
-/// Whether `size` bytes can be the content of one gzip member of `len`
-/// bytes that an IDX reader would take: within the cap (the header, 16
-/// bytes at most for the two kinds read here, and the data), and within
-/// DEFLATE's largest ratio, 1032 to 1 (a 258-byte copy coded in two bits),
-/// so that a lying trailer cannot have a buffer larger than a thousand
-/// times the file allocated and its pages mapped.
-fn plausible(size: u64, len: u64) -> bool {
-    len >= 18 && size <= MAX_IDX_BYTES + 16 && size <= len.saturating_mul(1032)
-}
-
-/// A buffer of `size` zeros whose pages are not yet mapped; the training
-/// loop reads rows from all over an image set (see
-/// `kernels::advise_huge_pages`), so it asks for huge pages before they
-/// are mapped, which also makes mapping them several times cheaper.
-fn content_buffer(size: usize) -> Vec<u8> {
-    let content = vec![0u8; size];
-    kernels::advise_huge_pages(&content);
-    content
 }
 
 /// Writes a zero to one byte per page of the all-zero `buf`, so that its
@@ -356,7 +355,7 @@ fn read_idx<R: BufRead>(mut source: R, raw_len: Option<u64>, file: &str, kind: K
             file: file.to_owned(),
             source: e,
         })?;
-        read_gzip(&compressed, rest, None, file, kind)
+        read_gzip(&compressed, rest, None, None, file, kind)
     } else {
         read_body(source, raw_len, file, kind, false).map(|(d, data)| (d, DataBytes::whole(data)))
     }
@@ -368,10 +367,11 @@ fn read_gzip(
     compressed: &[u8],
     rest: impl BufRead,
     content: Option<Vec<u8>>,
+    spare: Option<Vec<u8>>,
     file: &str,
     kind: Kind,
 ) -> Contents {
-    if let Some(content) = gunzip_whole(compressed, content) {
+    if let Some(content) = gunzip_whole(compressed, content, spare) {
         // The header is checked with the content's exact size known; the
         // data is left behind it.
         let total = content.len() as u64;
@@ -408,97 +408,6 @@ fn read_gzip(
         }
     }
     result
-}
-
-/// Decodes `compressed` in one call, when it is exactly one gzip member of
-/// a plausible size, into `content` if that is the size its trailer states
-/// (else into a new buffer): the whole content, header and data; `None`
-/// otherwise, or if it fails to decode or check (the caller then takes the
-/// streaming path, which says precisely what is wrong).
-///
-/// This is only about speed. libdeflate decodes a whole member held in
-/// memory into a buffer of the size its trailer states, allocated once, and
-/// checks the member's CRC-32 and size. What it cannot say is where the
-/// member ended, and a byte after the member (which the streaming path reads
-/// as the start of another member) must send the input to the streaming
-/// path: [`member_ends_at_input_end`] checks that, so that what this returns
-/// is exactly the stream's content.
-fn gunzip_whole(compressed: &[u8], content: Option<Vec<u8>>) -> Option<Vec<u8>> {
-    // The trailer's last four bytes: the decoded size modulo 2³².
-    let tail: [u8; 4] = compressed
-        .get(compressed.len().checked_sub(4)?..)?
-        .try_into()
-        .ok()?;
-    let size = u64::from(u32::from_le_bytes(tail));
-    if !plausible(size, compressed.len() as u64) {
-        return None;
-    }
-    let size = usize::try_from(size).ok()?;
-    let mut content = content
-        .filter(|c| c.len() == size)
-        .unwrap_or_else(|| content_buffer(size));
-    // The search for an earlier trailer reads only `compressed`: another
-    // thread does it while this one decodes.
-    let (decoded, sites) = rayon::join(
-        || {
-            libdeflater::Decompressor::new()
-                .gzip_decompress(compressed, &mut content)
-                .ok()
-        },
-        || earlier_trailer_sites(compressed, size),
-    );
-    (decoded? == size && member_ends_at_input_end(compressed, &content, &sites)).then_some(content)
-}
-
-/// Where, before the last four bytes of `compressed`, the four bytes of a
-/// content size `size` (modulo 2³², little-endian, as a gzip trailer ends)
-/// stand: where a member of that size could have ended before the input
-/// does. Searched with memchr's `memmem`, at SIMD speed; in random
-/// compressed data a four-byte pattern turns up once in 2³² positions, so
-/// this is almost always empty. Overlapping sites are all found (a size
-/// such as `01 01 01 01` can stand one byte after another), since the one
-/// skipped could be the real trailer. The search stops after
-/// [`MAX_TRAILER_SITES`] + 1 sites (input made to repeat the size would
-/// otherwise have one recorded per byte); so many send the input to the
-/// streaming path.
-fn earlier_trailer_sites(compressed: &[u8], size: usize) -> Vec<usize> {
-    let size = (size as u32).to_le_bytes();
-    let finder = memchr::memmem::Finder::new(&size);
-    let before_last = &compressed[..compressed.len().saturating_sub(1)];
-    let mut sites = Vec::new();
-    let mut from = 0;
-    while sites.len() <= MAX_TRAILER_SITES
-        && let Some(at) = before_last.get(from..).and_then(|rest| finder.find(rest))
-    {
-        sites.push(from + at);
-        from += at + 1;
-    }
-    sites
-}
-
-/// The most sites of a content's size before the end of a gzip file that
-/// the fast path checks; beyond it, the streaming path reads the file.
-const MAX_TRAILER_SITES: usize = 64;
-
-/// Whether the gzip member that libdeflate decoded from `compressed` into
-/// `content` (its CRC-32 and size checked) ends where `compressed` does,
-/// given `sites`, every place before the input's last four bytes where the
-/// content's size stands ([`earlier_trailer_sites`]).
-///
-/// A member ends with its trailer: the CRC-32 of its content, then its size
-/// modulo 2³², both little-endian. A member that ended before the input's
-/// end would put those eight bytes somewhere before the input's last eight:
-/// at each site of the size, the CRC-32 (computed only if there is one) is
-/// compared with the four bytes before it. When they match, or when there
-/// are more than [`MAX_TRAILER_SITES`] sites, the answer is `false` and the
-/// streaming path, which is exact, reads the input.
-fn member_ends_at_input_end(compressed: &[u8], content: &[u8], sites: &[usize]) -> bool {
-    let mut crc = None;
-    sites.len() <= MAX_TRAILER_SITES
-        && sites.iter().all(|&at| {
-            let crc = *crc.get_or_insert_with(|| libdeflater::crc32(content).to_le_bytes());
-            at < 4 || compressed[at - 4..at] != crc
-        })
 }
 
 /// A read error of `file`'s (decompressed) content: a decoder reports
@@ -664,29 +573,4 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{MAX_TRAILER_SITES, earlier_trailer_sites};
-
-    #[test]
-    fn earlier_trailer_sites_finds_overlapping_sites_but_not_the_last() {
-        // The size 0x01010101 stands at 1, 2 and 3; at 3 it is the input's
-        // own trailer (its last four bytes), which is not searched.
-        let bytes = [7, 1, 1, 1, 1, 1, 1];
-        assert_eq!(earlier_trailer_sites(&bytes, 0x0101_0101), [1, 2]);
-        // A size of period two: 0x02010201 at 0 and 2.
-        let bytes = [1, 2, 1, 2, 1, 2, 9];
-        assert_eq!(earlier_trailer_sites(&bytes, 0x0201_0201), [0, 2]);
-        assert!(earlier_trailer_sites(&bytes, 0x0909_0909).is_empty());
-        assert!(earlier_trailer_sites(&[], 5).is_empty());
-        // Input made of the size over and over: the search stops one site
-        // past the limit.
-        let bytes = vec![1u8; 1 << 20];
-        assert_eq!(
-            earlier_trailer_sites(&bytes, 0x0101_0101),
-            (0..=MAX_TRAILER_SITES).collect::<Vec<_>>()
-        );
-    }
 }

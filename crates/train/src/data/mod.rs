@@ -13,8 +13,10 @@
 pub mod csv;
 pub mod dir;
 pub mod embedded;
+mod gzip;
 pub mod idx;
 pub mod image;
+mod inflate;
 pub mod regression;
 pub mod scale;
 pub mod synthetic;
