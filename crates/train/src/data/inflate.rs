@@ -37,14 +37,14 @@ type Decoded<T> = Result<T, Invalid>;
 /// The longest Huffman code DEFLATE allows, in bits.
 const MAX_CODE_BITS: u32 = 15;
 
-/// Bits of the literal/length table's direct lookup: an 8 KiB table that
-/// stays in L1, and codes of 11 bits or fewer (nearly all of the literals
-/// of Fashion-MNIST) decode in one lookup.
-const LITLEN_BITS: u32 = 11;
-/// Bits of the distance table's direct lookup.
-const DIST_BITS: u32 = 8;
-/// Bits of the code-length code's table: its codes are at most 7 bits.
-const CODE_LENGTH_BITS: u32 = 7;
+/// Entries of the literal/length table's direct lookup (11 bits): an
+/// 8 KiB table that stays in L1, and codes of 11 bits or fewer (nearly all
+/// of the literals of Fashion-MNIST) decode in one lookup.
+const LITLEN_DIRECT: usize = 1 << 11;
+/// Entries of the distance table's direct lookup (8 bits).
+const DIST_DIRECT: usize = 1 << 8;
+/// Entries of the code-length code's table: its codes are at most 7 bits.
+const CODE_LENGTH_DIRECT: usize = 1 << 7;
 
 /// Length symbols 257..=285: the shortest length each stands for, and the
 /// number of extra bits that follow it.
@@ -149,15 +149,15 @@ impl<'a> Bits<'a> {
 }
 
 /// A decoding table for a canonical Huffman code. The next `DIRECT` bits
-/// of the stream index it; a code longer than that finds, at its first
-/// `DIRECT` bits, the start of a subtable indexed by the code's other
+/// of the stream (`SIZE` = 2^`DIRECT` entries) index it; a code longer
+/// than that finds, at its first `DIRECT` bits, the start of a subtable indexed by the code's other
 /// bits, up to the 15 DEFLATE allows.
 ///
 /// An entry holds what its symbol means, decoded once when the table is
 /// built (see [`Entry`]), or the start of a subtable, or 0 where no
 /// valid symbol is (an incomplete code's unused patterns, or a symbol a
 /// block may not use).
-struct Table<const DIRECT: u32> {
+struct Table<const SIZE: usize> {
     entries: Vec<u32>,
 }
 
@@ -223,12 +223,14 @@ enum Unused {
     SingleOrNone,
 }
 
-impl<const DIRECT: u32> Table<DIRECT> {
-    const SUB_BITS: u32 = MAX_CODE_BITS - DIRECT;
+impl<const SIZE: usize> Table<SIZE> {
+    /// The bits the direct lookup takes: `SIZE` is a power of two.
+    const DIRECT: u32 = SIZE.trailing_zeros();
+    const SUB_BITS: u32 = MAX_CODE_BITS - Self::DIRECT;
 
     fn new() -> Self {
         Table {
-            entries: Vec::with_capacity(1 << DIRECT),
+            entries: vec![0; SIZE],
         }
     }
 
@@ -269,7 +271,7 @@ impl<const DIRECT: u32> Table<DIRECT> {
             next[length] = code;
         }
         self.entries.clear();
-        self.entries.resize(1 << DIRECT, 0);
+        self.entries.resize(SIZE, 0);
         for (symbol, &length) in lengths.iter().enumerate() {
             if length == 0 {
                 continue;
@@ -281,12 +283,12 @@ impl<const DIRECT: u32> Table<DIRECT> {
             // The stream gives a code's first bit first, so the table is
             // indexed by the code's bits reversed.
             let reversed = (code.reverse_bits() >> (32 - length)) as usize;
-            if length <= DIRECT {
-                for slot in (reversed..1 << DIRECT).step_by(1 << length) {
+            if length <= Self::DIRECT {
+                for slot in (reversed..SIZE).step_by(1 << length) {
                     self.entries[slot] = entry;
                 }
             } else {
-                let slot = reversed & ((1 << DIRECT) - 1);
+                let slot = reversed & (SIZE - 1);
                 let start = if self.entries[slot] & Entry::SUBTABLE != 0 {
                     Entry::value(self.entries[slot]) as usize
                 } else {
@@ -295,8 +297,8 @@ impl<const DIRECT: u32> Table<DIRECT> {
                     self.entries[slot] = (start as u32) << 16 | Entry::SUBTABLE;
                     start
                 };
-                let rest = reversed >> DIRECT;
-                for sub in (rest..1 << Self::SUB_BITS).step_by(1 << (length - DIRECT)) {
+                let rest = reversed >> Self::DIRECT;
+                for sub in (rest..1 << Self::SUB_BITS).step_by(1 << (length - Self::DIRECT)) {
                     self.entries[start + sub] = entry;
                 }
             }
@@ -305,29 +307,39 @@ impl<const DIRECT: u32> Table<DIRECT> {
     }
 
     /// The entries, for decoding with [`Lookup`].
-    fn lookup(&self) -> Lookup<'_, DIRECT> {
-        Lookup(&self.entries)
+    fn lookup(&self) -> Lookup<'_, SIZE> {
+        Lookup {
+            direct: self
+                .entries
+                .first_chunk()
+                .expect("a table always holds its direct entries"),
+            all: &self.entries,
+        }
     }
 }
 
 /// A built [`Table`]'s entries, borrowed: a block's loop holds these
-/// locally rather than behind the tables' vectors.
+/// locally rather than behind the tables' vectors, and the direct entries
+/// as an array, which a masked index needs no bounds check to read.
 #[derive(Clone, Copy)]
-struct Lookup<'t, const DIRECT: u32>(&'t [u32]);
+struct Lookup<'t, const SIZE: usize> {
+    direct: &'t [u32; SIZE],
+    all: &'t [u32],
+}
 
-impl<const DIRECT: u32> Lookup<'_, DIRECT> {
-    const SUB_BITS: u32 = MAX_CODE_BITS - DIRECT;
+impl<const SIZE: usize> Lookup<'_, SIZE> {
+    const DIRECT: u32 = SIZE.trailing_zeros();
+    const SUB_BITS: u32 = MAX_CODE_BITS - Self::DIRECT;
 
     /// Decodes one symbol and consumes its code (not its extra bits): its
     /// entry. `bits` must hold 15 or more bits.
     #[inline(always)]
     fn decode(self, bits: &mut Bits) -> Decoded<u32> {
-        let index = (bits.buf & ((1 << DIRECT) - 1)) as usize;
-        let mut entry = self.0[index];
+        let mut entry = self.direct[bits.buf as usize & (SIZE - 1)];
         if entry & Entry::SUBTABLE != 0 {
-            let rest = (bits.buf >> DIRECT) as usize & ((1 << Self::SUB_BITS) - 1);
+            let rest = (bits.buf >> Self::DIRECT) as usize & ((1 << Self::SUB_BITS) - 1);
             entry = *self
-                .0
+                .all
                 .get(Entry::value(entry) as usize + rest)
                 .ok_or(Invalid)?;
         }
@@ -344,7 +356,7 @@ impl<const DIRECT: u32> Lookup<'_, DIRECT> {
     /// they are. `bits` must hold `DIRECT` or more bits.
     #[inline(always)]
     fn decode_literal(self, bits: &mut Bits) -> Option<u32> {
-        let entry = self.0[(bits.buf & ((1 << DIRECT) - 1)) as usize];
+        let entry = self.direct[bits.buf as usize & (SIZE - 1)];
         (entry & Entry::LITERAL != 0).then(|| {
             bits.consume(Entry::code_length(entry));
             entry
@@ -354,9 +366,9 @@ impl<const DIRECT: u32> Lookup<'_, DIRECT> {
 
 /// The two codes of a block: literals and lengths, and distances.
 struct Codes {
-    litlen: Table<LITLEN_BITS>,
-    dist: Table<DIST_BITS>,
-    code_length: Table<CODE_LENGTH_BITS>,
+    litlen: Table<LITLEN_DIRECT>,
+    dist: Table<DIST_DIRECT>,
+    code_length: Table<CODE_LENGTH_DIRECT>,
 }
 
 impl Codes {
@@ -873,10 +885,13 @@ mod tests {
             let (starts, decoded) = blocks(&data, content.len());
             prop_assert!(decoded == content);
             let mut lengths = Vec::new();
-            for &(start, _) in &starts {
-                let tail = decode_from(&data, start, &content).unwrap();
-                prop_assert!(tail[..] == content[content.len() - tail.len()..]);
-                lengths.push(tail.len());
+            for &(start, dynamic) in &starts {
+                let tail = decode_from(&data, start, &content);
+                if dynamic {
+                    let tail = tail.unwrap();
+                    prop_assert!(tail[..] == content[content.len() - tail.len()..]);
+                    lengths.push(tail.len());
+                }
             }
             // The tails shrink block by block.
             prop_assert!(lengths.windows(2).all(|w| w[0] >= w[1]));
