@@ -29,19 +29,6 @@ pub(super) trait Microkernel: Copy + Send + Sync + 'static {
     /// KC×NR panel of B then lives in L2 rather than L1, which feeds its NV
     /// loads per step of `k` with room to spare.
     const KC: usize;
-    /// Whether large operands are read in place by the microkernel rather
-    /// than packed (small ones always are): an A of any size with a unit
-    /// stride (row- or column-major), and a row-major B up to the bounds
-    /// `loops.rs` states. True where the tile is only 6 rows high against
-    /// 24 FMAs a step of `k` (AVX-512): its 6 rows of a row-major A sit in
-    /// 6 lines of L1 (fewer than L1's 8 ways, even at 4 KiB apart), and
-    /// the packing it saves was 1.5% of a 512³ product. Measured (f32, one
-    /// thread, Zen 4, against the `gemm` crate in the same run, which also
-    /// reads this operand in place): a 12×32 tile on packed A 0.98–0.99×
-    /// at 256³–512³, this 6×64 tile on A in place 1.00–1.03× from 256³ to
-    /// 2048³. On AVX2, whose 6-row tile has 12 FMAs a step, A in place was
-    /// 3–10% slower from 256³ up, so it stays packed there.
-    const LARGE_IN_PLACE: bool;
 
     /// `C ← α·Ã·B̃ + β·C` on the `c.m × c.n` tile (`c.m ≤ MR`, `c.n ≤ NR`).
     ///

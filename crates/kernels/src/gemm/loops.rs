@@ -38,21 +38,6 @@ const PAR_MIN_MACS: usize = 1 << 20;
 /// AVX-512, packed at 66 and 91.
 const B_IN_PLACE_MAX_BYTES: usize = 64 << 10;
 
-/// On a path that reads large operands in place
-/// ([`Microkernel::LARGE_IN_PLACE`]), a row-major B of up to this many
-/// bytes is read in place too, when C has at most [`LARGE_B_MAX_ROWS`]
-/// rows (and, as for the small B, B's rows are not a multiple of 4 KiB
-/// apart). Measured (f32, AVX-512 6×64 tile, one thread, Zen 4, against
-/// the `gemm` crate in the same runs): in place 1.01–1.02× at 256³–512³ against 0.99–1.00×
-/// packed; 1.02–1.03× against 1.01× at 512×768×768 and 1024×768×768. With
-/// rows 4 KiB apart (1024×256×1024) it was 0.97–0.98× against 1.00–1.02×,
-/// and with 2048 or 4096 rows of C (each panel of B then reread 35–70
-/// times) 1.00–1.02× against 1.01–1.05×.
-const LARGE_B_IN_PLACE_MAX_BYTES: usize = 1 << 20;
-
-/// See [`LARGE_B_IN_PLACE_MAX_BYTES`].
-const LARGE_B_MAX_ROWS: usize = 1024;
-
 /// Up to this many bytes of A (the extent of its elements in memory), A
 /// is read in place by the microkernel, broadcasting each element from
 /// where it is, instead of packed (a transposition when A is row-major);
@@ -107,7 +92,7 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
     let (m, k, n) = (c.m, a.cols, c.n);
     let threads = rayon::current_num_threads();
     let (tm, tn) = if threads > 1 && m * n * k >= PAR_MIN_MACS {
-        let packs = (!a_in_place::<K>(a, m, k), !b_in_place::<K>(b, k, m));
+        let packs = (!a_in_place::<K>(a, m, k), !b_in_place::<K>(b, k));
         grid(m, n, threads, K::MR, K::NR, packs)
     } else {
         (1, 1)
@@ -145,12 +130,11 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
 /// the factorisation that packs the least (each block packs its rows of A
 /// and its columns of B, those of `(pack_a, pack_b)` that are packed),
 /// keeping at least one tile per block. On a tie, the one that cuts `m`
-/// more. When A is packed and B is not, that cuts `m`; when B is packed
-/// and A is read in place (AVX-512, from 1024³ up), `n`. Measured (f32,
-/// AVX-512, two threads, in one run): at 128³ (both read in place)
+/// more. When A is packed and B is not, that cuts `m`. Measured (f32,
+/// AVX-512, two threads, in one run, Zen 4): at 128³ (both read in place)
 /// cutting `m` ran at 1.03× the `gemm` crate and cutting `n` at 0.97×; at
-/// 512³ with B packed (before B that size was read in place) cutting `n`
-/// at 1.01–1.02× and cutting `m` at 0.99–1.00×. The grid is chosen for
+/// 512³ with B packed and A read in place (a choice since dropped, see
+/// [`b_in_place`]) cutting `n` at 1.01–1.02× and cutting `m` at 0.99–1.00×. The grid is chosen for
 /// the whole product, while each block decides for itself whether to pack
 /// (a block may read in place a B the whole would pack).
 fn grid(
@@ -173,24 +157,29 @@ fn grid(
 }
 
 /// Whether [`serial`] reads the full panels of a `k`-row B in place rather
-/// than packing them, for a C of `m` rows (a small row-major B, or a
-/// larger one where the path says so).
-fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize, m: usize) -> bool {
+/// than packing them: a small row-major B only.
+///
+/// Larger operands are packed on every path. Reading them in place (an A
+/// of any size with a unit stride, a row-major B up to 1 MiB) had been
+/// 1–3% faster on Zen 4's AVX-512 (f32, one thread, 256³–2048³, against
+/// the `gemm` crate in the same runs), but on an Intel Xeon (family 6,
+/// model 207: two 512-bit FMAs a cycle, so twice the operand traffic a
+/// cycle) it was 1.2–1.5× slower: 256³ 316 µs in place against 224 µs
+/// packed, 512³ 2.98 against 2.02 ms, 2048³ 153–170 against 124 ms
+/// (criterion medians, 2026-12-02).
+fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize) -> bool {
     let row = b.rs * size_of::<K::T>();
-    let large = K::LARGE_IN_PLACE && k * row <= LARGE_B_IN_PLACE_MAX_BYTES && m <= LARGE_B_MAX_ROWS;
     // Rows a multiple of L1's way size apart (4 KiB on current x86-64
     // cores) all fall on one set of L1.
     let crowded = row.is_multiple_of(caches().l1d.way_bytes());
-    b.cs == 1 && !crowded && (k * row <= B_IN_PLACE_MAX_BYTES || large)
+    b.cs == 1 && !crowded && k * row <= B_IN_PLACE_MAX_BYTES
 }
 
-/// Whether [`serial`] reads an `m × k` A in place rather than packing it
-/// (a small one always; a large one with a unit stride where the path
-/// says so, [`Microkernel::LARGE_IN_PLACE`]).
+/// Whether [`serial`] reads an `m × k` A in place rather than packing it:
+/// a small one only (see [`b_in_place`]).
 fn a_in_place<K: Microkernel>(a: In<K::T>, m: usize, k: usize) -> bool {
     let extent = m.saturating_sub(1) * a.rs + k.saturating_sub(1) * a.cs + 1;
     extent * size_of::<K::T>() <= A_IN_PLACE_MAX_BYTES
-        || (K::LARGE_IN_PLACE && (a.rs == 1 || a.cs == 1))
 }
 
 /// The five loops on one thread.
@@ -209,7 +198,7 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     // Full panels of a small row-major B are read in place; only a ragged
     // last panel is packed (its zero padding keeps the tile's loads inside
     // B). The arithmetic is the same either way.
-    let b_in_place = b_in_place::<K>(b, k, m);
+    let b_in_place = b_in_place::<K>(b, k);
     let a_in_place = a_in_place::<K>(a, m, k);
     with_scratch::<K::T, _>(b_len + a_len, |bp| {
         // SAFETY: `bp` has room for both packed blocks; every offset below

@@ -29,7 +29,6 @@ macro_rules! gemm_path {
         $(#[$doc:meta])*
         $name:ident: $t:ty, vector $v:ty, features [$(#[$feature:meta])*],
         tile $mr:literal x $nv:literal, KC $kc:literal,
-        large operands in place $in_place:literal,
         dot rows $dot_r:literal, axpy vectors $axpy_v:literal
         $(, pack_a $pack_a:path)? $(, pack_bt $pack_bt:path)? $(,)?
     ) => {
@@ -42,7 +41,6 @@ macro_rules! gemm_path {
             const MR: usize = $mr;
             const NR: usize = $nv * <$v as Simd>::LANES;
             const KC: usize = $kc;
-            const LARGE_IN_PLACE: bool = $in_place;
 
             unsafe fn tile(kc: usize, a: *const $t, b: *const $t, c: &Out<$t>) {
                 $(#[$feature])*
@@ -313,13 +311,11 @@ fn vectors_class<V: Simd>(n: usize, nv: usize) -> u8 {
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {
-    /// AVX-512 (x86-64-v4), f32: a 6×64 tile; A and a B of up to 1 MiB
-    /// read in place (a row-major A's ragged last panel packed by 8×8
-    /// transposes).
+    /// AVX-512 (x86-64-v4), f32: a 6×64 tile; a row-major A packed by 8×8
+    /// transposes.
     Avx512F32: f32, vector crate::simd::avx512::F32x16,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
     tile 6 x 4, KC 1024,
-    large operands in place true,
     dot rows 4, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
     pack_bt super::avx2::pack_bt_f32,
@@ -327,12 +323,10 @@ gemm_path! {
 
 #[cfg(target_arch = "x86_64")]
 gemm_path! {
-    /// AVX-512 (x86-64-v4), f64: a 6×32 tile; A and a B of up to 1 MiB
-    /// read in place.
+    /// AVX-512 (x86-64-v4), f64: a 6×32 tile.
     Avx512F64: f64, vector crate::simd::avx512::F64x8,
     features [#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]],
     tile 6 x 4, KC 512,
-    large operands in place true,
     dot rows 4, axpy vectors 2,
 }
 
@@ -342,7 +336,6 @@ gemm_path! {
     Avx2F32: f32, vector crate::simd::avx2::F32x8,
     features [#[target_feature(enable = "avx2,fma")]],
     tile 6 x 2, KC 1024,
-    large operands in place false,
     dot rows 2, axpy vectors 2,
     pack_a super::avx2::pack_a_f32,
     pack_bt super::avx2::pack_bt_f32,
@@ -354,7 +347,6 @@ gemm_path! {
     Avx2F64: f64, vector crate::simd::avx2::F64x4,
     features [#[target_feature(enable = "avx2,fma")]],
     tile 6 x 2, KC 512,
-    large operands in place false,
     dot rows 2, axpy vectors 2,
 }
 
@@ -363,7 +355,6 @@ gemm_path! {
     PortableF32: f32, vector crate::simd::portable::F32x4,
     features [],
     tile 4 x 2, KC 256,
-    large operands in place false,
     dot rows 2, axpy vectors 2,
 }
 
@@ -372,14 +363,13 @@ gemm_path! {
     PortableF64: f64, vector crate::simd::portable::F64x2,
     features [],
     tile 4 x 2, KC 256,
-    large operands in place false,
     dot rows 2, axpy vectors 2,
 }
 
-// The AVX-512 paths' tile, depth and in-place choices on the portable
+// The AVX-512 paths' tile and depth on the portable
 // vectors of the same lane count (and so, through `blocking.rs`, their MC
 // and NC), so that how those paths cut their work (panels of 64 and 32
-// columns, A and B read in place, 4-row dot blocks, the tails) is tested on
+// columns, 4-row dot blocks, the tails) is tested on
 // any CPU. The numbers must stay those of `Avx512F32` and `Avx512F64` (a
 // test below compares them).
 
@@ -389,7 +379,6 @@ gemm_path! {
     Portable16F32: f32, vector crate::simd::portable::F32x16,
     features [],
     tile 6 x 4, KC 1024,
-    large operands in place true,
     dot rows 4, axpy vectors 2,
 }
 
@@ -399,7 +388,6 @@ gemm_path! {
     Portable16F64: f64, vector crate::simd::portable::F64x8,
     features [],
     tile 6 x 4, KC 512,
-    large operands in place true,
     dot rows 4, axpy vectors 2,
 }
 
@@ -409,7 +397,7 @@ mod tests {
 
     /// The constants of `P` and `Q`, side by side.
     fn same<P: Skinny, Q: Skinny>() -> bool {
-        (P::MR, P::NR, P::KC, P::LARGE_IN_PLACE) == (Q::MR, Q::NR, Q::KC, Q::LARGE_IN_PLACE)
+        (P::MR, P::NR, P::KC) == (Q::MR, Q::NR, Q::KC)
             && (P::DOT_R, P::AXPY_ROWS) == (Q::DOT_R, Q::AXPY_ROWS)
     }
 
