@@ -134,9 +134,10 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
 /// AVX-512, two threads, in one run, Zen 4): at 128³ (both read in place)
 /// cutting `m` ran at 1.03× the `gemm` crate and cutting `n` at 0.97×; at
 /// 512³ with B packed and A read in place (a choice since dropped, see
-/// [`b_in_place`]) cutting `n` at 1.01–1.02× and cutting `m` at 0.99–1.00×. The grid is chosen for
-/// the whole product, while each block decides for itself whether to pack
-/// (a block may read in place a B the whole would pack).
+/// [`b_in_place`]) cutting `n` at 1.01–1.02× and cutting `m` at
+/// 0.99–1.00×. The grid is chosen for the whole product, while each block
+/// decides for itself whether to pack (a block may read in place a B the
+/// whole would pack).
 fn grid(
     m: usize,
     n: usize,
