@@ -163,11 +163,13 @@ fn grid(
 /// Larger operands are packed on every path. Reading them in place (an A
 /// of any size with a unit stride, a row-major B up to 1 MiB) had been
 /// 1–3% faster on Zen 4's AVX-512 (f32, one thread, 256³–2048³, against
-/// the `gemm` crate in the same runs), but on an Intel Xeon (family 6,
-/// model 207: two 512-bit FMAs a cycle, so twice the operand traffic a
-/// cycle) it was 1.2–1.5× slower: 256³ 316 µs in place against 224 µs
-/// packed, 512³ 2.98 against 2.02 ms, 2048³ 153–170 against 124 ms
-/// (criterion medians, 2026-12-02).
+/// the `gemm` crate in the same runs). On an Intel Xeon (family 6, model
+/// 207: two 512-bit FMAs a cycle, so twice the operand traffic a cycle;
+/// f32, one thread, criterion medians in the same minutes, 2026-12-02) B
+/// in place was 1.4–1.5× slower than packed (256³ 327 against 218 µs,
+/// 512³ 2.98 against 2.14 ms) and A in place 1.19× slower at 2048³ (170
+/// against 143 ms), level within the host's noise at 512³–1024³ (2.14
+/// against 2.10 ms, 16.3 against 17.1 ms).
 fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize) -> bool {
     let row = b.rs * size_of::<K::T>();
     // Rows a multiple of L1's way size apart (4 KiB on current x86-64
