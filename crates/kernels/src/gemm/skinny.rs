@@ -16,18 +16,24 @@
 //! A row-contiguous A larger than the CPU's L2 ([`crate::caches`]) comes
 //! from L3 or memory; [`dot`] then prefetches the next block of rows.
 //!
+//! A vector that straddles two cache lines costs two reads of L1. So
+//! [`dot`] reads Bᵀ with each row starting a 64-byte line (packing it into
+//! the aligned scratch when it is not so placed), and [`axpy`] starts its
+//! strips of rows where A's columns reach a line.
+//!
 //! Threads split the rows of C; an element's arithmetic never depends on
-//! which block or thread computed it.
+//! which block or thread computed it, nor on where the operands sit in
+//! memory.
 
 use rayon::prelude::*;
 
 use super::kernel::Microkernel;
-use super::loops::block;
+use super::loops::{block, with_scratch};
 use super::pack::pack;
 use super::{In, Out};
 use crate::caches::{Cache, caches};
 use crate::element::Element;
-use crate::simd::{Simd, prefetch, reduce_add_each};
+use crate::simd::{Simd, load_n, prefetch, reduce_add_each, store_n};
 
 /// The widest B (in columns) the skinny kernels take; wider goes to the
 /// packed path.
@@ -68,12 +74,14 @@ const DOT_L3_PART: usize = 2;
 const AXPY_KC: usize = 256;
 
 /// From this many bytes of Bᵀ (`n·k` elements), [`dot`] sweeps a chunk of
-/// rows of A once per group of [`G`] columns, rather than each row block
-/// once for all groups: that group's `G·k` elements of Bᵀ then stay in L1,
+/// rows of A once per group of [`Skinny::DOT_G`] columns, rather than each
+/// row block once for all groups (with one group, the two are the same):
+/// that group's `DOT_G·k` elements of Bᵀ then stay in L1,
 /// where all of Bᵀ and a block of A do not. Measured (f32, one thread,
 /// against the `gemm` crate's AVX2 kernels in the same run): on Zen 4 (1
 /// MiB L2), AVX2, (256,784,10), whose Bᵀ is 31 KiB, went from 84.5–86 to
-/// 92.7 GFLOP/s (1.28× to 1.39×); on (784,256,10), Bᵀ 10 KiB, chunks were
+/// 92.7 GFLOP/s (1.28× to 1.39×), with 5 columns a group; on
+/// (784,256,10), Bᵀ 10 KiB, chunks were
 /// 1–2% slower, hence the bound; on AVX-512 they were level. On Zen 3 (512
 /// KiB L2, A of (256,784,10) beyond it, in L3), chunks were 1.15–1.29×
 /// faster than row blocks (interleaved in one process, best of 31 each).
@@ -90,7 +98,8 @@ const DOT_CHUNK_BYTES: usize = 192 << 10;
 /// Below this many multiply-adds (`m·n·k`) a skinny GEMM stays on one thread.
 const PAR_MIN_MACS: usize = 1 << 20;
 
-/// Columns of C per skinny kernel call: `G` accumulators per row block.
+/// Columns of C per [`axpy`] kernel call: `G` accumulators per vector of
+/// rows.
 const G: usize = 5;
 
 /// The skinny kernels of one instruction set (the same type as its
@@ -98,18 +107,22 @@ const G: usize = 5;
 pub(super) trait Skinny: Microkernel {
     /// Rows of C per [`Skinny::dot`] call (`R`).
     const DOT_R: usize;
+    /// Columns of C per [`Skinny::dot`] call: `DOT_R × DOT_G` accumulators.
+    const DOT_G: usize;
     /// Rows of C per [`Skinny::axpy`] call (`MV·LANES`).
     const AXPY_ROWS: usize;
 
     /// `C ← α·A·B + β·C` for `c.m` rows — `DOT_R` when `full`, else 1 — and
-    /// `c.n = W` columns, A row-contiguous, column `j` of B at `bt + j·ldbt`,
-    /// contiguous. `a` runs on to the last row of A (at least `c.m` rows):
-    /// with `stream` (what is left of it fills L2), the rows
-    /// after the first `c.m` are prefetched.
+    /// `c.n ≤ DOT_G` columns, A row-contiguous, column `j` of B at `bt +
+    /// j·ldbt`, contiguous. `a` runs on to the last row of A (at least `c.m`
+    /// rows): with `stream` (what is left of it fills L2), the rows after
+    /// the first `c.m` are prefetched. Each width is its own compiled
+    /// kernel, and a path has those up to its `DOT_G` only.
     ///
     /// # Safety
-    /// The CPU supports the instruction set; the views are valid.
-    unsafe fn dot<const W: usize>(
+    /// The CPU supports the instruction set; the views are valid; `1 ≤ c.n
+    /// ≤ DOT_G`.
+    unsafe fn dot(
         full: bool,
         stream: bool,
         a: In<Self::T>,
@@ -159,31 +172,6 @@ pub(super) trait Skinny: Microkernel {
         ldb: usize,
         c: &Out<Self::T>,
     );
-}
-
-/// [`Skinny::dot`] for a group of `c.n ≤ G` columns.
-///
-/// # Safety
-/// As [`Skinny::dot`].
-unsafe fn dot_group<K: Skinny>(
-    full: bool,
-    stream: bool,
-    a: In<K::T>,
-    bt: *const K::T,
-    ldbt: usize,
-    c: &Out<K::T>,
-) {
-    debug_assert!((1..=G).contains(&c.n));
-    // SAFETY: forwarded, with `W = c.n`.
-    unsafe {
-        match c.n {
-            1 => K::dot::<1>(full, stream, a, bt, ldbt, c),
-            2 => K::dot::<2>(full, stream, a, bt, ldbt, c),
-            3 => K::dot::<3>(full, stream, a, bt, ldbt, c),
-            4 => K::dot::<4>(full, stream, a, bt, ldbt, c),
-            _ => K::dot::<G>(full, stream, a, bt, ldbt, c),
-        }
-    }
 }
 
 /// [`Skinny::axpy`] for a group of `c.n ≤ G` columns.
@@ -253,7 +241,7 @@ pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
 ) {
     let k = a.cols;
     let kv = k - k % V::LANES;
-    // SAFETY: reads stay within rows `< R` of A and `< G` of Bᵀ, columns `< k`.
+    // SAFETY: reads stay within rows `< R` of A and `< W` of Bᵀ, columns `< k`.
     unsafe {
         let mut acc = [[V::splat(V::E::ZERO); W]; R];
         for p in (0..kv).step_by(V::LANES) {
@@ -280,14 +268,61 @@ pub(super) unsafe fn dot_body<V: Simd, const R: usize, const W: usize>(
         // compiler would then keep it in memory, stored on every step of `k`.
         let mut sums = [[V::E::ZERO; W]; R];
         reduce_add_each(acc.as_flattened(), sums.as_flattened_mut());
-        for (r, srow) in sums.iter().enumerate() {
-            for (g, &s0) in srow.iter().enumerate() {
-                let mut s = s0;
-                for p in kv..k {
-                    s = (*a.ptr.add(r * a.rs + p)).mul_add(*bt.add(g * ldbt + p), s);
+        if kv < k {
+            for (r, srow) in sums.iter_mut().enumerate() {
+                for (g, s) in srow.iter_mut().enumerate() {
+                    for p in kv..k {
+                        *s = (*a.ptr.add(r * a.rs + p)).mul_add(*bt.add(g * ldbt + p), *s);
+                    }
                 }
-                update(s, c.ptr.add(r * c.rs + g * c.cs), c.alpha, c.beta);
             }
+        }
+        for (r, srow) in sums.iter().enumerate() {
+            update_row::<V>(srow, c.ptr.add(r * c.rs), c.cs, c.alpha, c.beta);
+        }
+    }
+}
+
+/// `c[g·cs] ← α·s[g] + β·c[g·cs]` for the sums `s` of one row of C, as
+/// [`update`] does each: with C's row contiguous (`cs = 1`), in vectors
+/// (masked for the last `len mod LANES`), rather than a lane extraction,
+/// a multiply and a store per element; the same operations, so the same
+/// bits, in fewer instructions (on (784,256,10), 20 sums per 16 steps of
+/// `k`, AVX-512, Intel Xeon with AMX, no change in time beyond the spread
+/// between runs was measured).
+///
+/// # Safety
+/// `c` addresses `s.len()` elements `cs` apart, exclusively borrowed;
+/// inline only into a function compiled for `V`'s instruction set.
+#[inline(always)]
+pub(super) unsafe fn update_row<V: Simd>(
+    s: &[V::E],
+    c: *mut V::E,
+    cs: usize,
+    alpha: V::E,
+    beta: V::E,
+) {
+    // SAFETY: the caller's contract; every access is one of the `s.len()`
+    // elements of C's row or of `s`.
+    unsafe {
+        if cs != 1 {
+            for (g, &x) in s.iter().enumerate() {
+                update(x, c.add(g * cs), alpha, beta);
+            }
+            return;
+        }
+        let mut g = 0;
+        while g < s.len() {
+            let n = V::LANES.min(s.len() - g);
+            let p = c.add(g);
+            let t = V::splat(alpha).mul(load_n::<V>(s.as_ptr().add(g), n));
+            let y = if beta == V::E::ZERO {
+                t
+            } else {
+                V::splat(beta).mul_add(load_n(p, n), t)
+            };
+            store_n(y, p, n);
+            g += n;
         }
     }
 }
@@ -392,19 +427,36 @@ fn par_rows(m: usize, n: usize, k: usize, unit: usize, f: impl Fn(usize, usize) 
 /// The CPU supports `K`'s instruction set; the views are valid, `c`
 /// exclusively borrowed; `c.n ≤ SKINNY_N`.
 pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
-    let (m, k, n) = (c.m, a.cols, c.n);
-    // Bᵀ with contiguous rows: B itself when column-contiguous, else packed
-    // (n·k elements, small).
-    let packed;
-    let (bt, ldbt) = if b.rs == 1 {
-        (b.ptr, b.cs)
+    let (k, n) = (a.cols, c.n);
+    // Bᵀ with contiguous rows, each starting a 64-byte line, so that its
+    // vectors, most of the loads (W per R of A), straddle no line: B itself
+    // when it is column-contiguous and so placed, else packed (n·k
+    // elements, small) into the scratch. Measured (AVX-512, f32, one
+    // thread, Intel Xeon with AMX, 2×10 blocks): (256,784,10) took 35.1 µs
+    // with Bᵀ packed into a plain `Vec` (16 bytes off a line: every load
+    // of Bᵀ straddling two) and 27.2 µs in the scratch.
+    let bytes = size_of::<K::T>();
+    if b.rs == 1 && (b.ptr as usize).is_multiple_of(64) && (b.cs * bytes).is_multiple_of(64) {
+        // SAFETY: forwarded; B is the caller's valid view.
+        unsafe { dot_on::<K>(a, b.ptr, b.cs, c) }
     } else {
-        let mut v = vec![K::T::ZERO; n * k];
-        // SAFETY: `v` holds `n` rows of `k`; `b` is the caller's valid view.
-        unsafe { K::pack_bt(n, k, b.ptr, b.rs, b.cs, v.as_mut_ptr()) };
-        packed = v;
-        (packed.as_ptr(), k)
-    };
+        with_scratch::<K::T, _>(n * k, |bt| {
+            // SAFETY: the scratch holds `n` rows of `k`; `b` is the
+            // caller's valid view; then forwarded.
+            unsafe {
+                K::pack_bt(n, k, b.ptr, b.rs, b.cs, bt);
+                dot_on::<K>(a, bt, k, c)
+            }
+        })
+    }
+}
+
+/// [`dot`] with Bᵀ at `bt`, rows `ldbt` apart.
+///
+/// # Safety
+/// As [`dot`], with `bt` addressing `n` rows of `k` elements.
+unsafe fn dot_on<K: Skinny>(a: In<K::T>, bt: *const K::T, ldbt: usize, c: Out<K::T>) {
+    let (m, k, n) = (c.m, a.cols, c.n);
     let (bt, r) = (Ptr(bt), K::DOT_R);
     let bytes = size_of::<K::T>();
     let (l2, l3) = (caches().l2.bytes, caches().l3.bytes);
@@ -414,12 +466,15 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
         // One row block at a time, all groups of columns on it.
         r
     };
+    // Groups of columns as even as possible (16 columns on a path of 10 a
+    // call are two groups of 8).
+    let group = block(n, K::DOT_G, 1);
     par_rows(m, n, k, r, |i0, rows| {
         // Chunks of whole row blocks, each swept once per group of columns.
         for c0 in (i0..i0 + rows).step_by(chunk) {
             let end = (c0 + chunk).min(i0 + rows);
-            for j in (0..n).step_by(G) {
-                let g = G.min(n - j);
+            for j in (0..n).step_by(group) {
+                let g = group.min(n - j);
                 let mut i = c0;
                 while i < end {
                     let full = end - i >= r;
@@ -430,7 +485,7 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
                     // SAFETY: rows `i..i+rr` and columns `j..j+g` lie inside
                     // this thread's block of C and inside A and Bᵀ.
                     unsafe {
-                        dot_group::<K>(
+                        K::dot(
                             full,
                             stream,
                             a.sub(i, 0, m - i, k),
@@ -473,14 +528,40 @@ pub(super) unsafe fn axpy<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     // SAFETY: `b` is the caller's valid view.
     let (bp, ldb) = unsafe { rows_of_b(b, &mut store) };
     let kc_max = block(k, AXPY_KC, 1);
-    par_rows(m, n, k, K::AXPY_ROWS, |i0, rows| {
+    let strips = |i0: usize, rows: usize| {
         for pc in (0..k).step_by(kc_max) {
             let depth = (pc, kc_max.min(k - pc));
             let beta = if pc == 0 { c.beta } else { K::T::ONE };
             // SAFETY: forwarded; the ranges lie inside the problem.
             unsafe { axpy_columns::<K>(a, bp, ldb, &c, (i0, rows), depth, (0, n), beta) };
         }
-    });
+    };
+    // The strips start on a 64-byte line of A's columns, so that their
+    // vectors straddle none: the `h` rows before the first line are a
+    // partial strip of their own. (Each row of C is summed the same way
+    // whichever strip holds it, so this changes no bit.) Measured
+    // (AVX-512, f32, one thread, Intel Xeon with AMX, best of 3000, A the
+    // transposed view of a row-major array 16 or 32 bytes off a line):
+    // (784,256,10) at 119 GFLOP/s without the shift and 168 with it (176
+    // with A on a line); (256,784,10) at 129 and 131–146.
+    let h = head_rows(a.ptr, a.cs, m);
+    if h > 0 {
+        strips(0, h);
+    }
+    par_rows(m - h, n, k, K::AXPY_ROWS, |i0, rows| strips(h + i0, rows));
+}
+
+/// The rows of a column-contiguous A at `p` (columns `cs` apart) before
+/// its columns reach a 64-byte line, at most `m`: 0 when they start on
+/// one, and when its columns are not all placed alike in their lines (or
+/// `p` not aligned to its element), where no shift aligns every column.
+fn head_rows<T>(p: *const T, cs: usize, m: usize) -> usize {
+    let (bytes, off) = (size_of::<T>(), p as usize % 64);
+    if off.is_multiple_of(bytes) && (cs * bytes).is_multiple_of(64) {
+        ((64 - off) % 64 / bytes).min(m)
+    } else {
+        0
+    }
 }
 
 /// A shallow product (`k ≤ SHALLOW_K`, `m` and `n` large) on the [`axpy`]

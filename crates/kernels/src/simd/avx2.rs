@@ -213,6 +213,11 @@ impl Simd for F32x8 {
         unsafe { Self(_mm256_mul_ps(self.0, o.0)) }
     }
     #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm256_div_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm256_fmadd_ps(self.0, b.0, c.0)) }
@@ -360,6 +365,11 @@ impl Simd for F64x4 {
     fn mul(self, o: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm256_mul_pd(self.0, o.0)) }
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm256_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {

@@ -115,6 +115,11 @@ impl Simd for F32x16 {
         unsafe { Self(_mm512_mul_ps(self.0, o.0)) }
     }
     #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Self(_mm512_div_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: see the note above the impl.
         unsafe { Self(_mm512_fmadd_ps(self.0, b.0, c.0)) }
@@ -242,6 +247,11 @@ impl Simd for F64x8 {
     fn mul(self, o: Self) -> Self {
         // SAFETY: see the note above the impls.
         unsafe { Self(_mm512_mul_pd(self.0, o.0)) }
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Self(_mm512_div_pd(self.0, o.0)) }
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {

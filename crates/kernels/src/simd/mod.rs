@@ -96,6 +96,8 @@ pub(crate) trait Simd: Copy {
     fn sub(self, o: Self) -> Self;
     /// `self · o`.
     fn mul(self, o: Self) -> Self;
+    /// `self / o`, correctly rounded (as the scalar division).
+    fn div(self, o: Self) -> Self;
     /// `self · b + c`, fused (one rounding) on the AVX paths; the portable
     /// path rounds twice (a fused multiply–add is a slow library call on CPUs
     /// without the instruction).
@@ -149,6 +151,42 @@ pub(crate) fn prefetch<T>(p: *const T) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+/// The `n ≤ LANES` elements from `p` in the low lanes: a whole vector
+/// when `n = LANES`, else masked (the other lanes 0).
+///
+/// # Safety
+/// `n` elements from `p` are readable; inline only into a function
+/// compiled for `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn load_n<V: Simd>(p: *const V::E, n: usize) -> V {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if n == V::LANES {
+            V::load(p)
+        } else {
+            V::load_tail(p, n, <V::E as Element>::ZERO)
+        }
+    }
+}
+
+/// Stores the low `n ≤ LANES` lanes of `v` to `p`: a whole vector when
+/// `n = LANES`, else masked.
+///
+/// # Safety
+/// `n` elements from `p` are writable; inline only into a function
+/// compiled for `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn store_n<V: Simd>(v: V, p: *mut V::E, n: usize) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if n == V::LANES {
+            v.store(p)
+        } else {
+            v.store_tail(p, n)
+        }
+    }
 }
 
 /// `out[i] = xs[i].reduce_add()` (the same bits), eight at a time through

@@ -74,6 +74,10 @@ macro_rules! portable_vector {
                 self.map2(o, |a, b| a * b)
             }
             #[inline(always)]
+            fn div(self, o: Self) -> Self {
+                self.map2(o, |a, b| a / b)
+            }
+            #[inline(always)]
             fn fma(self, b: Self, c: Self) -> Self {
                 let mut r = self.0;
                 for ((a, b), c) in r.iter_mut().zip(b.0).zip(c.0) {

@@ -672,3 +672,64 @@ fn matref_panics_past_the_end() {
 fn matmut_panics_on_overlap() {
     MatMut::from_strides(&mut [0.0f32; 4], 2, 2, 1, 1);
 }
+
+/// `vals` in a buffer, starting `off` elements after a 64-byte line:
+/// the buffer and where `vals` start in it.
+fn placed<T: Element>(vals: &[T], off: usize) -> (Vec<T>, usize) {
+    let mut buf = vec![T::ZERO; 64 + off + vals.len()];
+    let start = buf.as_ptr().align_offset(64) + off;
+    buf[start..start + vals.len()].copy_from_slice(vals);
+    (buf, start)
+}
+
+/// The skinny kernels read operands in place or copy them so that their
+/// vectors start cache lines, and start their strips of rows on a line of
+/// A: none of this may change a bit. The same product with B and A at
+/// every offset from a line (row- and column-contiguous A, B in place or
+/// packed), on every path.
+#[test]
+fn skinny_results_do_not_depend_on_operand_placement() {
+    for (m, k, n) in [(37, 48, 10), (70, 64, 16), (5, 33, 7)] {
+        let mut rng = Rng((m * 1000 + k * 10 + n) as u64);
+        let a: Vec<f32> = (0..m * k).map(|_| rng.unit() as f32).collect();
+        let at: Vec<f32> = (0..k)
+            .flat_map(|p| (0..m).map(move |i| (i, p)))
+            .map(|(i, p)| a[i * k + p])
+            .collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.unit() as f32).collect();
+        let bt: Vec<f32> = (0..n)
+            .flat_map(|j| (0..k).map(move |p| (p, j)))
+            .map(|(p, j)| b[p * n + j])
+            .collect();
+        for isa in Isa::available() {
+            let run = |a_off: usize, a_t: bool, b_off: Option<usize>| {
+                let (ab, s) = placed(if a_t { &at } else { &a }, a_off);
+                let bb = b_off.map(|o| placed(&bt, o));
+                let av = if a_t {
+                    MatRef::new(&ab[s..s + m * k], k, m).t()
+                } else {
+                    MatRef::new(&ab[s..s + m * k], m, k)
+                };
+                let bv = match &bb {
+                    Some((bb, s)) => MatRef::new(&bb[*s..*s + n * k], n, k).t(),
+                    None => MatRef::new(&b, k, n),
+                };
+                let mut c = vec![0.5f32; m * n];
+                isa.gemm(0.75, av, bv, -0.5, MatMut::new(&mut c, m, n));
+                c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            };
+            for a_t in [false, true] {
+                let first = run(0, a_t, None);
+                for off in 0..16 {
+                    for b_off in [None, Some(off)] {
+                        assert_eq!(
+                            run(off, a_t, b_off),
+                            first,
+                            "{isa} {m}x{k}x{n} At={a_t} A at +{off}, Bᵀ at {b_off:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -114,6 +114,16 @@ fn check_xwt<T: Element>(c: &Case) -> Result<(), TestCaseError> {
                     );
                 }
             }
+            // Where `W` sits changes no bit: on a 64-byte line (read in
+            // place when its rows are whole lines) or one element off (copied).
+            for off in [0, 1] {
+                let mut wb = vec![T::ZERO; 64 + off + w.len()];
+                let at = wb.as_ptr().align_offset(64) + off;
+                wb[at..at + w.len()].copy_from_slice(&w);
+                let mut y3 = vec![T::NAN; n * q];
+                path.u8_gemm_xwt(&c.x, f, &c.rows, &s, &wb[at..at + w.len()], b, &mut y3);
+                prop_assert_eq!(bits(&y3), bits(&y), "{} W at line + {}", path, off);
+            }
             // Each row's logits do not depend on the other rows.
             if n > 1 {
                 let cut = n / 2;
