@@ -57,7 +57,17 @@ pub(super) fn block(len: usize, max: usize, unit: usize) -> usize {
 /// A 64-byte line of scratch memory (the alignment of packed panels).
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Line([u8; 64]);
+struct Line([u8; LINE]);
+
+/// The bytes of a cache line: the alignment of the scratch, and the unit a
+/// vector load must not straddle to cost one read of L1.
+pub(crate) const LINE: usize = 64;
+
+/// Whether every row of a matrix at `p`, rows `stride` elements apart,
+/// starts a cache line.
+pub(crate) fn rows_on_lines<T>(p: *const T, stride: usize) -> bool {
+    (p as usize).is_multiple_of(LINE) && (stride * size_of::<T>()).is_multiple_of(LINE)
+}
 
 thread_local! {
     /// Each thread's packing buffer, kept between calls: allocating (and page

@@ -21,7 +21,7 @@ mod avx2;
 mod blocking;
 mod kernel;
 mod loops;
-pub(crate) use loops::with_scratch;
+pub(crate) use loops::{LINE, rows_on_lines, with_scratch};
 mod pack;
 mod paths;
 mod skinny;

@@ -28,7 +28,7 @@
 use rayon::prelude::*;
 
 use super::kernel::Microkernel;
-use super::loops::{block, with_scratch};
+use super::loops::{LINE, block, rows_on_lines, with_scratch};
 use super::pack::pack;
 use super::{In, Out};
 use crate::caches::{Cache, caches};
@@ -434,9 +434,8 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     // elements, small) into the scratch. Measured (AVX-512, f32, one
     // thread, Intel Xeon with AMX, 2×10 blocks): (256,784,10) took 35.1 µs
     // with Bᵀ packed into a plain `Vec` (16 bytes off a line: every load
-    // of Bᵀ straddling two) and 27.2 µs in the scratch.
-    let bytes = size_of::<K::T>();
-    if b.rs == 1 && (b.ptr as usize).is_multiple_of(64) && (b.cs * bytes).is_multiple_of(64) {
+    // of Bᵀ straddling two) and 27.2 µs packed on a line.
+    if b.rs == 1 && rows_on_lines(b.ptr, b.cs) {
         // SAFETY: forwarded; B is the caller's valid view.
         unsafe { dot_on::<K>(a, b.ptr, b.cs, c) }
     } else {
@@ -556,9 +555,9 @@ pub(super) unsafe fn axpy<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
 /// one, and when its columns are not all placed alike in their lines (or
 /// `p` not aligned to its element), where no shift aligns every column.
 fn head_rows<T>(p: *const T, cs: usize, m: usize) -> usize {
-    let (bytes, off) = (size_of::<T>(), p as usize % 64);
-    if off.is_multiple_of(bytes) && (cs * bytes).is_multiple_of(64) {
-        ((64 - off) % 64 / bytes).min(m)
+    let (bytes, off) = (size_of::<T>(), p as usize % LINE);
+    if off.is_multiple_of(bytes) && (cs * bytes).is_multiple_of(LINE) {
+        ((LINE - off) % LINE / bytes).min(m)
     } else {
         0
     }

@@ -45,7 +45,7 @@ use core::mem::size_of;
 use super::is_f32;
 use crate::element::Element;
 use crate::element::{cast, cast_mut, same as cast_scalar};
-use crate::gemm::with_scratch;
+use crate::gemm::{LINE, rows_on_lines, with_scratch};
 use crate::isa::{Isa, isa};
 use crate::simd::{Elem, Kernel, Simd, dispatch, load_n, prefetch, reduce_add_each, store_n};
 
@@ -293,7 +293,7 @@ impl Isa {
         // `W` in a plain `Vec`, criterion): 30.8 µs read in place, 26.0 µs
         // from the copy; the Fashion-MNIST-shaped epoch (one thread) went
         // from 16.9 to 15.8 ms.
-        let ldw = features.next_multiple_of(64 / size_of::<T>());
+        let ldw = features.next_multiple_of(LINE / size_of::<T>());
         let xwt = |w: *const T, ldw: usize, y: &mut [T]| {
             if is_f32::<T>() {
                 dispatch(
@@ -327,7 +327,7 @@ impl Isa {
                 )
             }
         };
-        if (w.as_ptr() as usize).is_multiple_of(64) && ldw == features {
+        if rows_on_lines(w.as_ptr(), features) {
             xwt(w.as_ptr(), features, y)
         } else {
             with_scratch::<T, _>(classes * ldw, |s| {
