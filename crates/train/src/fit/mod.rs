@@ -16,7 +16,10 @@
 //! is not associative, but this order is fixed, so the trained weights are
 //! bit-identical for 1, 2 or any number of threads. (The GEMMs inside a
 //! shard split their output, never the inner dimension, so they too give
-//! the same bits on any thread count.)
+//! the same bits on any thread count.) The sum and the SGD update are one
+//! pass over each parameter, cut into ranges that the threads share, so
+//! the second thread is never left idle between two steps long enough to
+//! fall asleep (waking it each step had made two threads slower than one).
 //!
 //! Each shard's gradient is already divided by the *whole* batch size, so
 //! the sum of the shares is the gradient of the batch mean loss.

@@ -11,7 +11,7 @@ use super::examples::{Dataset, Examples};
 use super::{EpochMetrics, FitConfig, TrainError, TrainLoss, for_each_shard};
 use crate::data::scale::Scaling;
 use crate::loader::{Loader, LoaderConfig};
-use crate::sgd::{Param, Sgd};
+use crate::sgd::Sgd;
 
 /// Rows per chunk when evaluating a dataset: a chunk is cut into the
 /// trainer's shards like a training batch.
@@ -84,10 +84,12 @@ pub struct Evaluation {
 ///
 /// Each step cuts the batch into shards, has the model compute each
 /// shard's loss and gradient into the shard's buffers (with the shard's
-/// own workspace), adds the shares in shard order, stops with
-/// [`TrainError::Diverged`] on a NaN or infinite loss, and updates the
-/// model's parameters in place with [`Sgd`]. Nothing is copied per step:
-/// the model reads the batch's rows from the dataset by index.
+/// own workspace), stops with [`TrainError::Diverged`] on a NaN or
+/// infinite loss, and updates the model's parameters in place with
+/// [`Sgd`], which adds the shards' shares in shard order range by range as
+/// it updates them (in parallel too, so that no serial pass separates two
+/// steps). Nothing is copied per step: the model reads the batch's rows
+/// from the dataset by index.
 ///
 /// ```
 /// use train::data::embedded::{digits8x8, digits8x8_scaling};
@@ -229,8 +231,7 @@ impl<'d, M: Model> Trainer<'d, M> {
                     shared.loss_and_grad(b, &mut s.grads, &mut s.workspace)
                 })
             });
-            // Sum the shards' shares in shard order.
-            let sums = reduce(&mut self.shards, Some(&mut self.grads))?;
+            let sums = reduce(&mut self.shards)?;
             let mean = sums.loss / batch.len() as f64;
             if !mean.is_finite() {
                 return Err(TrainError::Diverged {
@@ -243,17 +244,21 @@ impl<'d, M: Model> Trainer<'d, M> {
             loss_sum += sums.loss;
             correct = correct.zip(sums.correct).map(|(a, b)| a + b);
             seen += batch.len();
-            let mut params: Vec<Param<'_, M::Elem>> = model
+            let mut params: Vec<(&str, &mut [M::Elem])> = model
                 .named_parameters_mut()
                 .into_iter()
-                .zip(&self.grads)
-                .map(|((name, value), grad)| Param {
-                    name,
-                    value: value.as_mut_slice(),
-                    grad,
-                })
+                .map(|(name, value)| (name, value.as_mut_slice()))
                 .collect();
-            self.sgd.step(&mut params)?;
+            // The batch gradient, range by range as SGD reaches it: the
+            // shards' shares summed in shard order.
+            let shares: Vec<&[Vec<M::Elem>]> = (self.shards.iter())
+                .filter(|s| s.rows > 0)
+                .map(|s| &s.grads[..])
+                .collect();
+            self.sgd
+                .step_with(&mut params, &mut self.grads, |i, start, out| {
+                    sum_shares(&shares, i, start, out)
+                })?;
             on_step(step + 1, total);
         }
         let seconds = start.elapsed().as_secs_f64();
@@ -293,17 +298,13 @@ impl<'d, M: Model> Trainer<'d, M> {
     }
 }
 
-/// Adds the shards' sums, and their gradients into `grads`, in shard order;
-/// the first error of a shard, if any.
-fn reduce<M: Model>(
-    shards: &mut [Shard<M>],
-    mut grads: Option<&mut Vec<Vec<M::Elem>>>,
-) -> Result<Sums, TrainError> {
+/// Adds the shards' sums in shard order; the first error of a shard, if
+/// any.
+fn reduce<M: Model>(shards: &mut [Shard<M>]) -> Result<Sums, TrainError> {
     let mut total = Sums {
         loss: 0.0,
         correct: Some(0),
     };
-    let mut first = true;
     for shard in shards.iter_mut() {
         if let Some(e) = shard.error.take() {
             return Err(e.into());
@@ -313,18 +314,23 @@ fn reduce<M: Model>(
         }
         total.loss += shard.sums.loss;
         total.correct = total.correct.zip(shard.sums.correct).map(|(a, b)| a + b);
-        if let Some(grads) = grads.as_deref_mut() {
-            for (g, s) in grads.iter_mut().zip(&shard.grads) {
-                if first {
-                    g.copy_from_slice(s);
-                } else {
-                    kernels::axpy(M::Elem::ONE, s, g);
-                }
-            }
-        }
-        first = false;
     }
     Ok(total)
+}
+
+/// Elements `start..start + out.len()` of parameter `i`'s batch gradient:
+/// the shards' shares (`shares[s][i]`, shards with rows only) summed in
+/// shard order, `((g₀ + g₁) + g₂) + g₃`.
+fn sum_shares<T: Element>(shares: &[&[Vec<T>]], i: usize, start: usize, out: &mut [T]) {
+    let range = start..start + out.len();
+    let mut shares = shares.iter().map(|s| &s[i][range.clone()]);
+    match shares.next() {
+        Some(first) => out.copy_from_slice(first),
+        None => out.fill(T::ZERO),
+    }
+    for share in shares {
+        kernels::axpy(T::ONE, share, out);
+    }
 }
 
 /// The mean loss and accuracy of `model` on `data`, chunk by chunk, each
@@ -346,7 +352,7 @@ fn evaluate<M: Model>(
                 model.evaluate(b, &mut s.workspace)
             })
         });
-        let sums = reduce(shards, None)?;
+        let sums = reduce(shards)?;
         loss += sums.loss;
         correct = correct.zip(sums.correct).map(|(a, b)| a + b);
     }

@@ -116,7 +116,8 @@ fn bits<T: Element>(v: &[T]) -> Vec<u64> {
 
 #[test]
 fn softmax_weights_are_bit_identical_for_1_2_3_threads() {
-    let ds = random_images(1000, 100, 10, 11);
+    // 500 features × 10 classes: enough weights for the parallel SGD update.
+    let ds = random_images(1000, 500, 10, 11);
     for grad in [Grad::Fused, Grad::Autodiff] {
         let config = FitConfig::new(256, 0.1)
             .seed(5)
