@@ -355,7 +355,8 @@ impl<T: Element> Sgd<T> {
             } else {
                 1
             };
-            let len = n.div_ceil(parts).next_multiple_of(RANGE_ALIGN);
+            // At least 1: `par_chunks_mut` refuses 0, and a parameter may be empty.
+            let len = n.div_ceil(parts).next_multiple_of(RANGE_ALIGN).max(1);
             let leaf = |r: usize, v: &mut [T], g: &mut [T], buf: MomentumBuffer<'_, T>| {
                 gradient(i, r * len, g);
                 kernels::sgd_update(v, g, buf, &h);
@@ -417,7 +418,7 @@ mod tests {
     /// `step_with`, forming each gradient as a sum of shares range by
     /// range on 1, 2 and 3 threads, gives the bits of summing first and
     /// then `step`, for lengths around the parallel threshold and the
-    /// range alignment, with and without momentum.
+    /// range alignment (and an empty parameter), with and without momentum.
     #[test]
     fn step_with_matches_step_bit_for_bit_on_any_thread_count() {
         let configs = [
@@ -429,6 +430,7 @@ mod tests {
                 .weight_decay(1e-3),
         ];
         let lens = [
+            0,
             1,
             63,
             PARALLEL_MIN_ELEMENTS - 1,

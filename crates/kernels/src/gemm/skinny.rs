@@ -427,7 +427,7 @@ fn par_rows(m: usize, n: usize, k: usize, unit: usize, f: impl Fn(usize, usize) 
 /// The CPU supports `K`'s instruction set; the views are valid, `c`
 /// exclusively borrowed; `c.n ≤ SKINNY_N`.
 pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
-    let (k, n) = (a.cols, c.n);
+    let (m, k, n) = (c.m, a.cols, c.n);
     // Bᵀ with contiguous rows, each starting a 64-byte line, so that its
     // vectors, most of the loads (W per R of A), straddle no line: B itself
     // when it is column-contiguous and so placed, else packed (n·k
@@ -435,28 +435,46 @@ pub(super) unsafe fn dot<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     // thread, Intel Xeon with AMX, 2×10 blocks): (256,784,10) took 35.1 µs
     // with Bᵀ packed into a plain `Vec` (16 bytes off a line: every load
     // of Bᵀ straddling two) and 27.2 µs packed on a line.
-    if b.rs == 1 && rows_on_lines(b.ptr, b.cs) {
-        // SAFETY: forwarded; B is the caller's valid view.
-        unsafe { dot_on::<K>(a, b.ptr, b.cs, c) }
-    } else {
-        with_scratch::<K::T, _>(n * k, |bt| {
-            // SAFETY: the scratch holds `n` rows of `k`; `b` is the
-            // caller's valid view; then forwarded.
-            unsafe {
-                K::pack_bt(n, k, b.ptr, b.rs, b.cs, bt);
-                dot_on::<K>(a, bt, k, c)
-            }
-        })
-    }
+    //
+    // Each thread packs its own copy, inside the parallel part. Packed once
+    // before it, the other thread waited through the packing, long enough
+    // to fall asleep, and then read every line of Bᵀ from the packing
+    // core's cache: (256,784,10) on two threads took 39.7 µs, against 29.7
+    // on one (same Xeon, criterion).
+    let in_place = b.rs == 1 && rows_on_lines(b.ptr, b.cs);
+    let (bp, rsb, csb) = (Ptr(b.ptr), b.rs, b.cs);
+    par_rows(m, n, k, K::DOT_R, |i0, rows| {
+        if in_place {
+            // SAFETY: forwarded; B is the caller's valid view.
+            unsafe { dot_rows::<K>(a, bp.get(), csb, &c, (i0, rows)) }
+        } else {
+            with_scratch::<K::T, _>(n * k, |bt| {
+                // SAFETY: the scratch holds `n` rows of `k`; `b` is the
+                // caller's valid view; then forwarded.
+                unsafe {
+                    K::pack_bt(n, k, bp.get(), rsb, csb, bt);
+                    dot_rows::<K>(a, bt, k, &c, (i0, rows))
+                }
+            })
+        }
+    });
 }
 
-/// [`dot`] with Bᵀ at `bt`, rows `ldbt` apart.
+/// Rows `i0..i0 + rows` of [`dot`]'s C (a whole number of row blocks,
+/// but for the end), with Bᵀ at `bt`, rows `ldbt` apart.
 ///
 /// # Safety
-/// As [`dot`], with `bt` addressing `n` rows of `k` elements.
-unsafe fn dot_on<K: Skinny>(a: In<K::T>, bt: *const K::T, ldbt: usize, c: Out<K::T>) {
+/// As [`dot`], with `bt` addressing `n` rows of `k` elements and the rows
+/// inside C.
+unsafe fn dot_rows<K: Skinny>(
+    a: In<K::T>,
+    bt: *const K::T,
+    ldbt: usize,
+    c: &Out<K::T>,
+    (i0, rows): (usize, usize),
+) {
     let (m, k, n) = (c.m, a.cols, c.n);
-    let (bt, r) = (Ptr(bt), K::DOT_R);
+    let r = K::DOT_R;
     let bytes = size_of::<K::T>();
     let (l2, l3) = (caches().l2.bytes, caches().l3.bytes);
     let chunk = if n * k * bytes > DOT_BT_L1_BYTES && !fills(m, k, bytes, l3 / DOT_L3_PART) {
@@ -468,36 +486,34 @@ unsafe fn dot_on<K: Skinny>(a: In<K::T>, bt: *const K::T, ldbt: usize, c: Out<K:
     // Groups of columns as even as possible (16 columns on a path of 10 a
     // call are two groups of 8).
     let group = block(n, K::DOT_G, 1);
-    par_rows(m, n, k, r, |i0, rows| {
-        // Chunks of whole row blocks, each swept once per group of columns.
-        for c0 in (i0..i0 + rows).step_by(chunk) {
-            let end = (c0 + chunk).min(i0 + rows);
-            for j in (0..n).step_by(group) {
-                let g = group.min(n - j);
-                let mut i = c0;
-                while i < end {
-                    let full = end - i >= r;
-                    let rr = if full { r } else { 1 };
-                    // Prefetched on the first group's sweep only: the
-                    // others find these rows in L1 or, in chunks, in L2.
-                    let stream = j == 0 && fills(m - i, k, bytes, l2);
-                    // SAFETY: rows `i..i+rr` and columns `j..j+g` lie inside
-                    // this thread's block of C and inside A and Bᵀ.
-                    unsafe {
-                        K::dot(
-                            full,
-                            stream,
-                            a.sub(i, 0, m - i, k),
-                            bt.get().add(j * ldbt),
-                            ldbt,
-                            &c.sub(i, j, rr, g),
-                        )
-                    };
-                    i += rr;
-                }
+    // Chunks of whole row blocks, each swept once per group of columns.
+    for c0 in (i0..i0 + rows).step_by(chunk) {
+        let end = (c0 + chunk).min(i0 + rows);
+        for j in (0..n).step_by(group) {
+            let g = group.min(n - j);
+            let mut i = c0;
+            while i < end {
+                let full = end - i >= r;
+                let rr = if full { r } else { 1 };
+                // Prefetched on the first group's sweep only: the others
+                // find these rows in L1 or, in chunks, in L2.
+                let stream = j == 0 && fills(m - i, k, bytes, l2);
+                // SAFETY: rows `i..i+rr` and columns `j..j+g` lie inside
+                // this thread's block of C and inside A and Bᵀ.
+                unsafe {
+                    K::dot(
+                        full,
+                        stream,
+                        a.sub(i, 0, m - i, k),
+                        bt.add(j * ldbt),
+                        ldbt,
+                        &c.sub(i, j, rr, g),
+                    )
+                };
+                i += rr;
             }
         }
-    });
+    }
 }
 
 /// B with contiguous rows, for [`axpy`] and [`shallow`]: B itself when
