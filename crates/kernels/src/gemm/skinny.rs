@@ -600,18 +600,38 @@ pub(super) unsafe fn shallow<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) 
     // SAFETY: `b` is the caller's valid view.
     let (bp, ldb) = unsafe { rows_of_b(b, &mut store) };
     let kc_max = block(k, AXPY_KC, 1);
+    let mb_max = shallow_rows::<K>(k, &caches().l1d);
     par_rows(n, m, k, G, |j0, cols| {
         for pc in (0..k).step_by(kc_max) {
             let depth = (pc, kc_max.min(k - pc));
             let beta = if pc == 0 { c.beta } else { K::T::ONE };
-            for j in (j0..j0 + cols).step_by(G) {
-                let g = (j, G.min(j0 + cols - j));
-                // SAFETY: forwarded; the ranges lie inside the problem.
-                unsafe { axpy_columns::<K>(a, bp, ldb, &c, (0, m), depth, g, beta) };
+            let mb = block(m, mb_max, K::AXPY_ROWS);
+            for i in (0..m).step_by(mb) {
+                let rows = (i, mb.min(m - i));
+                for j in (j0..j0 + cols).step_by(G) {
+                    let g = (j, G.min(j0 + cols - j));
+                    // SAFETY: forwarded; the ranges lie inside the problem.
+                    unsafe { axpy_columns::<K>(a, bp, ldb, &c, rows, depth, g, beta) };
+                }
             }
         }
     });
 }
+
+/// The rows of A (at most) that [`shallow`] sweeps for every group of G
+/// columns: a block of A of `k` columns that fills [`SHALLOW_L1_PART`] of
+/// L1, a multiple of the strip. Each of its elements is then read once per
+/// group from L1 rather than from L2, while C is still written a run of
+/// lines per row at a time.
+fn shallow_rows<K: Skinny>(k: usize, l1: &Cache) -> usize {
+    let rows = l1.bytes / SHALLOW_L1_PART / (k.max(1) * size_of::<K::T>());
+    (rows / K::AXPY_ROWS * K::AXPY_ROWS).max(K::AXPY_ROWS)
+}
+
+/// The part of L1 (1/2) the block of A that [`shallow`] sweeps per group
+/// of columns takes; the rest holds the lines of C being written and the
+/// group's rows of B.
+const SHALLOW_L1_PART: usize = 2;
 
 /// [`axpy`] on the columns `j0 .. j0 + nj` of C and rows `i0 .. i0 + rows`,
 /// at depth `pc .. pc + kc`: each strip of `AXPY_ROWS` rows across those

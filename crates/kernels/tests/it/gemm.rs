@@ -210,7 +210,7 @@ proptest! {
 }
 
 /// Shallow products (`k` up to one past the shallow limit 16, `m` and `n`
-/// past the skinny limit and one off the strips of 8, 16 and 32 rows and
+/// past the skinny limit and one off the strips of 8, 16, 32 and 64 rows and
 /// the column groups of 5): the transposed axpy path, with C's columns
 /// written as whole vectors when C is row-contiguous.
 fn shallow_case() -> impl Strategy<Value = Case> {
@@ -335,7 +335,9 @@ fn tall_streamed_a_matches_reference() {
 /// strips, depth blocks and chunks of rows (Bᵀ of (200, 1000, 13) is past
 /// the 16 KiB from which `dot` sweeps chunks of rows per group of columns),
 /// and shallow products: (70, 9, 300) on the skinny kernels, C written a
-/// group of rows at a time, and (61, 12, 1024), whose row-major B has rows
+/// group of rows at a time, (70, 16, 900) likewise in blocks of C's columns
+/// (every path's block of A, half of L1, is at most 384 of its 900 rows at
+/// `k` = 16 on an L1 of up to 48 KiB), and (61, 12, 1024), whose row-major B has rows
 /// 4 KiB (f32) or 8 KiB (f64) apart, on the packed path. The A of (130, 300, 70) and (30, 2100, 45) is
 /// larger than the 64 KiB every path reads in place: row- or column-major,
 /// it is read in place on AVX-512 and packed elsewhere; with neither
@@ -351,6 +353,7 @@ fn larger_shapes_match_reference() {
         (30, 2100, 45),
         (200, 1000, 13),
         (70, 9, 300),
+        (70, 16, 900),
         (61, 12, 1024),
         (20, 40, 1100),
     ];
