@@ -582,7 +582,9 @@ fn head_rows<T>(p: *const T, cs: usize, m: usize) -> usize {
 /// A shallow product (`k ≤ SHALLOW_K`, `m` and `n` large) on the [`axpy`]
 /// kernels, given as `Cᵀ = Bᵀ·Aᵀ` (so here `a.rs == 1` and `n` is the
 /// original C's rows): C is as big as the work and is written G of its
-/// rows at a time, in memory order, and threads split its rows.
+/// rows at a time, in memory order within a block of its columns (the
+/// rows of A that fill half of L1, [`shallow_rows`]), and threads split
+/// its rows.
 ///
 /// Strip by strip, as [`axpy`] goes, each strip would write a few lines in
 /// every row of C, far apart; and threads splitting C's columns write the
