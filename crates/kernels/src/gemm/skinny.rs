@@ -602,12 +602,11 @@ pub(super) unsafe fn shallow<K: Skinny>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) 
     // SAFETY: `b` is the caller's valid view.
     let (bp, ldb) = unsafe { rows_of_b(b, &mut store) };
     let kc_max = block(k, AXPY_KC, 1);
-    let mb_max = shallow_rows::<K>(k, &caches().l1d);
+    let mb = block(m, shallow_rows::<K>(k, &caches().l1d), K::AXPY_ROWS);
     par_rows(n, m, k, G, |j0, cols| {
         for pc in (0..k).step_by(kc_max) {
             let depth = (pc, kc_max.min(k - pc));
             let beta = if pc == 0 { c.beta } else { K::T::ONE };
-            let mb = block(m, mb_max, K::AXPY_ROWS);
             for i in (0..m).step_by(mb) {
                 let rows = (i, mb.min(m - i));
                 for j in (j0..j0 + cols).step_by(G) {
