@@ -9,11 +9,14 @@
 //! ```
 //!
 //! Threads split C into a grid of rectangular blocks (never `k`), each run
-//! through the five loops on its own packed copies, so an element of C sees
-//! the same operations in the same order whatever the thread count.
+//! through the five loops on its own packed copies (or, when they cut only
+//! `m` and B's blocks are large, on one packed copy of B that they pack
+//! together), so an element of C sees the same operations in the same order
+//! whatever the thread count.
 
 use core::cell::RefCell;
 use rayon::prelude::*;
+use std::thread::LocalKey;
 
 use super::blocking::Blocking;
 use super::kernel::Microkernel;
@@ -24,6 +27,22 @@ use crate::element::Element;
 /// Below this many multiply-adds (`m·n·k`) a packed GEMM stays on one thread:
 /// the fork/join and duplicated packing cost more than the second core saves.
 const PAR_MIN_MACS: usize = 1 << 20;
+
+/// From this many bytes of a packed depth block of B (KC×NC), threads that
+/// cut only `m` share one packed copy of each block ([`shared_b`]) instead
+/// of each packing its own. Below it the duplicated copy costs less than
+/// the extra join per block. Measured (f32, AVX-512, two threads, Zen 5,
+/// best of 6–10 runs alternated with the unshared code): with 1 MiB blocks
+/// (512³) level, 0.639 against 0.634 ms; with 4 MiB blocks 2% faster at
+/// 1000³ (4.85 against 4.96 ms) and 1024³ (5.15 against 5.27 ms), level at
+/// 2048³ (41.2 against 41.4 ms).
+const SHARED_B_MIN_BYTES: usize = 2 << 20;
+
+/// The fewest MR-row tiles of C per thread for [`shared_b`], whose blocks
+/// cut only `m`: with fewer, rounding the blocks to whole tiles leaves
+/// one thread more than an eighth more work than the other, and cutting
+/// `n` balances them better (a bound from that arithmetic, not measured).
+const SHARED_B_MIN_TILES: usize = 8;
 
 /// Up to this many bytes of B (its `k` rows at their stride), a row-major
 /// B (unit column stride) is read in place by the microkernel instead of
@@ -69,17 +88,33 @@ pub(crate) fn rows_on_lines<T>(p: *const T, stride: usize) -> bool {
     (p as usize).is_multiple_of(LINE) && (stride * size_of::<T>()).is_multiple_of(LINE)
 }
 
+/// A buffer of lines kept by each thread between calls.
+type Buffer = LocalKey<RefCell<Vec<Line>>>;
+
 thread_local! {
     /// Each thread's packing buffer, kept between calls: allocating (and page
     /// faulting) megabytes on every GEMM would cost more than small GEMMs do.
     /// `u8_gemm_gtx` keeps its scaled copy of `G` here too.
     static SCRATCH: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
+    /// The packed blocks of B that [`shared_b`] shares between threads,
+    /// apart from [`SCRATCH`], which the calling thread may need for its own
+    /// rows of A while it holds this one.
+    static SHARED_B: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` on a 64-byte-aligned scratch buffer of at least `elems` elements.
 pub(crate) fn with_scratch<T: Element, R>(elems: usize, f: impl FnOnce(*mut T) -> R) -> R {
+    with_buffer(&SCRATCH, elems, f)
+}
+
+/// Runs `f` on this thread's `buffer`, grown to at least `elems` elements.
+fn with_buffer<T: Element, R>(
+    buffer: &'static Buffer,
+    elems: usize,
+    f: impl FnOnce(*mut T) -> R,
+) -> R {
     let lines = (elems * size_of::<T>()).div_ceil(64);
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+    buffer.with(|cell| match cell.try_borrow_mut() {
         Ok(mut v) => {
             if v.len() < lines {
                 v.resize(lines, Line([0; 64]));
@@ -101,15 +136,20 @@ pub(crate) fn with_scratch<T: Element, R>(elems: usize, f: impl FnOnce(*mut T) -
 pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
     let (m, k, n) = (c.m, a.cols, c.n);
     let threads = rayon::current_num_threads();
-    let (tm, tn) = if threads > 1 && m * n * k >= PAR_MIN_MACS {
+    let (mut tm, mut tn, mut share) = (1, 1, false);
+    if threads > 1 && m * n * k >= PAR_MIN_MACS {
         let packs = (!a_in_place::<K>(a, m, k), !b_in_place::<K>(b, k));
-        grid(m, n, threads, K::MR, K::NR, packs)
-    } else {
-        (1, 1)
-    };
+        share = packs.1 && shares_b::<K>(m, k, n, threads);
+        (tm, tn) = grid(m, n, threads, K::MR, K::NR, packs, share);
+    }
     if tm * tn == 1 {
         // SAFETY: forwarded from the caller.
         unsafe { serial::<K>(a, b, c) };
+        return;
+    }
+    if share && tn == 1 {
+        // SAFETY: forwarded from the caller.
+        unsafe { shared_b::<K>(a, b, c, tm) };
         return;
     }
     // Blocks of whole tiles, but columns cut at multiples of NR/2 (a
@@ -147,7 +187,8 @@ pub(super) unsafe fn packed<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::
 /// [`b_in_place`]) cutting `n` at 1.01–1.02× and cutting `m` at
 /// 0.99–1.00×. The grid is chosen for the whole product, while each block
 /// decides for itself whether to pack (a block may read in place a B the
-/// whole would pack).
+/// whole would pack). With `share`, a grid that cuts only `m` shares B's
+/// packing between its blocks ([`shared_b`]): each packs `n/tm` columns.
 fn grid(
     m: usize,
     n: usize,
@@ -155,9 +196,15 @@ fn grid(
     mr: usize,
     nr: usize,
     (pack_a, pack_b): (bool, bool),
+    share: bool,
 ) -> (usize, usize) {
     let packed = |tm: usize, tn: usize| {
-        usize::from(pack_a) * m.div_ceil(tm) + usize::from(pack_b) * n.div_ceil(tn)
+        let b_cols = if share && tn == 1 {
+            n.div_ceil(tm)
+        } else {
+            n.div_ceil(tn)
+        };
+        usize::from(pack_a) * m.div_ceil(tm) + usize::from(pack_b) * b_cols
     };
     (1..=threads)
         .filter(|&tm| threads.is_multiple_of(tm))
@@ -193,6 +240,88 @@ fn b_in_place<K: Microkernel>(b: In<K::T>, k: usize) -> bool {
 fn a_in_place<K: Microkernel>(a: In<K::T>, m: usize, k: usize) -> bool {
     let extent = m.saturating_sub(1) * a.rs + k.saturating_sub(1) * a.cs + 1;
     extent * size_of::<K::T>() <= A_IN_PLACE_MAX_BYTES
+}
+
+/// Whether the threads of an `m × k × n` product that cut only `m` share
+/// B's packed blocks ([`shared_b`]): when a block is large enough for its
+/// copy to cost more than a join, and each thread has enough rows.
+fn shares_b<K: Microkernel>(m: usize, k: usize, n: usize, threads: usize) -> bool {
+    let Blocking { kc, nc, .. } = Blocking::of::<K>(caches());
+    let bytes = block(k, kc, 1) * block(n, nc, K::NR) * size_of::<K::T>();
+    bytes >= SHARED_B_MIN_BYTES && m.div_ceil(K::MR) >= SHARED_B_MIN_TILES * threads
+}
+
+/// The five loops on `threads` threads that cut `m` and share B: for each
+/// depth block of B the threads pack its panels between them into one
+/// copy, join, and each runs its rows of A against that copy. The blocks
+/// of C and the steps of `k` are those of [`packed`]'s grid, so the
+/// results are the same bits.
+///
+/// # Safety
+/// As [`packed`].
+unsafe fn shared_b<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>, threads: usize) {
+    let (m, k, n) = (c.m, a.cols, c.n);
+    let (mr, nr) = (K::MR, K::NR);
+    let Blocking { kc, mc, nc } = Blocking::of::<K>(caches());
+    let rows = m.div_ceil(threads).next_multiple_of(mr);
+    let kc_max = block(k, kc, 1);
+    let mc_max = block(rows, mc, mr);
+    let nc_max = block(n, nc, nr);
+    let (b_len, a_len) = (nc_max * kc_max, mc_max * kc_max);
+    with_buffer::<K::T, _>(&SHARED_B, b_len, |bp| {
+        // SAFETY: the buffer holds `b_len` elements, and any bits are a
+        // valid float.
+        let shared = unsafe { core::slice::from_raw_parts_mut(bp, b_len) };
+        for jc in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - jc);
+            let panels = nc.div_ceil(nr);
+            let per_thread = panels.div_ceil(threads);
+            for pc in (0..k).step_by(kc_max) {
+                let kc = kc_max.min(k - pc);
+                // Later depth blocks add to what the first one wrote.
+                let beta = if pc == 0 { c.beta } else { K::T::ONE };
+                let bt = &mut shared[..panels * nr * kc];
+                bt.par_chunks_mut(per_thread * nr * kc)
+                    .enumerate()
+                    .for_each(|(w, chunk)| {
+                        for (q, panel) in chunk.chunks_mut(nr * kc).enumerate() {
+                            let jr = (w * per_thread + q) * nr;
+                            // SAFETY: columns `jc + jr ..` (at most NR, inside
+                            // B) of rows `pc .. pc + kc`, packed into this
+                            // thread's own panel of `nr·kc` elements.
+                            unsafe {
+                                let src = b.at(pc, jc + jr);
+                                K::pack_b(nr.min(nc - jr), kc, src, b.rs, b.cs, panel.as_mut_ptr())
+                            };
+                        }
+                    });
+                let bt = &*bt;
+                (0..threads).into_par_iter().for_each(|w| {
+                    let (i0, end) = (w * rows, m.min((w + 1) * rows));
+                    with_scratch::<K::T, _>(a_len, |ap| {
+                        for ic in (i0..end).step_by(mc_max) {
+                            let mc = mc_max.min(end - ic);
+                            // SAFETY: rows `ic .. ic + mc` of this thread's
+                            // block of C, disjoint from the others'; A and the
+                            // packed B are read only, inside their extents.
+                            unsafe {
+                                K::pack_a(mc, kc, a.at(ic, pc), a.rs, a.cs, ap);
+                                for jr in (0..nc).step_by(nr) {
+                                    let bq = bt.as_ptr().add(jr * kc);
+                                    for ir in (0..mc).step_by(mr) {
+                                        let (tr, tc) = (mr.min(mc - ir), nr.min(nc - jr));
+                                        let mut t = c.sub(ic + ir, jc + jr, tr, tc);
+                                        t.beta = beta;
+                                        K::tile(kc, ap.add(ir * kc), bq, &t);
+                                    }
+                                }
+                            }
+                        }
+                    });
+                });
+            }
+        }
+    });
 }
 
 /// The five loops on one thread.
@@ -263,4 +392,96 @@ unsafe fn serial<K: Microkernel>(a: In<K::T>, b: In<K::T>, c: Out<K::T>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{In, MatMut, MatRef, Out, paths};
+    use super::*;
+    use crate::isa::Isa;
+
+    /// [`shared_b`] on 2 and 3 threads gives [`serial`]'s bits, over
+    /// several depth and column blocks of B (on every path's blocking),
+    /// ragged edges, a β that reads C, and a row-major and a column-major A.
+    fn shared_b_matches_serial<K: Microkernel>(isa: Isa) {
+        let (m, k, n) = (40, 1100, 1100);
+        let unit = |i: usize| K::T::from_f64(((i * 7919) % 997) as f64 / 997.0 - 0.5);
+        let a: Vec<K::T> = (0..m * k).map(unit).collect();
+        let b: Vec<K::T> = (0..k * n).map(|i| unit(i + 13)).collect();
+        let c0: Vec<K::T> = (0..m * n).map(|i| unit(i + 29)).collect();
+        for a_col_major in [false, true] {
+            let a_view = if a_col_major {
+                MatRef::new(&a, k, m).t()
+            } else {
+                MatRef::new(&a, m, k)
+            };
+            let run = |threads: usize| {
+                let mut c = c0.clone();
+                let cv = MatMut::new(&mut c, m, n);
+                let out = Out {
+                    ptr: cv.data.as_mut_ptr(),
+                    m,
+                    n,
+                    rs: cv.rs,
+                    cs: cv.cs,
+                    alpha: K::T::from_f64(0.75),
+                    beta: K::T::from_f64(-0.5),
+                };
+                let (ai, bi) = (In::of(&a_view), In::of(&MatRef::new(&b, k, n)));
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("a rayon pool");
+                // SAFETY: `isa` is available on this CPU, the views are
+                // valid and agree, and C is exclusively borrowed.
+                pool.install(|| unsafe {
+                    if threads == 1 {
+                        serial::<K>(ai, bi, out)
+                    } else {
+                        shared_b::<K>(ai, bi, out, threads)
+                    }
+                });
+                c
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                let many = run(threads);
+                let same = one
+                    .iter()
+                    .zip(&many)
+                    .all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits());
+                assert!(
+                    same,
+                    "{isa} {:?} A col-major {a_col_major}: {threads} threads differ",
+                    K::T::DTYPE
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shared_b_gives_the_serial_bits_on_every_path() {
+        for isa in Isa::available() {
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => {
+                    shared_b_matches_serial::<paths::Avx512F32>(isa);
+                    shared_b_matches_serial::<paths::Avx512F64>(isa);
+                }
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => {
+                    shared_b_matches_serial::<paths::Avx2F32>(isa);
+                    shared_b_matches_serial::<paths::Avx2F64>(isa);
+                }
+                Isa::Portable16 => {
+                    shared_b_matches_serial::<paths::Portable16F32>(isa);
+                    shared_b_matches_serial::<paths::Portable16F64>(isa);
+                }
+                _ => {
+                    shared_b_matches_serial::<paths::PortableF32>(isa);
+                    shared_b_matches_serial::<paths::PortableF64>(isa);
+                }
+            }
+        }
+    }
 }
