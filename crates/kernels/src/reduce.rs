@@ -639,6 +639,9 @@ impl<E: Elem> Kernel<E> for RowSumsK<'_, E> {
 struct AxpyK<'a, E>(E, &'a [E], &'a mut [E]);
 impl<E: Elem> Kernel<E> for AxpyK<'_, E> {
     type Out = ();
+    fn elementwise_len(&self) -> Option<usize> {
+        Some(self.1.len())
+    }
     #[inline(always)]
     unsafe fn run<V: Simd<E = E>>(self) {
         let (n, l) = (self.1.len(), V::LANES);
@@ -675,6 +678,9 @@ impl<E: Elem> Kernel<E> for AxpyK<'_, E> {
 struct ScaleK<'a, E>(E, &'a mut [E]);
 impl<E: Elem> Kernel<E> for ScaleK<'_, E> {
     type Out = ();
+    fn elementwise_len(&self) -> Option<usize> {
+        Some(self.1.len())
+    }
     #[inline(always)]
     unsafe fn run<V: Simd<E = E>>(self) {
         let (n, l) = (self.1.len(), V::LANES);

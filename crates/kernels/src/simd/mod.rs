@@ -259,6 +259,14 @@ pub(crate) trait Kernel<E: Elem> {
     fn stream_bytes(&self) -> usize {
         0
     }
+    /// For a kernel each of whose output elements depends only on the
+    /// inputs at its own position (so that its bits do not depend on the
+    /// vector width): how many elements it runs over; `None` (the default)
+    /// for any other. [`dispatch`] runs such a kernel over fewer than
+    /// [`SHORT_ELEMS`] elements on the AVX-512 path with 256-bit vectors.
+    fn elementwise_len(&self) -> Option<usize> {
+        None
+    }
     /// Runs the kernel with vector type `V`. Implementations are
     /// `#[inline(always)]` so that they compile into the calling
     /// `#[target_feature]` function.
@@ -277,6 +285,21 @@ pub(crate) trait Kernel<E: Elem> {
 /// 2.88–3.14 ms at 64 MiB.
 pub(crate) const NARROW_STREAM_BYTES: usize = 16 << 20;
 
+/// Below this many elements an elementwise kernel
+/// ([`Kernel::elementwise_len`]) runs on the AVX-512 path with the AVX2
+/// vector type, still compiled with the path's features: on a few
+/// elements the 512-bit code costs more per call than the 256-bit code
+/// (the training loop calls `axpy` and the SGD update on the two weights
+/// and one bias of the book's linear regression hundreds of times an
+/// epoch). Measured (f32 `axpy` into the `y` of the call before, five
+/// million calls in a loop, Zen 5; 512-bit against 256-bit vectors, three
+/// runs): 2 and 3 elements 7.3–9.6 against 5.7–7.2 ns, 24 and 40 elements
+/// 9.8–10.7 against 4.5–5.6 ns, 63 elements 6.7–6.9 against 7.2–9.0 ns,
+/// 512-bit ahead from 1024 elements. With this bound the AVX-512 path's
+/// `axpy` on 2, 3 and 40 elements took 6.2, 6.0 and 5.6–6.1 ns. (f64 not
+/// measured.)
+pub(crate) const SHORT_ELEMS: usize = 64;
+
 /// Runs `k` on the path `isa`.
 ///
 /// # Panics
@@ -288,9 +311,10 @@ pub(crate) fn dispatch<E: Elem, K: Kernel<E>>(isa: Isa, k: K) -> K::Out {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `assert_supported` just checked that the CPU has AVX-512,
         // AVX2 and FMA.
-        Isa::Avx512 if k.stream_bytes() >= NARROW_STREAM_BYTES => unsafe {
-            run_avx512_narrow::<E, K>(k)
-        },
+        Isa::Avx512
+            if k.stream_bytes() >= NARROW_STREAM_BYTES
+                || k.elementwise_len().is_some_and(|n| n < SHORT_ELEMS) =>
+        unsafe { run_avx512_narrow::<E, K>(k) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
         Isa::Avx512 => unsafe { run_avx512::<E, K>(k) },

@@ -173,6 +173,9 @@ struct SgdK<'a, E> {
 
 impl<E: Elem> Kernel<E> for SgdK<'_, E> {
     type Out = ();
+    fn elementwise_len(&self) -> Option<usize> {
+        Some(self.p.len())
+    }
     #[inline(always)]
     unsafe fn run<V: Simd<E = E>>(self) {
         let (n, l) = (self.p.len(), V::LANES);

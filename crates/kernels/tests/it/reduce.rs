@@ -286,3 +286,31 @@ fn col_sums_mismatch_panics() {
 fn row_sums_mismatch_panics() {
     kernels::row_sums(&[1.0f32; 6], 3, &mut [0.0; 3]);
 }
+
+/// `axpy` and `scale` give the AVX2 path's bits on the AVX-512 path at
+/// every length around the bound below which that path runs elementwise
+/// kernels with 256-bit vectors, and past it with 512-bit ones: each
+/// element is one FMA (or product) whatever the width, so the bound is a
+/// choice of speed only.
+#[test]
+fn short_elementwise_kernels_keep_their_bits_on_avx512() {
+    let paths = Isa::available();
+    if !(paths.contains(&Isa::Avx512) && paths.contains(&Isa::Avx2)) {
+        return;
+    }
+    for n in 0..=130 {
+        let x: Vec<f32> = values(n, 11);
+        let y0: Vec<f32> = values(n, 12);
+        let run = |isa: Isa| {
+            let mut y = y0.clone();
+            isa.axpy(0.37, &x, &mut y);
+            let mut z = y0.clone();
+            isa.scale(-1.7, &mut z);
+            (y, z)
+        };
+        let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+        let ((y5, z5), (y2, z2)) = (run(Isa::Avx512), run(Isa::Avx2));
+        assert_eq!(bits(&y5), bits(&y2), "axpy, {n} elements");
+        assert_eq!(bits(&z5), bits(&z2), "scale, {n} elements");
+    }
+}
