@@ -401,8 +401,9 @@ mod tests {
     use crate::isa::Isa;
 
     /// [`shared_b`] on 2 and 3 threads gives [`serial`]'s bits, over
-    /// several depth and column blocks of B (on every path's blocking),
-    /// ragged edges, a β that reads C, and a row-major and a column-major A.
+    /// several depth blocks of B (and, with the AVX paths' blocking on
+    /// caches of 1 MiB of L2 and 32 MiB of L3, two column blocks), ragged
+    /// edges, a β that reads C, and a row-major and a column-major A.
     fn shared_b_matches_serial<K: Microkernel>(isa: Isa) {
         let (m, k, n) = (40, 1100, 1100);
         let unit = |i: usize| K::T::from_f64(((i * 7919) % 997) as f64 / 997.0 - 0.5);
