@@ -296,8 +296,8 @@ pub(crate) const NARROW_STREAM_BYTES: usize = 16 << 20;
 /// runs): 2 and 3 elements 7.3–9.6 against 5.7–7.2 ns, 24 and 40 elements
 /// 9.8–10.7 against 4.5–5.6 ns, 63 elements 6.7–6.9 against 7.2–9.0 ns,
 /// 512-bit ahead from 1024 elements. With this bound the AVX-512 path's
-/// `axpy` on 2, 3 and 40 elements took 6.2, 6.0 and 5.6–6.1 ns. (f64 not
-/// measured.)
+/// `axpy` on 2 and 3 elements took 6.2 and 6.0 ns, on 40 elements 5.6 and
+/// 6.1 ns in two runs and 10.1 in a third. (f64 not measured.)
 pub(crate) const SHORT_ELEMS: usize = 64;
 
 /// Runs `k` on the path `isa`.

@@ -287,10 +287,11 @@ fn row_sums_mismatch_panics() {
     kernels::row_sums(&[1.0f32; 6], 3, &mut [0.0; 3]);
 }
 
-/// `axpy` and `scale` give the AVX2 path's bits on the AVX-512 path at
+/// `axpy`, `scale` and the SGD update (with momentum, Nesterov and weight
+/// decay) give the AVX2 path's bits on the AVX-512 path at
 /// every length around the bound below which that path runs elementwise
 /// kernels with 256-bit vectors, and past it with 512-bit ones: each
-/// element is one FMA (or product) whatever the width, so the bound is a
+/// element's arithmetic is the same whatever the width, so the bound is a
 /// choice of speed only.
 #[test]
 fn short_elementwise_kernels_keep_their_bits_on_avx512() {
@@ -306,11 +307,23 @@ fn short_elementwise_kernels_keep_their_bits_on_avx512() {
             isa.axpy(0.37, &x, &mut y);
             let mut z = y0.clone();
             isa.scale(-1.7, &mut z);
-            (y, z)
+            let h = kernels::SgdHyper {
+                lr: 0.1,
+                momentum: 0.9,
+                dampening: 0.1,
+                weight_decay: 0.01,
+                nesterov: true,
+                maximize: false,
+            };
+            let (mut p, mut buf) = (y0.clone(), x.clone());
+            isa.sgd_update(&mut p, &x, kernels::MomentumBuffer::Next(&mut buf), &h);
+            (y, z, p, buf)
         };
         let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
-        let ((y5, z5), (y2, z2)) = (run(Isa::Avx512), run(Isa::Avx2));
+        let ((y5, z5, p5, b5), (y2, z2, p2, b2)) = (run(Isa::Avx512), run(Isa::Avx2));
         assert_eq!(bits(&y5), bits(&y2), "axpy, {n} elements");
         assert_eq!(bits(&z5), bits(&z2), "scale, {n} elements");
+        assert_eq!(bits(&p5), bits(&p2), "sgd_update parameters, {n} elements");
+        assert_eq!(bits(&b5), bits(&b2), "sgd_update buffer, {n} elements");
     }
 }
