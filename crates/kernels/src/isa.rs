@@ -62,6 +62,21 @@ impl Isa {
 
     /// True when this CPU can run the path.
     pub fn is_supported(self) -> bool {
+        // Every kernel call asks (through `assert_supported`); the answers
+        // are read off the CPU once, as a set of paths, so that asking costs
+        // one load rather than six feature tests.
+        static SUPPORTED: OnceLock<u8> = OnceLock::new();
+        let set = SUPPORTED.get_or_init(|| {
+            [Isa::Portable, Isa::Portable16, Isa::Avx2, Isa::Avx512]
+                .into_iter()
+                .filter(|i| i.detect_support())
+                .fold(0, |set, i| set | 1 << i as u8)
+        });
+        set & 1 << self as u8 != 0
+    }
+
+    /// What [`Isa::is_supported`] caches: the CPU's answer.
+    fn detect_support(self) -> bool {
         match self {
             Isa::Portable | Isa::Portable16 => true,
             #[cfg(target_arch = "x86_64")]

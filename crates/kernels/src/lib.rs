@@ -11,7 +11,8 @@
 //! - The training step of a linear model ([`train_step`]): [`u8_gemm_xwt`]
 //!   and [`u8_gemm_gtx`] on 8-bit image rows named by indices,
 //!   [`softmax_xent`] (softmax cross-entropy forward, backward and correct
-//!   count) and [`sgd_update`]; [`advise_huge_pages`] for the image set
+//!   count), [`sgd_update`] and [`lsq_grad`] (the squared-loss gradient of
+//!   the book's linear regression); [`advise_huge_pages`] for the image set
 //!   they read from.
 //!
 //! The instruction-set path is chosen once ([`isa()`]); `KERNELS_ISA` forces one.
@@ -47,7 +48,8 @@ pub use softmax::{
     log_softmax_rows, log_softmax_rows_inplace, logsumexp_rows, softmax_rows, softmax_rows_inplace,
 };
 pub use train_step::{
-    MomentumBuffer, SgdHyper, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx, u8_gemm_xwt,
+    LsqSums, MomentumBuffer, SgdHyper, U8Scale, XentSums, lsq_grad, sgd_update, softmax_xent,
+    u8_gemm_gtx, u8_gemm_xwt,
 };
 
 /// The README's code blocks, compiled and run as doctests.

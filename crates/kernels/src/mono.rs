@@ -13,7 +13,8 @@
 use crate::gemm::{MatMut, MatRef, gemm, matmul};
 use crate::isa::Isa;
 use crate::train_step::{
-    MomentumBuffer, SgdHyper, U8Scale, XentSums, sgd_update, softmax_xent, u8_gemm_gtx, u8_gemm_xwt,
+    LsqSums, MomentumBuffer, SgdHyper, U8Scale, XentSums, lsq_grad, sgd_update, softmax_xent,
+    u8_gemm_gtx, u8_gemm_xwt,
 };
 use crate::{
     argmax, axpy, col_sums, dot, exp, exp_inplace, log_softmax_rows, log_softmax_rows_inplace,
@@ -26,7 +27,9 @@ macro_rules! instantiate {
     ($t:ty) => {{
         type Rows = fn(&[$t], usize, &mut [$t]);
         type IsaRows = fn(Isa, &[$t], usize, &mut [$t]);
-        let free: [*const (); 22] = [
+        type Lsq<T> = fn(&[T], usize, &[usize], &[T], &[T], T, &mut [T]) -> LsqSums<T>;
+        type IsaLsq<T> = fn(Isa, &[T], usize, &[usize], &[T], &[T], T, &mut [T]) -> LsqSums<T>;
+        let free: [*const (); 23] = [
             sum::<$t> as fn(&[$t]) -> $t as *const (),
             dot::<$t> as fn(&[$t], &[$t]) -> $t as *const (),
             max::<$t> as fn(&[$t]) -> Option<$t> as *const (),
@@ -53,10 +56,11 @@ macro_rules! instantiate {
                 as *const (),
             sgd_update::<$t> as fn(&mut [$t], &[$t], MomentumBuffer<'_, $t>, &SgdHyper)
                 as *const (),
+            lsq_grad::<$t> as Lsq<$t> as *const (),
             Isa::gemm::<$t> as fn(Isa, $t, MatRef<'_, $t>, MatRef<'_, $t>, $t, MatMut<'_, $t>)
                 as *const (),
         ];
-        let per_path: [*const (); 19] = [
+        let per_path: [*const (); 20] = [
             Isa::sum::<$t> as fn(Isa, &[$t]) -> $t as *const (),
             Isa::dot::<$t> as fn(Isa, &[$t], &[$t]) -> $t as *const (),
             Isa::max::<$t> as fn(Isa, &[$t]) -> Option<$t> as *const (),
@@ -90,6 +94,7 @@ macro_rules! instantiate {
                 as *const (),
             Isa::sgd_update::<$t> as fn(Isa, &mut [$t], &[$t], MomentumBuffer<'_, $t>, &SgdHyper)
                 as *const (),
+            Isa::lsq_grad::<$t> as IsaLsq<$t> as *const (),
         ];
         free.len() + per_path.len()
     }};

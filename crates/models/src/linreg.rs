@@ -6,7 +6,7 @@ use rand::Rng;
 
 use crate::autodiff::{Tensor, Value};
 use crate::error::{Error, Result};
-use crate::kernels::{Element, U8Scale};
+use crate::kernels::{self, Element, U8Scale};
 use crate::linalg::Qr;
 use crate::linear::Linear;
 use crate::model::{
@@ -194,16 +194,25 @@ pub(crate) fn least_squares_with_bias<T: Element>(
 
 one_layer_model!(LinearRegression, Criterion::HalfSquaredError);
 
-/// The buffer the fused gradient of [`LinearRegression`] reuses: one row of
-/// byte inputs, scaled (real inputs are read in place).
+/// The buffers the fused gradient of [`LinearRegression`] reuses for byte
+/// inputs: a row scaled, then the batch's rows and targets in batch order
+/// (real inputs are read in place, by index).
 #[derive(Debug)]
 pub struct LinRegWorkspace<T> {
     row: Vec<T>,
+    rows: Vec<T>,
+    targets: Vec<T>,
+    order: Vec<usize>,
 }
 
 impl<T> Default for LinRegWorkspace<T> {
     fn default() -> Self {
-        LinRegWorkspace { row: Vec::new() }
+        LinRegWorkspace {
+            row: Vec::new(),
+            rows: Vec::new(),
+            targets: Vec::new(),
+            order: Vec::new(),
+        }
     }
 }
 
@@ -243,7 +252,8 @@ impl<T: Element> LinearRegression<T> {
 /// batch of `B` rows, with residuals `rᵢ = xᵢ·w + b − yᵢ`:
 /// `∂ℓ/∂w = (1/B) Σᵢ rᵢ xᵢ`, `∂ℓ/∂b = (1/B) Σᵢ rᵢ`, by plain loops (with a
 /// handful of features, the book has 2, a GEMM's setup would cost more
-/// than the work), one fused multiply-add per term.
+/// than the work), one fused multiply-add per term
+/// ([`kernels::lsq_grad`](crate::kernels::lsq_grad)).
 impl<T: Element> Model for LinearRegression<T> {
     type Workspace = LinRegWorkspace<T>;
 
@@ -261,30 +271,37 @@ impl<T: Element> Model for LinearRegression<T> {
         check_grads(OP, self, grads)?;
         let y = self.targets(OP, batch)?;
         let w = self.linear.weight.as_slice();
-        let b = self.bias();
         let (dw, rest) = grads.split_first_mut().expect("check_grads: a weight");
-        dw.fill(T::ZERO);
-        let (mut db, mut loss) = (T::ZERO, 0.0f64);
-        for &i in batch.rows() {
-            let x = input_row(batch.data(), i, &mut ws.row);
-            let mut y_hat = b;
-            for (&xj, &wj) in x.iter().zip(w) {
-                y_hat = xj.mul_add(wj, y_hat);
+        let data = batch.data();
+        let d = data.features();
+        let sums = match data.inputs() {
+            Inputs::Real(x) => kernels::lsq_grad(x, d, batch.rows(), y, w, self.bias(), dw),
+            Inputs::Bytes { .. } => {
+                // The batch's rows scaled into the workspace, in order.
+                let LinRegWorkspace {
+                    row,
+                    rows,
+                    targets,
+                    order,
+                } = ws;
+                rows.clear();
+                targets.clear();
+                order.clear();
+                for (k, &i) in batch.rows().iter().enumerate() {
+                    rows.extend_from_slice(input_row(data, i, row));
+                    targets.push(y[i]);
+                    order.push(k);
+                }
+                kernels::lsq_grad(rows, d, order, targets, w, self.bias(), dw)
             }
-            let r = y_hat - y[i];
-            loss += 0.5 * r.to_f64() * r.to_f64();
-            for (g, &xj) in dw.iter_mut().zip(x) {
-                *g = r.mul_add(xj, *g);
-            }
-            db += r;
-        }
+        };
         let inv = T::ONE / T::from_usize(batch.batch_size());
         dw.iter_mut().for_each(|g| *g *= inv);
         if let Some(gb) = rest.first_mut() {
-            gb[0] = db * inv;
+            gb[0] = sums.bias_grad * inv;
         }
         Ok(Sums {
-            loss,
+            loss: sums.loss,
             correct: None,
         })
     }

@@ -7,7 +7,10 @@
 //! - [`softmax_xent`]: softmax cross-entropy forward and backward for rows
 //!   of any length, fused with the count of rows whose first largest logit
 //!   is the target;
-//! - [`sgd_update`]: one `torch.optim.SGD` step over a parameter slice.
+//! - [`sgd_update`]: one `torch.optim.SGD` step over a parameter slice;
+//! - [`lsq_grad`]: the batch gradient of the squared loss of a linear model
+//!   with one output (the book's linear regression), over rows named by
+//!   index.
 //!
 //! Each is written once over the crate's vector abstraction and runs on the
 //! path [`isa()`](crate::isa()) chooses, or on an explicit one through the
@@ -19,10 +22,12 @@
 //! on anything but its inputs and the path: the same call gives the same
 //! bits every time.
 
+mod lsq;
 mod sgd;
 mod u8gemm;
 mod xent;
 
+pub use lsq::{LsqSums, lsq_grad};
 pub use sgd::{MomentumBuffer, SgdHyper, sgd_update};
 pub use u8gemm::{U8Scale, u8_gemm_gtx, u8_gemm_xwt};
 pub use xent::{XentSums, softmax_xent};

@@ -6,6 +6,7 @@ mod gemm;
 mod memory;
 mod reduce;
 mod softmax;
+mod train_step_lsq;
 mod train_step_sgd;
 mod train_step_u8gemm;
 mod train_step_xent;
