@@ -103,40 +103,38 @@ impl Isa {
             panic!("{NAME}: row index {i} is out of range for {n} rows");
         }
         if is_f32::<T>() {
-            let (loss, db): (f64, f32) = dispatch(
-                self,
-                LsqK {
-                    x: cast(x),
-                    d: features,
-                    rows,
-                    y: cast(y),
-                    w: cast(w),
-                    b: same(b),
-                    dw: cast_mut(dw),
-                },
-            );
-            LsqSums {
-                loss,
-                bias_grad: same(db),
-            }
+            lsq_on::<T, f32>(self, x, features, rows, y, w, b, dw)
         } else {
-            let (loss, db): (f64, f64) = dispatch(
-                self,
-                LsqK {
-                    x: cast(x),
-                    d: features,
-                    rows,
-                    y: cast(y),
-                    w: cast(w),
-                    b: same(b),
-                    dw: cast_mut(dw),
-                },
-            );
-            LsqSums {
-                loss,
-                bias_grad: same(db),
-            }
+            lsq_on::<T, f64>(self, x, features, rows, y, w, b, dw)
         }
+    }
+}
+
+/// [`Isa::lsq_grad`] after its checks, with `T` seen as `E` (the same type).
+#[allow(clippy::too_many_arguments)]
+fn lsq_on<T: Element, E: Elem>(
+    isa: Isa,
+    x: &[T],
+    d: usize,
+    rows: &[usize],
+    y: &[T],
+    w: &[T],
+    b: T,
+    dw: &mut [T],
+) -> LsqSums<T> {
+    let k = LsqK::<E> {
+        x: cast(x),
+        d,
+        rows,
+        y: cast(y),
+        w: cast(w),
+        b: same(b),
+        dw: cast_mut(dw),
+    };
+    let (loss, db) = dispatch(isa, k);
+    LsqSums {
+        loss,
+        bias_grad: same(db),
     }
 }
 
