@@ -194,9 +194,10 @@ pub(crate) fn least_squares_with_bias<T: Element>(
 
 one_layer_model!(LinearRegression, Criterion::HalfSquaredError);
 
-/// The buffers the fused gradient of [`LinearRegression`] reuses for byte
-/// inputs: a row scaled, then the batch's rows and targets in batch order
-/// (real inputs are read in place, by index).
+/// The buffers [`LinearRegression`] reuses for byte inputs: one row scaled
+/// (for evaluation), and the batch's rows scaled, their targets and their
+/// positions in batch order (for the fused gradient). Real inputs are read
+/// in place, by index.
 #[derive(Debug)]
 pub struct LinRegWorkspace<T> {
     row: Vec<T>,
@@ -223,13 +224,23 @@ fn input_row<'a: 'b, 'b, T: Element>(data: &Data<'a, T>, r: usize, buf: &'b mut 
     match data.inputs() {
         Inputs::Real(x) => &x[r * d..r * d + d],
         Inputs::Bytes { bytes, scale } => {
-            let scale: U8Scale<'_, T> = scale;
             buf.clear();
-            let row = &bytes[r * d..r * d + d];
-            buf.extend(row.iter().enumerate().map(|(j, &b)| scale.apply(b, j)));
+            push_scaled(bytes, &scale, d, r, buf);
             buf
         }
     }
+}
+
+/// Appends row `r` of byte inputs (`d` per row), scaled, to `out`.
+fn push_scaled<T: Element>(
+    bytes: &[u8],
+    scale: &U8Scale<'_, T>,
+    d: usize,
+    r: usize,
+    out: &mut Vec<T>,
+) {
+    let row = &bytes[r * d..r * d + d];
+    out.extend(row.iter().enumerate().map(|(j, &b)| scale.apply(b, j)));
 }
 
 impl<T: Element> LinearRegression<T> {
@@ -276,19 +287,19 @@ impl<T: Element> Model for LinearRegression<T> {
         let d = data.features();
         let sums = match data.inputs() {
             Inputs::Real(x) => kernels::lsq_grad(x, d, batch.rows(), y, w, self.bias(), dw),
-            Inputs::Bytes { .. } => {
+            Inputs::Bytes { bytes, scale } => {
                 // The batch's rows scaled into the workspace, in order.
                 let LinRegWorkspace {
-                    row,
                     rows,
                     targets,
                     order,
+                    ..
                 } = ws;
                 rows.clear();
                 targets.clear();
                 order.clear();
                 for (k, &i) in batch.rows().iter().enumerate() {
-                    rows.extend_from_slice(input_row(data, i, row));
+                    push_scaled(bytes, &scale, d, i, rows);
                     targets.push(y[i]);
                     order.push(k);
                 }
