@@ -3,7 +3,7 @@
 //! [`Element`] is sealed: it is implemented for exactly these two types, which
 //! lets each entry point pick the kernel for its type with a `match` on
 //! [`Element::DTYPE`] and view its slices at their concrete type with
-//! [`as_f32`]/[`as_f64`]-style casts that cannot go wrong.
+//! [`typed`]/[`typed_mut`], casts that cannot go wrong.
 
 use core::fmt::{Debug, Display};
 use core::iter::Sum;

@@ -3,7 +3,7 @@
 //! - [`matmul`] / [`gemm()`]: `C ← α·A·B + β·C`, packed and cache-blocked in the
 //!   BLIS style, with register-tile microkernels for AVX-512 and AVX2+FMA
 //!   chosen at run time and a portable path for every other CPU.
-//! - [`exp`]: vectorised `eˣ` within 2 ULP.
+//! - [`exp()`]: vectorised `eˣ` within 2 ULP.
 //! - [`softmax_rows`], [`log_softmax_rows`], [`logsumexp_rows`]: stable row-wise
 //!   softmax family.
 //! - [`sum`], [`dot`], [`max`], [`argmax`], [`col_sums`], [`row_sums`],

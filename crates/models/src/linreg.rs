@@ -264,7 +264,7 @@ impl<T: Element> LinearRegression<T> {
 /// `∂ℓ/∂w = (1/B) Σᵢ rᵢ xᵢ`, `∂ℓ/∂b = (1/B) Σᵢ rᵢ`, by plain loops (with a
 /// handful of features, the book has 2, a GEMM's setup would cost more
 /// than the work), one fused multiply-add per term
-/// ([`kernels::lsq_grad`](crate::kernels::lsq_grad)).
+/// ([`kernels::lsq_grad`]).
 impl<T: Element> Model for LinearRegression<T> {
     type Workspace = LinRegWorkspace<T>;
 

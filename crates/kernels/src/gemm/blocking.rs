@@ -1,5 +1,5 @@
 //! The cache blocking of the packed GEMM's loops (`loops.rs`), derived
-//! from this CPU's caches ([`crate::caches`]) and the path's register tile.
+//! from this CPU's caches ([`crate::caches()`]) and the path's register tile.
 //!
 //! ```text
 //! KC  depth of a block: the path's own (Microkernel::KC), less where a

@@ -13,7 +13,7 @@
 //!   runs shallow products (`k ≤ SHALLOW_K`, `m`, `n` large) as
 //!   `Cᵀ = Bᵀ·Aᵀ` in [`shallow`], writing C's rows as whole vectors.
 //!
-//! A row-contiguous A larger than the CPU's L2 ([`crate::caches`]) comes
+//! A row-contiguous A larger than the CPU's L2 ([`crate::caches()`]) comes
 //! from L3 or memory; [`dot`] then prefetches the next block of rows.
 //!
 //! A vector that straddles two cache lines costs two reads of L1. So

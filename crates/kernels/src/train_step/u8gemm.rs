@@ -55,7 +55,7 @@ use crate::simd::{Elem, Kernel, Simd, dispatch, load_n, prefetch, reduce_add_eac
 pub const MAX_CLASSES: usize = 12;
 
 /// Rows of `X` per row block of [`u8_gemm_gtx`] for rows of `f` bytes: the
-/// L1 data cache's size in bytes ([`crate::caches`]). A chunk of features
+/// L1 data cache's size in bytes ([`crate::caches()`]). A chunk of features
 /// sweeps the block's rows with its accumulators in registers, loaded and
 /// stored once per block, and reads only one line of each row at a time, so
 /// the block need not fit in L1 itself: only those lines, one per row, must

@@ -1,6 +1,6 @@
 //! A gzip member held in memory, decoded whole: by libdeflate in one call,
 //! or on two threads, libdeflate decoding the first part of the DEFLATE
-//! stream while [`inflate`](super::inflate) decodes the rest.
+//! stream while [`inflate`] decodes the rest.
 //!
 //! Both are only about speed. Whatever they decode is checked against the
 //! member's trailer (its CRC-32 and size) and against where the input
