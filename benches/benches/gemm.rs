@@ -17,6 +17,8 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use gemm::Parallelism;
 use kernels::{Element, MatMut, MatRef};
 
+use crate::buffers::{advised, zeros};
+
 /// `true` under `BENCH_QUICK=1`.
 fn quick() -> bool {
     std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
@@ -37,14 +39,12 @@ fn configure(g: &mut BenchmarkGroup<'_, WallTime>, flops: f64) {
 /// Deterministic inputs in `[-1, 1)`.
 fn inputs<T: Element>(n: usize, seed: u64) -> Vec<T> {
     let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            T::from_f64(2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0)
-        })
-        .collect()
+    advised((0..n).map(|_| {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        T::from_f64(2.0 * ((s >> 11) as f64 / (1u64 << 53) as f64) - 1.0)
+    }))
 }
 
 /// One problem: `m × k` times `k × n`, A stored row-major or (`at`) as the
@@ -80,7 +80,7 @@ fn group<T: Element + 'static>(
     // A, B and C, made by the first function that runs: a group the filter
     // skips costs nothing (`cargo xtask bench` starts the binary per group).
     let mut data: Option<(Vec<T>, Vec<T>, Vec<T>)> = None;
-    let make = || (inputs(m * k, 1), inputs(k * n, 2), vec![T::ZERO; m * n]);
+    let make = || (inputs(m * k, 1), inputs(k * n, 2), zeros(m * n));
     let (rsa, csa) = s.a_strides();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -15,6 +15,8 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use models::losses::softmax_cross_entropy_fwd_bwd;
 
+use crate::buffers::{advised, zeros};
+
 fn configure(g: &mut BenchmarkGroup<'_, WallTime>) {
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
     g.sample_size(if quick { 10 } else { 20 });
@@ -31,9 +33,7 @@ fn data(batch: usize, classes: usize) -> (Vec<f32>, Vec<usize>) {
         s ^= s << 17;
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
-    let x = (0..batch * classes)
-        .map(|_| (8.0 * next() - 4.0) as f32)
-        .collect();
+    let x = advised((0..batch * classes).map(|_| (8.0 * next() - 4.0) as f32));
     let y = (0..batch)
         .map(|_| ((next() * classes as f64) as usize).min(classes - 1))
         .collect();
@@ -81,7 +81,7 @@ pub fn benches(c: &mut Criterion) {
     for (batch, classes) in [(256usize, 10usize), (4096, 1000)] {
         let (x, y) = data(batch, classes);
         let labels: Vec<models::Label> = y.iter().map(|&c| c as models::Label).collect();
-        let mut grad = vec![0f32; x.len()];
+        let mut grad = zeros(x.len());
         // The two paths compute the same thing.
         let mut check = vec![0f32; x.len()];
         let a =

@@ -9,6 +9,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod autodiff_area;
+mod buffers;
 mod gemm;
 mod losses;
 mod reduce;

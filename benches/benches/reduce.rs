@@ -4,6 +4,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 
+use crate::buffers::advised;
 use crate::vexp::{configure, inputs};
 
 /// Reads every byte once, folding 64-bit words with XOR in 8 independent
@@ -26,7 +27,7 @@ pub fn benches(c: &mut Criterion) {
     const N: usize = 1 << 24;
     // Made on first use, so that a run of other groups does not build it.
     let x = std::cell::OnceCell::new();
-    let make = || -> Vec<f32> { inputs(N, -1.0, 1.0).iter().map(|&v| v as f32).collect() };
+    let make = || -> Vec<f32> { advised(inputs(N, -1.0, 1.0).iter().map(|&v| v as f32)) };
     let mut g = c.benchmark_group("sum/f32 16M");
     configure(&mut g);
     g.throughput(Throughput::Bytes((N * 4) as u64));

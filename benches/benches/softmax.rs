@@ -4,6 +4,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 
+use crate::buffers::{advised, zeros};
 use crate::vexp::{configure, inputs};
 
 /// The scalar reference: max, exp-and-sum, divide.
@@ -36,11 +37,8 @@ fn scalar_log_softmax(x: &[f32], cols: usize, out: &mut [f32]) {
 /// Registers this area's benchmarks.
 pub fn benches(c: &mut Criterion) {
     for (rows, cols) in [(4096usize, 1000usize), (1024, 4096)] {
-        let x: Vec<f32> = inputs(rows * cols, -10.0, 10.0)
-            .iter()
-            .map(|&v| v as f32)
-            .collect();
-        let mut out = vec![0f32; x.len()];
+        let x: Vec<f32> = advised(inputs(rows * cols, -10.0, 10.0).iter().map(|&v| v as f32));
+        let mut out = zeros(x.len());
         let mut g = c.benchmark_group(format!("softmax/f32 {rows}x{cols}"));
         configure(&mut g);
         g.throughput(Throughput::Elements((rows * cols) as u64));

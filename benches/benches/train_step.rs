@@ -16,6 +16,7 @@ use std::time::Instant;
 use criterion::{Criterion, Throughput};
 use kernels::{MatMut, MatRef, MomentumBuffer, SgdHyper, U8Scale};
 
+use crate::buffers::advised;
 use crate::vexp::configure;
 
 const N: usize = 60_000;
@@ -37,7 +38,7 @@ fn stream(seed: u64) -> impl FnMut() -> u64 {
 /// Registers this area's benchmarks.
 pub fn benches(c: &mut Criterion) {
     let mut next = stream(0x5eed);
-    let images: Vec<u8> = (0..N * D).map(|_| next() as u8).collect();
+    let images: Vec<u8> = advised((0..N * D).map(|_| next() as u8));
     let rows: Vec<usize> = (0..B).map(|_| next() as usize % N).collect();
     let w: Vec<f32> = (0..Q * D)
         .map(|_| (next() % 2001) as f32 / 100_000.0 - 0.01)

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
+use crate::buffers::advised;
+
 /// Sample count and measurement time, smaller under `BENCH_QUICK=1`.
 pub(crate) fn configure(g: &mut BenchmarkGroup<'_, WallTime>) {
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
@@ -15,21 +17,19 @@ pub(crate) fn configure(g: &mut BenchmarkGroup<'_, WallTime>) {
 /// Deterministic inputs spread over `[lo, hi)`.
 pub(crate) fn inputs(n: usize, lo: f64, hi: f64) -> Vec<f64> {
     let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-        })
-        .collect()
+    advised((0..n).map(|_| {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+    }))
 }
 
 /// Registers this area's benchmarks.
 pub fn benches(c: &mut Criterion) {
     const N: usize = 1 << 20;
     let x64 = inputs(N, -80.0, 80.0);
-    let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+    let x32: Vec<f32> = advised(x64.iter().map(|&v| v as f32));
 
     let mut g = c.benchmark_group("exp/f32 1M");
     configure(&mut g);
